@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Run the facexplain app (opens on the built-in sample pair). Does all set-up
+# first; extra arguments go to the binary (e.g. `scripts/run.sh compare A B`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d /tmp/facexplain-rt.XXXXXX)}"
+chmod 700 "$XDG_RUNTIME_DIR"
+exec cargo run --quiet --bin facexplain -- "$@"

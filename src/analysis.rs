@@ -1,0 +1,169 @@
+//! The analysis record (`schema: "facexplain.analysis/1"`): everything a
+//! comparison found, written as JSON by `compare --json`, read by `ask`,
+//! `report` and the chat. Later layers fill the optional parts.
+
+use crate::pipeline::{Decision, Face, FaceAnalysis, ModelRef, PipelineError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Schema identifier of analysis files this build writes and reads.
+pub const ANALYSIS_SCHEMA: &str = "facexplain.analysis/1";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Software {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Software {
+    fn default() -> Self {
+        Software { name: crate::SOFTWARE_NAME.into(), version: crate::SOFTWARE_VERSION.into() }
+    }
+}
+
+/// One input image and the face used from it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    pub path: String,
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    pub file_size: u64,
+    pub faces_found: usize,
+    /// Index of the face used (0 = largest).
+    pub face_index: usize,
+    pub face: Face,
+}
+
+impl ImageRecord {
+    pub fn from_face(f: &FaceAnalysis) -> ImageRecord {
+        ImageRecord {
+            path: f.image.path.display().to_string(),
+            sha256: f.image.sha256.clone(),
+            width: f.image.width(),
+            height: f.image.height(),
+            file_size: f.image.file_size,
+            faces_found: f.faces.len(),
+            face_index: f.chosen,
+            face: f.face().clone(),
+        }
+    }
+}
+
+/// Which calibration produced the confidences.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationRef {
+    pub name: String,
+    pub sha256: String,
+}
+
+/// Calibrated confidences (C-Score of Knoche et al., PIC-Score of Neto et al.).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Confidence {
+    pub c_score: f64,
+    pub pic_score: f64,
+    /// Probability that this decision is right (PIC for a match, 1−PIC otherwise).
+    pub decision_confidence: f64,
+    pub calibration: CalibrationRef,
+}
+
+/// One region's row of an explainability table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableRow {
+    pub region: String,
+    /// Level per method, 1 = most important … 5 = least.
+    pub levels: BTreeMap<String, u8>,
+    pub mean: f64,
+    pub ratio_of_ones: f64,
+}
+
+/// The explainability table: regions ranked by lowest mean level, ties by ratio of 1s.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExplainabilityTable {
+    pub methods: Vec<String>,
+    pub rows: Vec<TableRow>,
+}
+
+/// One saliency map written by `compare --explain`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MapRecord {
+    /// e.g. "xmap-I", "S0-", "AVG".
+    pub name: String,
+    /// Which face (0 = first image, 1 = second).
+    pub image: usize,
+    /// Files written, by kind ("npy", "blend", "overlay").
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+/// Everything one comparison found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub schema: String,
+    pub software: Software,
+    pub model: ModelRef,
+    pub images: Vec<ImageRecord>,
+    pub similarity: f32,
+    pub threshold: f32,
+    /// Where the threshold came from (calibration file, manifest default, user).
+    pub threshold_source: String,
+    pub decision: Decision,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explainability_table: Option<ExplainabilityTable>,
+    /// The same table built from the X-Maps (similar / dissimilar regions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xmap_table: Option<ExplainabilityTable>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maps: Vec<MapRecord>,
+    /// Parameters of every explanation method run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Wall time per stage in milliseconds.
+    #[serde(default)]
+    pub timings_ms: BTreeMap<String, f64>,
+}
+
+impl Analysis {
+    /// The record of a basic comparison of two analysed faces.
+    pub fn new(model: ModelRef, a: &FaceAnalysis, b: &FaceAnalysis, similarity: f32, threshold: f32, threshold_source: &str) -> Analysis {
+        Analysis {
+            schema: ANALYSIS_SCHEMA.into(),
+            software: Software::default(),
+            model,
+            images: vec![ImageRecord::from_face(a), ImageRecord::from_face(b)],
+            similarity,
+            threshold,
+            threshold_source: threshold_source.into(),
+            decision: Decision::at(similarity, threshold),
+            confidence: None,
+            explainability_table: None,
+            xmap_table: None,
+            maps: Vec::new(),
+            parameters: BTreeMap::new(),
+            timings_ms: BTreeMap::new(),
+        }
+    }
+
+    /// Read an analysis file; a malformed or foreign file is a clear error.
+    pub fn read(path: &Path) -> Result<Analysis, PipelineError> {
+        let bad = |reason: String| PipelineError::BadFile { path: PathBuf::from(path), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read the analysis file: {e}")))?;
+        let a: Analysis = serde_json::from_str(&text).map_err(|e| bad(format!("not a valid analysis JSON: {e}")))?;
+        if a.schema != ANALYSIS_SCHEMA {
+            return Err(bad(format!("schema is {:?}, expected {ANALYSIS_SCHEMA:?}", a.schema)));
+        }
+        Ok(a)
+    }
+
+    /// Write as pretty JSON.
+    pub fn write(&self, path: &Path) -> Result<(), PipelineError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| PipelineError::BadFile { path: path.into(), reason: e.to_string() })?;
+        std::fs::write(path, text + "\n").map_err(|e| PipelineError::BadFile {
+            path: path.into(),
+            reason: format!("cannot write: {e}"),
+        })
+    }
+}

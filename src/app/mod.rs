@@ -1,0 +1,54 @@
+//! The desktop app (eframe/egui). Panels only draw state and send jobs; the
+//! [`worker`] owns the background thread and the models.
+//! May call: `pipeline`, `explain`, `chat`, `analysis`, `progress`.
+
+pub mod pair_panel;
+pub mod sample;
+pub mod textures;
+pub mod verdict;
+pub mod worker;
+pub mod wrap_app;
+
+pub use wrap_app::FacexplainApp;
+
+/// Options from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// Print frame-time statistics to stderr.
+    pub frame_stats: bool,
+}
+
+/// Open the window and run until it is closed.
+pub fn run(opts: AppOptions) -> anyhow::Result<()> {
+    // winit wants a private runtime directory.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        let dir = std::env::temp_dir().join(format!("facexplain-runtime-{}", std::process::id()));
+        if std::fs::create_dir_all(&dir).is_ok() {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+            }
+            // SAFETY: set before any other thread is started.
+            unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+        }
+    }
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("facexplain")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 500.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "facexplain",
+        native,
+        Box::new(move |cc| {
+            let mut app = FacexplainApp::new(cc.storage, opts);
+            app.open_sample_pair();
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

@@ -1,0 +1,67 @@
+//! `facexplain bench`: per-stage medians of the verification pipeline.
+
+use crate::pipeline::{Pipeline, align, embed, load_image};
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// First image of the pair.
+    #[arg(default_value = "data/face_recognition/obama.jpg")]
+    pub a: PathBuf,
+    /// Second image of the pair.
+    #[arg(default_value = "data/face_recognition/biden.jpg")]
+    pub b: PathBuf,
+    /// Repetitions per stage (the median is printed).
+    #[arg(long, default_value_t = 15)]
+    pub reps: usize,
+}
+
+/// Median of `reps` timings of `f`, in milliseconds (one warm-up run first).
+fn median_ms(reps: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    f()?;
+    let mut t = Vec::with_capacity(reps);
+    for _ in 0..reps.max(1) {
+        let s = Instant::now();
+        f()?;
+        t.push(s.elapsed().as_secs_f64() * 1e3);
+    }
+    t.sort_by(f64::total_cmp);
+    Ok(t[t.len() / 2])
+}
+
+pub fn run(a: BenchArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let p = Pipeline::load()?;
+    println!("models loaded in {:.0} ms (threads: {})", t0.elapsed().as_secs_f64() * 1e3,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let img = load_image(&a.a)?;
+    let faces = p.detector.detect_in(&img.rgb, &img.path)?;
+    let aligned = align::align(&img.rgb, &faces[0].landmarks5);
+    let load = median_ms(a.reps, || Ok(load_image(&a.a).map(|_| ())?))?;
+    let detect = median_ms(a.reps, || Ok(p.detector.detect(&img.rgb).map(|_| ())?))?;
+    let alignt = median_ms(a.reps, || {
+        align::align(&img.rgb, &faces[0].landmarks5);
+        Ok(())
+    })?;
+    let one = embed::faces_to_tensor(&[&aligned.crop]);
+    let b1 = median_ms(a.reps, || Ok(p.embedder.embed_tensor(one.view()).map(|_| ())?))?;
+    let crops: Vec<&image::RgbImage> = (0..32).map(|_| &aligned.crop).collect();
+    let t32 = embed::faces_to_tensor(&crops);
+    let b32 = median_ms(a.reps.min(7), || Ok(p.embedder.embed_tensor(t32.view()).map(|_| ())?))?;
+    let cmp = median_ms(a.reps.min(7), || {
+        let fa = p.analyze_file(&a.a, None)?;
+        let fb = p.analyze_file(&a.b, None)?;
+        p.compare(&fa, &fb, p.default_threshold);
+        Ok(())
+    })?;
+    println!("stage                       median");
+    println!("load ({}×{})          {load:>9.2} ms", img.width(), img.height());
+    println!("detect (YuNet 640²)         {detect:>9.2} ms");
+    println!("align (112²)                {alignt:>9.2} ms");
+    println!("embed batch 1               {b1:>9.2} ms  ({:.1} images/s)", 1e3 / b1);
+    println!("embed batch 32              {b32:>9.2} ms  ({:.1} images/s)", 32e3 / b32);
+    println!("compare pair (end to end)   {cmp:>9.2} ms");
+    Ok(())
+}

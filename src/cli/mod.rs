@@ -1,0 +1,75 @@
+//! Command-line interface: thin subcommands over the library. Errors are
+//! printed once here and mapped to exit codes: 0 ok, 2 bad input, 1 internal.
+
+mod bench;
+mod compare;
+mod faces;
+pub mod progress;
+
+use crate::pipeline::PipelineError;
+use clap::{Parser, Subcommand};
+
+/// facexplain — compare two face photographs and explain the decision, offline.
+///
+/// Without a subcommand the desktop app opens on a built-in sample pair.
+#[derive(Parser, Debug)]
+#[command(name = "facexplain", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// GUI only: print frame-time p50/p99 to stderr every few seconds.
+    #[arg(long)]
+    pub frame_stats: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compare the faces of two images: similarity, threshold, decision.
+    Compare(compare::CompareArgs),
+    /// List the faces detected in an image (largest first).
+    Faces(faces::FacesArgs),
+    /// Measure per-stage speed (load, detect, align, embed, compare) and print medians.
+    Bench(bench::BenchArgs),
+}
+
+/// A problem with what the user gave us (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// Exit code for an error: 2 when the user's input is at fault, 1 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(p) = cause.downcast_ref::<PipelineError>() {
+            return if p.is_bad_input() { 2 } else { 1 };
+        }
+        if cause.is::<BadInput>() {
+            return 2;
+        }
+    }
+    1
+}
+
+/// Set up logging on stderr: quiet by default.
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FACEXPLAIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("facexplain={level}")));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Run one subcommand.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Compare(a) => compare::run(a),
+        Command::Faces(a) => faces::run(a),
+        Command::Bench(a) => bench::run(a),
+    }
+}

@@ -1,0 +1,22 @@
+//! facexplain: compare two face photographs and explain the decision.
+//!
+//! Layers (data flows one way, top to bottom; see `ARCHITECTURE.md`):
+//! - [`pipeline`]: image loading, detection, alignment, embedding, comparison,
+//!   calibration. No UI; long work takes a [`progress::Ctl`].
+//! - [`explain`]: occlusion engine, X-Maps, Mery maps, regions and table.
+//! - [`chat`]: context text and question answering over an [`analysis::Analysis`].
+//! - [`app`]: the egui desktop app (panels draw state, one worker runs jobs).
+//! - [`cli`]: thin subcommands over the same library calls.
+
+pub mod analysis;
+pub mod app;
+pub mod chat;
+pub mod cli;
+pub mod explain;
+pub mod pipeline;
+pub mod progress;
+
+/// Software name and version written into every analysis and report.
+pub const SOFTWARE_NAME: &str = env!("CARGO_PKG_NAME");
+/// Version of this build.
+pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,21 @@
+//! `facexplain`: no arguments → the desktop app; a subcommand → the CLI.
+
+use clap::Parser;
+use facexplain::cli::{self, Cli};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    cli::init_logging(args.verbose);
+    let result = match args.command {
+        None => facexplain::app::run(facexplain::app::AppOptions { frame_stats: args.frame_stats }),
+        Some(cmd) => cli::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cli::exit_code(&e))
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Face embeddings (SFace, or any ONNX model with input `[N,3,112,112]` RGB
+//! raw 0–255 and output `[N,D]`), batched and L2-normalised.
+
+use super::error::{PipelineError, Result};
+use super::models::ModelStore;
+use super::runtime;
+use crate::progress::Ctl;
+use image::RgbImage;
+use ndarray::{Array2, Array4, ArrayView4, Axis, s};
+use ort::session::Session;
+use ort::value::TensorRef;
+use std::sync::Mutex;
+
+/// Default number of faces per forward pass.
+pub const DEFAULT_BATCH: usize = 32;
+
+/// A face embedder over one ONNX session.
+pub struct Embedder {
+    name: String,
+    input: String,
+    session: Mutex<Session>,
+    /// Faces per forward pass for long jobs.
+    pub batch: usize,
+}
+
+impl Embedder {
+    /// SFace from the verified model store.
+    pub fn load(store: &ModelStore) -> Result<Embedder> {
+        Self::from_session("sface", runtime::session(store, "sface")?)
+    }
+
+    /// Any embedder graph given as ONNX bytes (tests build small ones).
+    pub fn from_onnx_bytes(name: &str, bytes: &[u8]) -> Result<Embedder> {
+        let env = runtime::environment()?;
+        let err = |e: String| PipelineError::Inference { model: name.into(), reason: e };
+        let session = Session::builder(env)
+            .map_err(|e| err(e.to_string()))?
+            .commit_from_memory(bytes)
+            .map_err(|e| err(e.to_string()))?;
+        Self::from_session(name, session)
+    }
+
+    fn from_session(name: &str, session: Session) -> Result<Embedder> {
+        let input = session.inputs().first().map(|i| i.name().to_string()).ok_or_else(|| {
+            PipelineError::Inference { model: name.into(), reason: "the graph has no input".into() }
+        })?;
+        Ok(Embedder { name: name.into(), input, session: Mutex::new(session), batch: DEFAULT_BATCH })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// One forward pass over a batch `[N,3,112,112]`; rows L2-normalised.
+    pub fn embed_tensor(&self, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
+        let err = |e: ort::Error| PipelineError::Inference { model: self.name.clone(), reason: e.to_string() };
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let outputs = session
+            .run(ort::inputs![self.input.as_str() => TensorRef::from_array_view(batch).map_err(err)?])
+            .map_err(err)?;
+        let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(err)?;
+        let n = batch.len_of(Axis(0));
+        let d = if shape.len() == 2 && shape[0] as usize == n { shape[1] as usize } else { data.len() / n.max(1) };
+        let mut out = Array2::from_shape_vec((n, d), data.to_vec()).map_err(|e| PipelineError::Inference {
+            model: self.name.clone(),
+            reason: format!("unexpected output shape {shape:?}: {e}"),
+        })?;
+        for mut row in out.rows_mut() {
+            let norm = row.dot(&row).sqrt();
+            if norm > 0.0 {
+                row /= norm;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Embed many faces in batches of `self.batch`, reporting progress under
+    /// `stage` and stopping between batches when cancelled.
+    pub fn embed_all(&self, faces: ArrayView4<f32>, stage: &str, ctl: Ctl) -> Result<Array2<f32>> {
+        let n = faces.len_of(Axis(0));
+        let mut rows = Vec::with_capacity(n);
+        let mut d = 0;
+        let mut start = 0;
+        ctl.report(stage, 0, n);
+        while start < n {
+            ctl.check()?;
+            let end = (start + self.batch.max(1)).min(n);
+            let e = self.embed_tensor(faces.slice(s![start..end, .., .., ..]))?;
+            d = e.ncols();
+            rows.extend(e.into_iter());
+            start = end;
+            ctl.report(stage, end, n);
+        }
+        Array2::from_shape_vec((n, d), rows)
+            .map_err(|e| PipelineError::Inference { model: self.name.clone(), reason: e.to_string() })
+    }
+
+    /// Embed aligned crops (one pass per `self.batch` faces).
+    pub fn embed_faces(&self, faces: &[&RgbImage]) -> Result<Array2<f32>> {
+        self.embed_all(faces_to_tensor(faces).view(), "embed", Ctl::none())
+    }
+}
+
+/// Stack aligned RGB crops into an NCHW float tensor, raw 0–255.
+pub fn faces_to_tensor(faces: &[&RgbImage]) -> Array4<f32> {
+    let (w, h) = faces.first().map(|f| f.dimensions()).unwrap_or((112, 112));
+    let mut t = Array4::<f32>::zeros((faces.len(), 3, h as usize, w as usize));
+    for (i, f) in faces.iter().enumerate() {
+        for (x, y, p) in f.enumerate_pixels() {
+            for c in 0..3 {
+                t[[i, c, y as usize, x as usize]] = p[c] as f32;
+            }
+        }
+    }
+    t
+}
+
+/// Cosine similarity of two embeddings.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+}

@@ -1,0 +1,91 @@
+//! Image loading: any supported format and colour type to RGB8, EXIF
+//! orientation applied, decompression bombs refused, SHA-256 of the bytes kept.
+
+use super::error::{PipelineError, Result};
+use super::models::sha256_hex;
+use image::{ImageDecoder, ImageError, ImageReader, RgbImage};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+/// Largest width or height accepted, in pixels.
+pub const MAX_SIDE: u32 = 16_384;
+/// Largest decoder allocation accepted, in bytes.
+pub const MAX_ALLOC: u64 = 1 << 30;
+
+/// A decoded image with the facts a report needs about its file.
+#[derive(Clone, Debug)]
+pub struct LoadedImage {
+    pub path: PathBuf,
+    /// Lower-case hex SHA-256 of the file bytes.
+    pub sha256: String,
+    pub file_size: u64,
+    /// Upright RGB pixels (EXIF orientation applied).
+    pub rgb: RgbImage,
+}
+
+impl LoadedImage {
+    pub fn width(&self) -> u32 {
+        self.rgb.width()
+    }
+    pub fn height(&self) -> u32 {
+        self.rgb.height()
+    }
+    /// File name for display.
+    pub fn file_name(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+}
+
+/// Read and decode an image file.
+pub fn load_image(path: &Path) -> Result<LoadedImage> {
+    let bytes = std::fs::read(path).map_err(|source| PipelineError::Read { path: path.into(), source })?;
+    decode_image(path, bytes)
+}
+
+/// Decode image bytes that came from `path` (used for display and errors).
+pub fn decode_image(path: &Path, bytes: Vec<u8>) -> Result<LoadedImage> {
+    if bytes.is_empty() {
+        return Err(PipelineError::Empty { path: path.into() });
+    }
+    let sha256 = sha256_hex(&bytes);
+    let file_size = bytes.len() as u64;
+    let corrupt = |e: ImageError| classify(path, e);
+    let mut reader = ImageReader::new(Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| PipelineError::Corrupt { path: path.into(), reason: e.to_string() })?;
+    if reader.format().is_none() {
+        return Err(PipelineError::NotAnImage {
+            path: path.into(),
+            reason: "the file's first bytes match no known image format".into(),
+        });
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(PipelineError::Corrupt { path: path.into(), reason: format!("zero-size image ({w}×{h})") });
+    }
+    if w > MAX_SIDE || h > MAX_SIDE || decoder.total_bytes() > MAX_ALLOC {
+        return Err(too_large(path, format!("{w}×{h}")));
+    }
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = image::DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    img.apply_orientation(orientation);
+    Ok(LoadedImage { path: path.into(), sha256, file_size, rgb: img.to_rgb8() })
+}
+
+fn too_large(path: &Path, detail: String) -> PipelineError {
+    PipelineError::TooLarge { path: path.into(), detail, limit: MAX_SIDE, max_mb: MAX_ALLOC >> 20 }
+}
+
+fn classify(path: &Path, e: ImageError) -> PipelineError {
+    match e {
+        ImageError::Limits(l) => too_large(path, format!("the decoder refused it: {l}")),
+        ImageError::Unsupported(u) => PipelineError::NotAnImage { path: path.into(), reason: u.to_string() },
+        other => PipelineError::Corrupt { path: path.into(), reason: other.to_string() },
+    }
+}

@@ -1,0 +1,117 @@
+//! The verification pipeline: load → detect → align → embed → compare
+//! (calibration lives here too). No UI; long work takes a [`crate::progress::Ctl`].
+//! May call: nothing above it (not `explain`, `chat`, `app`, `cli`).
+
+pub mod align;
+pub mod compare;
+pub mod detect;
+pub mod embed;
+pub mod error;
+pub mod load;
+pub mod models;
+pub mod runtime;
+
+pub use align::{AlignedFace, CROP};
+pub use compare::{Comparison, Decision};
+pub use detect::{Detector, Face};
+pub use embed::Embedder;
+pub use error::{PipelineError, Result};
+pub use load::{LoadedImage, load_image};
+pub use models::ModelStore;
+
+use std::path::Path;
+
+/// A loaded image with every face found in it (largest first).
+#[derive(Clone, Debug)]
+pub struct DetectedImage {
+    pub image: LoadedImage,
+    pub faces: Vec<Face>,
+}
+
+/// One chosen face of an image: aligned crop and embedding.
+#[derive(Clone, Debug)]
+pub struct FaceAnalysis {
+    pub image: LoadedImage,
+    pub faces: Vec<Face>,
+    /// Index into `faces` of the face used.
+    pub chosen: usize,
+    pub aligned: AlignedFace,
+    /// L2-normalised embedding.
+    pub embedding: Vec<f32>,
+}
+
+impl FaceAnalysis {
+    pub fn face(&self) -> &Face {
+        &self.faces[self.chosen]
+    }
+}
+
+/// Model identity as written into analyses and calibrations.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelRef {
+    pub name: String,
+    pub sha256: String,
+}
+
+/// The loaded detector and embedder with their identities.
+pub struct Pipeline {
+    pub store: ModelStore,
+    pub detector: Detector,
+    pub embedder: Embedder,
+    /// The recogniser's identity (name and SHA-256 of the file loaded).
+    pub model: ModelRef,
+    /// Threshold from the manifest, used when no calibration gives one.
+    pub default_threshold: f32,
+}
+
+impl Pipeline {
+    /// Load the models from the first models folder of the search order.
+    pub fn load() -> Result<Pipeline> {
+        Self::load_from(ModelStore::locate()?)
+    }
+
+    pub fn load_from(store: ModelStore) -> Result<Pipeline> {
+        let detector = Detector::load(&store)?;
+        let embedder = Embedder::load(&store)?;
+        let entry = store.manifest.entry("sface")?;
+        let model = ModelRef { name: entry.name.clone(), sha256: entry.sha256.clone() };
+        let default_threshold = entry.default_threshold.unwrap_or(0.363);
+        Ok(Pipeline { store, detector, embedder, model, default_threshold })
+    }
+
+    /// Load an image and find its faces; no face is an error naming the file.
+    pub fn detect_file(&self, path: &Path) -> Result<DetectedImage> {
+        let image = load_image(path)?;
+        self.detect_image(image)
+    }
+
+    pub fn detect_image(&self, image: LoadedImage) -> Result<DetectedImage> {
+        let faces = self.detector.detect_in(&image.rgb, &image.path)?;
+        Ok(DetectedImage { image, faces })
+    }
+
+    /// Align and embed face `index` (default: the largest) of a detected image.
+    pub fn analyze(&self, detected: DetectedImage, index: Option<usize>) -> Result<FaceAnalysis> {
+        let chosen = index.unwrap_or(0);
+        if chosen >= detected.faces.len() {
+            return Err(PipelineError::FaceIndex {
+                path: detected.image.path.clone(),
+                index: chosen,
+                found: detected.faces.len(),
+            });
+        }
+        let aligned = align::align(&detected.image.rgb, &detected.faces[chosen].landmarks5);
+        let embedding = self.embedder.embed_faces(&[&aligned.crop])?.row(0).to_vec();
+        Ok(FaceAnalysis { image: detected.image, faces: detected.faces, chosen, aligned, embedding })
+    }
+
+    /// Load, detect, align and embed one file.
+    pub fn analyze_file(&self, path: &Path, index: Option<usize>) -> Result<FaceAnalysis> {
+        self.analyze(self.detect_file(path)?, index)
+    }
+
+    /// Compare two analysed faces at `threshold`.
+    pub fn compare(&self, a: &FaceAnalysis, b: &FaceAnalysis, threshold: f32) -> Comparison {
+        Comparison::new(embed::cosine(&a.embedding, &b.embedding), threshold)
+    }
+}

@@ -1,0 +1,206 @@
+//! The model manifest (`models/manifest.json`), where model files are found,
+//! and the SHA-256 check every model passes before it is loaded.
+//!
+//! Search order for the models folder: `$FACEXPLAIN_MODELS`, `./models`,
+//! `models/` beside the executable (packaged builds), `models/` of the source
+//! checkout this binary was built from, the user data directory
+//! (`~/.local/share/facexplain/models`).
+
+use super::error::{PipelineError, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The command that fetches and verifies every model.
+pub const SETUP_COMMAND: &str = "scripts/setup.sh";
+/// The manifest schema this build reads.
+pub const MANIFEST_SCHEMA: &str = "facexplain.models/1";
+
+/// Where a model came from: registry package, path inside it, its hash as shipped.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSource {
+    pub package: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Input tensor description of a model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelInput {
+    pub name: String,
+    pub shape: Vec<i64>,
+    pub layout: String,
+    pub colour: String,
+    pub normalisation: String,
+}
+
+/// One file of `models/manifest.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    pub id: String,
+    pub file: String,
+    pub sha256: String,
+    pub name: String,
+    pub source: ModelSource,
+    pub conversion: Option<String>,
+    pub licence: String,
+    pub input: Option<ModelInput>,
+    pub outputs: Option<Vec<String>>,
+    pub embedding_size: Option<usize>,
+    pub default_threshold: Option<f32>,
+}
+
+/// `models/manifest.json`: every model file with its hash and provenance.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub schema: String,
+    pub setup_command: String,
+    pub models: Vec<ModelEntry>,
+}
+
+/// The committed manifest, compiled in so a binary always knows which hashes to expect.
+pub const MANIFEST_JSON: &str = include_str!("../../models/manifest.json");
+
+impl Manifest {
+    /// The manifest compiled into this binary.
+    pub fn builtin() -> Result<Manifest> {
+        Self::parse(MANIFEST_JSON, Path::new("models/manifest.json"))
+    }
+
+    pub fn parse(text: &str, origin: &Path) -> Result<Manifest> {
+        let m: Manifest = serde_json::from_str(text).map_err(|e| PipelineError::Manifest {
+            file: origin.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        if m.schema != MANIFEST_SCHEMA {
+            return Err(PipelineError::Manifest {
+                file: origin.to_path_buf(),
+                reason: format!("schema is {:?}, this build reads {MANIFEST_SCHEMA:?}", m.schema),
+            });
+        }
+        Ok(m)
+    }
+
+    pub fn entry(&self, id: &str) -> Result<&ModelEntry> {
+        self.models.iter().find(|e| e.id == id).ok_or_else(|| PipelineError::Manifest {
+            file: PathBuf::from("models/manifest.json"),
+            reason: format!("no model with id {id:?}"),
+        })
+    }
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Lower-case hex SHA-256 of a file, streamed.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Candidate models folders, in search order.
+pub fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(d) = std::env::var_os("FACEXPLAIN_MODELS") {
+        dirs.push(PathBuf::from(d));
+    }
+    dirs.push(PathBuf::from("models"));
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(parent) = exe.parent() {
+            dirs.push(parent.join("models"));
+        }
+    }
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
+    if let Some(data) = dirs::data_dir() {
+        dirs.push(data.join("facexplain").join("models"));
+    }
+    dirs
+}
+
+/// The models folder in use: the first search folder holding the SFace model
+/// (or the first candidate, so errors name a sensible path).
+pub fn models_dir() -> PathBuf {
+    let dirs = search_dirs();
+    dirs.iter()
+        .find(|d| d.join("sface.onnx").is_file())
+        .cloned()
+        .unwrap_or_else(|| dirs[0].clone())
+}
+
+/// A model folder plus the manifest that says what must be in it.
+#[derive(Clone, Debug)]
+pub struct ModelStore {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl ModelStore {
+    /// The store in the first folder of the search order that has the models.
+    pub fn locate() -> Result<ModelStore> {
+        Ok(ModelStore { dir: models_dir(), manifest: Manifest::builtin()? })
+    }
+
+    pub fn at(dir: impl Into<PathBuf>) -> Result<ModelStore> {
+        Ok(ModelStore { dir: dir.into(), manifest: Manifest::builtin()? })
+    }
+
+    pub fn path(&self, id: &str) -> Result<PathBuf> {
+        Ok(self.dir.join(&self.manifest.entry(id)?.file))
+    }
+
+    /// Read a model file and check its SHA-256 against the manifest; a missing
+    /// or altered file is refused with the expected hash and the fix.
+    pub fn read_verified(&self, id: &str) -> Result<(ModelEntry, Vec<u8>)> {
+        let entry = self.manifest.entry(id)?.clone();
+        let path = self.dir.join(&entry.file);
+        let bytes = std::fs::read(&path).map_err(|_| PipelineError::ModelMissing {
+            file: path.clone(),
+            expected: entry.sha256.clone(),
+            fix: SETUP_COMMAND.into(),
+        })?;
+        verify_bytes(&path, &bytes, &entry.sha256)?;
+        Ok((entry, bytes))
+    }
+
+    /// Check a model file's hash without keeping its bytes (for big files read elsewhere).
+    pub fn verify_file(&self, id: &str) -> Result<PathBuf> {
+        let entry = self.manifest.entry(id)?;
+        let path = self.dir.join(&entry.file);
+        let actual = sha256_file(&path).map_err(|_| PipelineError::ModelMissing {
+            file: path.clone(),
+            expected: entry.sha256.clone(),
+            fix: SETUP_COMMAND.into(),
+        })?;
+        if actual != entry.sha256 {
+            return Err(PipelineError::ModelHash {
+                file: path,
+                expected: entry.sha256.clone(),
+                actual,
+                fix: SETUP_COMMAND.into(),
+            });
+        }
+        Ok(path)
+    }
+}
+
+/// Refuse bytes whose SHA-256 is not `expected`.
+pub fn verify_bytes(path: &Path, bytes: &[u8], expected: &str) -> Result<()> {
+    let actual = sha256_hex(bytes);
+    if actual != expected {
+        return Err(PipelineError::ModelHash {
+            file: path.to_path_buf(),
+            expected: expected.to_string(),
+            actual,
+            fix: SETUP_COMMAND.into(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! ONNX Runtime, loaded dynamically from the library the set-up unpacked
+//! (PyPI `onnxruntime==1.31.1`). Search order: `$ORT_DYLIB_PATH`, beside the
+//! executable, `<models>/onnxruntime/` of each models folder.
+
+use super::error::{PipelineError, Result};
+use super::models::{ModelStore, search_dirs};
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// File name of the ONNX Runtime shared library this build expects.
+pub const ORT_LIB: &str = "libonnxruntime.so.1.31.1";
+
+static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
+
+fn candidates() -> Vec<PathBuf> {
+    let mut c = Vec::new();
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        c.push(PathBuf::from(p));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            c.push(dir.join(ORT_LIB));
+        }
+    }
+    for d in search_dirs() {
+        c.push(d.join("onnxruntime").join(ORT_LIB));
+    }
+    c
+}
+
+/// The process-wide ONNX Runtime environment (loaded once).
+pub fn environment() -> Result<&'static ort::environment::Environment> {
+    ENV.get_or_init(|| {
+        let tried = candidates();
+        let lib = tried.iter().find(|p| p.is_file()).ok_or_else(|| {
+            format!(
+                "{ORT_LIB} not found (looked at: {}); run `scripts/setup.sh` or set ORT_DYLIB_PATH",
+                tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        ort::init_from(lib)
+            .map_err(|e| format!("{}: cannot load: {e}", lib.display()))?
+            .with_name("facexplain")
+            .build()
+            .map_err(|e| format!("{}: cannot start: {e}", lib.display()))
+    })
+    .as_ref()
+    .map_err(|e| PipelineError::Runtime(e.clone()))
+}
+
+/// A session for the model `id` of `store`, its file checked against the manifest.
+pub fn session(store: &ModelStore, id: &str) -> Result<Session> {
+    let (_entry, bytes) = store.read_verified(id)?;
+    let env = environment()?;
+    let err = |e: String| PipelineError::Inference { model: id.to_string(), reason: e };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    Session::builder(env)
+        .map_err(|e| err(e.to_string()))?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| err(e.to_string()))?
+        .with_intra_threads(threads)
+        .map_err(|e| err(e.to_string()))?
+        .commit_from_memory(&bytes)
+        .map_err(|e| err(e.to_string()))
+}

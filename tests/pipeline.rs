@@ -1,0 +1,196 @@
+//! The verification pipeline on real models and real images (fetched by
+//! `scripts/setup.sh` into `models/` and `data/`).
+
+use facexplain::pipeline::{Decision, Pipeline, PipelineError, align, load_image};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
+}
+
+fn pipeline() -> &'static Pipeline {
+    static P: OnceLock<Pipeline> = OnceLock::new();
+    P.get_or_init(|| Pipeline::load().expect("models present (run scripts/setup.sh)"))
+}
+
+fn similarity(a: &Path, b: &Path) -> f32 {
+    let p = pipeline();
+    let fa = p.analyze_file(a, None).unwrap();
+    let fb = p.analyze_file(b, None).unwrap();
+    p.compare(&fa, &fb, p.default_threshold).similarity
+}
+
+#[test]
+fn genuine_obama_pairs_beat_every_impostor_pair() {
+    let obama = ["obama.jpg", "obama2.jpg", "obama3.jpg"].map(|f| data(&format!("face_recognition/{f}")));
+    let others = [data("face_recognition/biden.jpg"), data("astronaut.png"), data("grace_hopper.jpg")];
+    let p = pipeline();
+    let t = p.default_threshold;
+    let mut genuine = Vec::new();
+    for i in 0..obama.len() {
+        for j in i + 1..obama.len() {
+            genuine.push(similarity(&obama[i], &obama[j]));
+        }
+    }
+    let mut impostor = Vec::new();
+    for o in &obama {
+        for x in &others {
+            impostor.push(similarity(o, x));
+        }
+    }
+    let min_g = genuine.iter().cloned().fold(f32::INFINITY, f32::min);
+    let max_i = impostor.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    assert!(min_g > max_i, "genuine {genuine:?} vs impostor {impostor:?}");
+    assert!(genuine.iter().all(|&s| Decision::at(s, t) == Decision::Match), "{genuine:?} at {t}");
+    assert!(impostor.iter().all(|&s| Decision::at(s, t) == Decision::NonMatch), "{impostor:?} at {t}");
+}
+
+#[test]
+fn aligned_landmarks_land_on_the_template() {
+    let p = pipeline();
+    for rel in ["face_recognition/obama.jpg", "face_recognition/biden.jpg", "grace_hopper.jpg", "orl/s1/1.pgm"] {
+        let f = p.analyze_file(&data(rel), None).unwrap();
+        for (k, lm) in f.face().landmarks5.iter().enumerate() {
+            let q = f.aligned.transform.apply(*lm);
+            let d = ((q[0] - align::TEMPLATE[k][0]).powi(2) + (q[1] - align::TEMPLATE[k][1]).powi(2)).sqrt();
+            assert!(d < 2.0, "{rel}: landmark {k} lands {d:.2} px from the template");
+        }
+        assert_eq!(f.aligned.crop.dimensions(), (112, 112));
+    }
+}
+
+#[test]
+fn every_orl_crop_has_a_face() {
+    let p = pipeline();
+    let mut missing = Vec::new();
+    for s in 1..=40 {
+        for i in 1..=10 {
+            let path = data(&format!("orl/s{s}/{i}.pgm"));
+            let img = load_image(&path).unwrap();
+            assert_eq!(img.rgb.dimensions(), (92, 112));
+            if p.detector.detect(&img.rgb).unwrap().is_empty() {
+                missing.push(path);
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no face found in {missing:?}");
+}
+
+#[test]
+fn group_photo_t1_has_six_faces_largest_first() {
+    let p = pipeline();
+    let d = p.detect_file(&data("insightface/t1.jpg")).unwrap();
+    assert_eq!(d.faces.len(), 6, "{:?}", d.faces);
+    assert!(d.faces.windows(2).all(|w| w[0].area() >= w[1].area()));
+    // Face index out of range names the file and the count.
+    let err = p.analyze(d, Some(6)).unwrap_err();
+    assert!(matches!(err, PipelineError::FaceIndex { found: 6, .. }), "{err}");
+    assert!(err.to_string().contains("t1.jpg"));
+}
+
+#[test]
+fn grey_rgba_and_sixteen_bit_images_load_as_rgb8() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = load_image(&data("face_recognition/obama.jpg")).unwrap().rgb;
+    let grey = image::DynamicImage::ImageRgb8(src.clone()).to_luma16();
+    let p16 = tmp.path().join("grey16.png");
+    grey.save(&p16).unwrap();
+    let rgba = image::DynamicImage::ImageRgb8(src.clone()).to_rgba8();
+    let prgba = tmp.path().join("rgba.png");
+    rgba.save(&prgba).unwrap();
+    let a = load_image(&p16).unwrap();
+    let b = load_image(&prgba).unwrap();
+    assert_eq!(a.rgb.dimensions(), src.dimensions());
+    assert_eq!(b.rgb, src);
+    // A 16-bit grey face is still found and compares as the same person.
+    let s = similarity(&p16, &data("face_recognition/obama2.jpg"));
+    assert!(s > pipeline().default_threshold, "{s}");
+}
+
+/// A JPEG APP1 segment holding only an EXIF orientation tag.
+fn exif_orientation_segment(orientation: u16) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&1u16.to_be_bytes()); // one IFD entry
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_be_bytes());
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    let mut body = b"Exif\0\0".to_vec();
+    body.extend(tiff);
+    let mut seg = vec![0xFF, 0xE1];
+    seg.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+    seg.extend(body);
+    seg
+}
+
+fn encode_jpeg(img: &image::RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 100).encode_image(img).unwrap();
+    out
+}
+
+#[test]
+fn exif_rotated_jpeg_compares_like_the_upright_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = load_image(&data("face_recognition/obama.jpg")).unwrap().rgb;
+    let (w, h) = (src.width() / 16 * 16, src.height() / 16 * 16);
+    let upright = image::imageops::crop_imm(&src, 0, 0, w, h).to_image();
+    let up_path = tmp.path().join("upright.jpg");
+    std::fs::write(&up_path, encode_jpeg(&upright)).unwrap();
+    // Stored turned 90° anticlockwise; EXIF orientation 6 tells viewers to turn it back.
+    let stored = image::imageops::rotate270(&upright);
+    let jpeg = encode_jpeg(&stored);
+    let mut tagged = jpeg[..2].to_vec();
+    tagged.extend(exif_orientation_segment(6));
+    tagged.extend_from_slice(&jpeg[2..]);
+    let rot_path = tmp.path().join("rotated.jpg");
+    std::fs::write(&rot_path, tagged).unwrap();
+    let loaded = load_image(&rot_path).unwrap();
+    assert_eq!(loaded.rgb.dimensions(), (w, h), "EXIF orientation was not applied");
+    let other = data("face_recognition/obama2.jpg");
+    let (s_up, s_rot) = (similarity(&up_path, &other), similarity(&rot_path, &other));
+    assert!((s_up - s_rot).abs() < 1e-3, "upright {s_up} vs rotated {s_rot}");
+}
+
+#[test]
+fn a_model_with_one_byte_changed_is_refused() {
+    let store = facexplain::pipeline::ModelStore::locate().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(store.path("sface").unwrap()).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(tmp.path().join("sface.onnx"), bytes).unwrap();
+    std::fs::copy(store.path("yunet").unwrap(), tmp.path().join("yunet.onnx")).unwrap();
+    let tampered = facexplain::pipeline::ModelStore::at(tmp.path()).unwrap();
+    let err = Pipeline::load_from(tampered).err().expect("tampered model refused");
+    let msg = err.to_string();
+    let expected = &store.manifest.entry("sface").unwrap().sha256;
+    assert!(matches!(err, PipelineError::ModelHash { .. }), "{msg}");
+    assert!(msg.contains("sface.onnx") && msg.contains(expected.as_str()) && msg.contains("scripts/setup.sh"), "{msg}");
+    // A missing file names the file too.
+    std::fs::remove_file(tmp.path().join("sface.onnx")).unwrap();
+    let err = Pipeline::load_from(facexplain::pipeline::ModelStore::at(tmp.path()).unwrap()).err().unwrap();
+    assert!(matches!(err, PipelineError::ModelMissing { .. }) && err.to_string().contains("sface.onnx"), "{err}");
+}
+
+#[test]
+fn batched_embeddings_equal_single_ones() {
+    let p = pipeline();
+    let crops: Vec<_> = ["face_recognition/obama.jpg", "face_recognition/biden.jpg", "astronaut.png"]
+        .iter()
+        .map(|r| p.analyze_file(&data(r), None).unwrap())
+        .collect();
+    let refs: Vec<&image::RgbImage> = crops.iter().map(|c| &c.aligned.crop).collect();
+    let batch = p.embedder.embed_faces(&refs).unwrap();
+    for (i, c) in crops.iter().enumerate() {
+        for (x, y) in batch.row(i).iter().zip(&c.embedding) {
+            assert!((x - y).abs() < 1e-5);
+        }
+    }
+    // Same input, identical numbers.
+    let again = p.embedder.embed_faces(&refs).unwrap();
+    assert_eq!(batch, again);
+}
