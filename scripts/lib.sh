@@ -23,8 +23,13 @@ if [ -z "${FX_PY:-}" ]; then
     export FX_PY
 fi
 
+FX_T0=$EPOCHREALTIME
 fx_die() { echo "error: $*" >&2; exit 1; }
-# Progress line under the step's summary line (only printed when work is done).
+# Seconds since $1 (an EPOCHREALTIME value), one decimal.
+fx_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+# The step's one summary line, with its duration (setup.sh sets FX_STEP to "[n/4] ").
+fx_done() { echo "${FX_STEP:-}$* ($(fx_since "$FX_T0") s)"; }
+# Progress line, printed before the step's summary line, only when work is done.
 fx_note() { echo "    $*"; }
 fxutil() { "$FX_PY" -S "$FX_SCRIPTS/fxutil.py" "$@"; }
 
@@ -121,6 +126,3 @@ fx_venv() {
     fx_run "$name-check" "$dir/bin/python" -m pip check
     echo "$stamp" >"$dir/.fx-stamp"
 }
-
-# Seconds since $1 (an EPOCHREALTIME value), one decimal.
-fx_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }

@@ -14,7 +14,7 @@ PKGS=(
     unzip ca-certificates curl
 )
 # The model set-up needs Python 3.11 with venv (Debian 12's python3 is 3.11) and npm.
-if ! (fx_python311 >/dev/null 2>&1); then PKGS+=(python3 python3-venv python3-pip); fi
+py311=$(fx_python311 2>/dev/null) || { py311=""; PKGS+=(python3 python3-venv python3-pip); }
 if ! command -v npm >/dev/null; then PKGS+=(npm); fi
 
 missing=()
@@ -45,4 +45,5 @@ if ! command -v cargo >/dev/null; then
 fi
 rust=$(rustc --version 2>/dev/null | awk '{ print $2 }')
 
-echo "system: ${#PKGS[@]} Debian packages present${did}; rustc ${rust:-?}; python $("$(fx_python311)" -c 'import platform; print(platform.python_version())'); npm $(npm --version 2>/dev/null)"
+[ -n "$py311" ] || py311=$(fx_python311)
+fx_done "system: ${#PKGS[@]} Debian packages present${did}; rustc ${rust:-?}; $("$py311" -S -c 'import sys; print("python %d.%d.%d" % sys.version_info[:3])'); npm present"
