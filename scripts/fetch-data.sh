@@ -11,6 +11,7 @@
 #   data/grace_hopper.jpg           PyPI matplotlib==3.10.0 wheel, matplotlib/mpl-data/sample_data/
 #
 #   FACEXPLAIN_WRITE_DATA_SUMS=1  (maintainers) rewrite scripts/data.sha256 from what was extracted
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fx_lock
 

@@ -7,6 +7,7 @@
 #   FACEXPLAIN_RECONVERT=1  ignore models/ and the cache and produce every file again
 #                           (the conversions are deterministic: the result must still
 #                           match the pinned hashes)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fx_lock
 

@@ -96,7 +96,7 @@ fx_extract() {
 fx_python311() {
     local c
     for c in "${FACEXPLAIN_PYTHON:-}" python3.11 python3; do
-        [ -n "$c" ] && command -v "$c" >/dev/null || continue
+        if [ -z "$c" ] || ! command -v "$c" >/dev/null; then continue; fi
         if "$c" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
             command -v "$c"
             return 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages (Debian 12) for building, running and testing facexplain, and a check
 # that a Rust toolchain is there. apt runs only when something is missing.
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PKGS=(

@@ -18,6 +18,7 @@
 #   FACEXPLAIN_SKIP_SYSTEM=1    skip step 1 (no apt; e.g. not root and no sudo)
 #   FACEXPLAIN_RECONVERT=1      produce every model again and check it against the pinned hashes
 #   FACEXPLAIN_VERIFY_FULL=1    re-read every file for its SHA-256 instead of trusting the stat cache
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fx_lock
 T0=$EPOCHREALTIME
@@ -30,6 +31,7 @@ step() {
 }
 
 check_models() {
+    # shellcheck disable=SC2034 # FX_T0 times this step for fx_done
     local stamp=$FACEXPLAIN_CACHE/stamps/check-models key log=$FX_LOGS/check-models.log FX_T0=$EPOCHREALTIME
     key=$(cat "$FX_ROOT/models/manifest.json" "$FX_SCRIPTS/check_models.py" "$FX_SCRIPTS/data.sha256" \
         "$FX_SCRIPTS/requirements-onnx.txt" | sha256sum | cut -c1-64)
