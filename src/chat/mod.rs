@@ -1,3 +1,25 @@
 //! Chat: turns an analysis into context sentences and answers questions about
 //! it (Pixels-to-Words §2.3). Reads an [`crate::analysis::Analysis`]; never
-//! recomputes it. May call: `analysis`, `progress`.
+//! recomputes it. May call: `analysis`, `progress`, `pipeline::models` (to
+//! verify the MiniLM files).
+//!
+//! - [`context`]: the analysis as plain-text sentences, one fact each.
+//! - [`embed`]: MiniLM sentence embeddings (candle).
+//! - [`qa`]: extractive QA with any Hugging Face `BertForQuestionAnswering`.
+//! - [`answerer`], [`intents`]: the default answerer when no QA model is installed.
+//! - [`engine`]: what the GUI and CLI call — `ChatEngine::ask`.
+//! - [`eval`]: the per-question-type evaluation.
+
+pub mod answerer;
+mod bert;
+pub mod context;
+pub mod embed;
+pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod intents;
+pub mod qa;
+
+pub use answerer::{Answer, AnswerPath};
+pub use engine::ChatEngine;
+pub use error::ChatError;

@@ -1,7 +1,10 @@
 //! Command-line interface: thin subcommands over the library. Errors are
 //! printed once here and mapped to exit codes: 0 ok, 2 bad input, 1 internal.
 
+mod ask;
 mod bench;
+mod chat;
+mod chat_eval;
 mod compare;
 mod faces;
 pub mod progress;
@@ -33,6 +36,12 @@ pub enum Command {
     Faces(faces::FacesArgs),
     /// Measure per-stage speed (load, detect, align, embed, compare) and print medians.
     Bench(bench::BenchArgs),
+    /// Answer a question about an analysis JSON: answer, confidence, source sentence(s), path.
+    Ask(ask::AskArgs),
+    /// Ask questions about an analysis JSON interactively on the terminal.
+    Chat(chat::ChatArgs),
+    /// Score the chat on a question set per question type and measure its latency.
+    ChatEval(chat_eval::ChatEvalArgs),
 }
 
 /// A problem with what the user gave us (exit code 2).
@@ -48,6 +57,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if cause.is::<BadInput>() {
             return 2;
+        }
+        if let Some(c) = cause.downcast_ref::<crate::chat::ChatError>() {
+            return if c.is_bad_input() { 2 } else { 1 };
         }
     }
     1
@@ -71,5 +83,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compare(a) => compare::run(a),
         Command::Faces(a) => faces::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Ask(a) => ask::run(a),
+        Command::Chat(a) => chat::run(a),
+        Command::ChatEval(a) => chat_eval::run(a),
     }
 }
