@@ -3,9 +3,11 @@
 
 mod ask;
 mod bench;
+mod calibrate;
 mod chat;
 mod chat_eval;
 mod compare;
+mod eval;
 mod faces;
 pub mod progress;
 
@@ -36,6 +38,10 @@ pub enum Command {
     Faces(faces::FacesArgs),
     /// Measure per-stage speed (load, detect, align, embed, compare) and print medians.
     Bench(bench::BenchArgs),
+    /// Calibrate confidences on a labelled dataset: threshold, C-Score sigmoid, PIC-Score densities → JSON.
+    Calibrate(calibrate::CalibrateArgs),
+    /// Measure a dataset: EER, FNMR@FMR, AUC, k-fold ECE of C-Score and PIC-Score, DET/histogram/reliability plots.
+    Eval(eval::EvalArgs),
     /// Answer a question about an analysis JSON: answer, confidence, source sentence(s), path.
     Ask(ask::AskArgs),
     /// Ask questions about an analysis JSON interactively on the terminal.
@@ -83,6 +89,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compare(a) => compare::run(a),
         Command::Faces(a) => faces::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
+        Command::Eval(a) => eval::run(a),
         Command::Ask(a) => ask::run(a),
         Command::Chat(a) => chat::run(a),
         Command::ChatEval(a) => chat_eval::run(a),

@@ -3,6 +3,7 @@
 //! May call: nothing above it (not `explain`, `chat`, `app`, `cli`).
 
 pub mod align;
+pub mod calibration;
 pub mod compare;
 pub mod detect;
 pub mod embed;

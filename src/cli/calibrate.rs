@@ -1,0 +1,175 @@
+//! `facexplain calibrate --dataset DIR`: embed a labelled dataset, choose the
+//! threshold, fit the C-Score sigmoid and the PIC-Score densities, and write
+//! a calibration JSON (byte-identical for identical inputs).
+
+use super::BadInput;
+use super::progress::{TermProgress, ctrl_c_flag};
+use crate::pipeline::Pipeline;
+use crate::pipeline::calibration::dataset::{DEFAULT_MAX_IMPOSTORS, EmbeddingCache};
+use crate::pipeline::calibration::{
+    self, Calibration, CalibrationError, CollectOptions, Collected, ThresholdRule, cscore,
+};
+use crate::progress::{Ctl, Progress};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where the images and pairs come from (shared by `calibrate` and `eval`).
+#[derive(Args, Debug, Clone)]
+pub struct DatasetArgs {
+    /// Dataset folder: one sub-folder per identity holding its images (LFW layout; ORL's s1..s40 fits).
+    #[arg(long, value_name = "DIR")]
+    pub dataset: PathBuf,
+    /// An LFW-style pairs list (`name n1 n2` genuine, `name1 n1 name2 n2` impostor) instead of all pairs.
+    #[arg(long, value_name = "FILE")]
+    pub pairs: Option<PathBuf>,
+    /// Use at most this many impostor pairs; beyond it a seeded random sample is taken.
+    #[arg(long, default_value_t = DEFAULT_MAX_IMPOSTORS)]
+    pub max_impostors: usize,
+    /// Seed of the impostor sample (and of the cross-validation folds in `eval`).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Neither read nor write the embedding cache (~/.cache/facexplain/embeddings).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    pub data: DatasetArgs,
+    /// Where to write the calibration JSON (default: calibration-<dataset>.json).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Put the threshold at this false match rate (e.g. 0.001) instead of at the equal error rate.
+    #[arg(long)]
+    pub fmr: Option<f64>,
+    /// Histogram bins on distances [0, 2] for the C-Score fit.
+    #[arg(long, default_value_t = cscore::DEFAULT_BINS)]
+    pub bins: usize,
+}
+
+/// A calibration error for the CLI: user-caused ones exit with code 2.
+pub(crate) fn cli_error(e: CalibrationError) -> anyhow::Error {
+    match e {
+        CalibrationError::Pipeline(p) => p.into(),
+        e if e.is_bad_input() => BadInput(e.to_string()).into(),
+        e => e.into(),
+    }
+}
+
+/// Scan, embed and score a dataset with a terminal progress bar and Ctrl-C.
+pub(crate) fn collect(pipeline: &Pipeline, data: &DatasetArgs) -> anyhow::Result<Collected> {
+    let opts = CollectOptions {
+        pairs_file: data.pairs.clone(),
+        max_impostors: data.max_impostors,
+        seed: data.seed,
+        cache: if data.no_cache {
+            EmbeddingCache::disabled()
+        } else {
+            EmbeddingCache::for_pipeline(pipeline)
+        },
+    };
+    let bar = TermProgress::new();
+    let cancel = ctrl_c_flag();
+    let report = |p: Progress| bar.update(p);
+    let result = calibration::collect(pipeline, &data.dataset, &opts, Ctl::new(&report, &cancel));
+    bar.finish();
+    let c = result.map_err(cli_error)?;
+    println!(
+        "dataset {}: {} identities, {} images, {} used, {} skipped ({} embeddings from the cache)",
+        c.info.name,
+        c.info.identities,
+        c.info.images,
+        c.info.images_used,
+        c.info.skipped.len(),
+        c.cache_hits
+    );
+    for s in &c.info.skipped {
+        println!("  skipped {}: {}", s.path, s.reason);
+    }
+    println!(
+        "pairs: {} genuine, {} impostor ({})",
+        c.pairs.genuine, c.pairs.impostor, c.pairs.selection
+    );
+    Ok(c)
+}
+
+fn default_out(c: &Collected) -> PathBuf {
+    PathBuf::from(format!("calibration-{}.json", c.info.name))
+}
+
+pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let rule = match a.fmr {
+        Some(f) if !(f > 0.0 && f < 1.0) => {
+            return Err(BadInput(format!(
+                "--fmr {f}: expected a rate between 0 and 1, e.g. 0.001"
+            ))
+            .into());
+        }
+        Some(f) => ThresholdRule::Fmr(f),
+        None => ThresholdRule::Eer,
+    };
+    if a.bins < 2 {
+        return Err(BadInput(format!("--bins {}: at least 2 bins are needed", a.bins)).into());
+    }
+    let pipeline = Pipeline::load()?;
+    let c = collect(&pipeline, &a.data)?;
+    let file = calibration::calibrate(&pipeline, &c, rule, a.bins).map_err(cli_error)?;
+    let out = a.out.clone().unwrap_or_else(|| default_out(&c));
+    let sha = Calibration::write_file(&file, &out).map_err(cli_error)?;
+    print_summary(&file, &out, &sha);
+    println!("done in {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn print_summary(file: &calibration::CalibrationFile, out: &Path, sha: &str) {
+    let t = &file.fitted.threshold;
+    let p = &file.fitted.c_score.fit.params;
+    println!(
+        "threshold {:.4} on similarity ({}): FMR {:.5}, FNMR {:.5}; EER {:.5}",
+        t.similarity, t.rule, t.fmr, t.fnmr, t.eer
+    );
+    println!(
+        "C-Score sigmoid: L {:.4}, d0 {:.4}, k {:.2}, b {:.4} (rms {:.4}, {})",
+        p.l, p.d0, p.k, p.b, file.fitted.c_score.fit.rms, file.fitted.c_score.fit.termination
+    );
+    println!(
+        "PIC-Score KDE bandwidths (Scott): genuine {:.5}, impostor {:.5}; prior {}",
+        file.fitted.pic.bandwidth_genuine,
+        file.fitted.pic.bandwidth_impostor,
+        file.fitted.pic.prior_genuine
+    );
+    println!("calibration written to {} (sha256 {sha})", out.display());
+}
+
+/// The calibration `compare` uses: `--calibration FILE` (a bad or foreign
+/// file exits with 2), else the built-in one if it was made for the loaded
+/// model (otherwise a warning, the manifest threshold and no confidences).
+pub(crate) fn for_compare(
+    pipeline: &Pipeline,
+    path: Option<&Path>,
+) -> anyhow::Result<Option<Calibration>> {
+    match path {
+        Some(p) => Calibration::choose(Some(p), &pipeline.model)
+            .map(Some)
+            .map_err(cli_error),
+        None => match Calibration::default_for(&pipeline.model) {
+            Ok(c) => Ok(Some(c)),
+            Err(e) => {
+                tracing::warn!("no calibrated confidence: {e}");
+                eprintln!("warning: no calibrated confidence: {e}");
+                Ok(None)
+            }
+        },
+    }
+}
+
+/// One line describing the confidences of a decision.
+pub(crate) fn confidence_line(c: &crate::analysis::Confidence) -> String {
+    format!(
+        "C-Score {:.4}  PIC-Score {:.4}  probability the decision is right (PIC, equal priors) {:.4}  [calibration {}]",
+        c.c_score, c.pic_score, c.decision_confidence, c.calibration.name
+    )
+}

@@ -1,0 +1,242 @@
+//! `facexplain eval --dataset DIR`: error rates (EER, FNMR@FMR, AUC), the
+//! calibration error of C-Score and PIC-Score by k-fold cross-validation,
+//! and of a fixed calibration; DET curve, score histograms and reliability
+//! diagrams as PNG; everything in `summary.json`.
+
+use super::BadInput;
+use super::calibrate::{DatasetArgs, cli_error, collect};
+use super::progress::{TermProgress, ctrl_c_flag};
+use crate::pipeline::calibration::evaluate::{self, CalibrationCheck, CrossValidation, FnmrAtFmr};
+use crate::pipeline::calibration::file::{DatasetInfo, Tool};
+use crate::pipeline::calibration::{Calibration, cscore, dataset::PairInfo, plots};
+use crate::pipeline::{ModelRef, Pipeline};
+use crate::progress::{Ctl, Progress};
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Schema of `summary.json`.
+pub const EVAL_SCHEMA: &str = "facexplain.eval/1";
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub data: DatasetArgs,
+    /// A calibration to check on this dataset (default: the built-in one, if it fits the model).
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// Folder for summary.json and the plots (default: eval-<dataset>).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Folds of the cross-validated calibration error.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Histogram bins for the C-Score fits.
+    #[arg(long, default_value_t = cscore::DEFAULT_BINS)]
+    pub bins: usize,
+}
+
+#[derive(Serialize)]
+struct EerSummary {
+    eer: f64,
+    threshold: f64,
+    fmr: f64,
+    fnmr: f64,
+}
+
+#[derive(Serialize)]
+struct CheckedCalibration {
+    name: String,
+    sha256: String,
+    #[serde(flatten)]
+    check: CalibrationCheck,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    schema: &'static str,
+    tool: Tool,
+    model: ModelRef,
+    dataset: DatasetInfo,
+    pairs: PairInfo,
+    eer: EerSummary,
+    auc: f64,
+    fnmr_at_fmr: Vec<FnmrAtFmr>,
+    cross_validation: CrossValidation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calibration: Option<CheckedCalibration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calibration_note: Option<String>,
+    plots: BTreeMap<String, String>,
+}
+
+pub fn run(a: EvalArgs) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    if a.folds < 2 {
+        return Err(BadInput(format!("--folds {}: at least 2 folds are needed", a.folds)).into());
+    }
+    let pipeline = Pipeline::load()?;
+    // A given calibration is checked before the long work starts.
+    let given = a
+        .calibration
+        .as_deref()
+        .map(|p| Calibration::choose(Some(p), &pipeline.model))
+        .transpose()
+        .map_err(cli_error)?;
+    let c = collect(&pipeline, &a.data)?;
+    let s = &c.scores;
+    let eer = s.eer().ok_or_else(|| {
+        BadInput(format!(
+            "{}: {} genuine and {} impostor pairs; both are needed",
+            a.data.dataset.display(),
+            s.genuine.len(),
+            s.impostor.len()
+        ))
+    })?;
+    let bar = TermProgress::new();
+    let cancel = ctrl_c_flag();
+    let report = |p: Progress| bar.update(p);
+    let cv = evaluate::cross_validate(s, a.folds, a.data.seed, a.bins, Ctl::new(&report, &cancel));
+    bar.finish();
+    let cv = cv.map_err(cli_error)?;
+    let (calibration, calibration_note) = match given {
+        Some(cal) => (Some(cal), None),
+        None => match Calibration::default_for(&pipeline.model) {
+            Ok(cal) => (Some(cal), None),
+            Err(e) => (None, Some(format!("built-in calibration not checked: {e}"))),
+        },
+    };
+    let checked = calibration.map(|cal| CheckedCalibration {
+        check: evaluate::check_calibration(&cal.file.fitted, s),
+        name: cal.name,
+        sha256: cal.sha256,
+    });
+    let out_dir = a
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("eval-{}", c.info.name)));
+    std::fs::create_dir_all(&out_dir).map_err(|e| {
+        BadInput(format!(
+            "{}: cannot create the folder: {e}",
+            out_dir.display()
+        ))
+    })?;
+    let plots = draw_plots(&out_dir, s, eer.eer, eer.at.threshold, &cv).map_err(cli_error)?;
+    let summary = Summary {
+        schema: EVAL_SCHEMA,
+        tool: Tool::default(),
+        model: pipeline.model.clone(),
+        dataset: c.info.clone(),
+        pairs: c.pairs.clone(),
+        eer: EerSummary {
+            eer: eer.eer,
+            threshold: eer.at.threshold,
+            fmr: eer.at.fmr,
+            fnmr: eer.at.fnmr,
+        },
+        auc: s.auc().unwrap_or(f64::NAN),
+        fnmr_at_fmr: evaluate::fnmr_at_fmrs(s, &evaluate::FMR_TARGETS),
+        cross_validation: cv,
+        calibration: checked,
+        calibration_note,
+        plots,
+    };
+    let path = out_dir.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary)? + "\n";
+    std::fs::write(&path, text)
+        .map_err(|e| BadInput(format!("{}: cannot write: {e}", path.display())))?;
+    print_summary(&summary);
+    println!(
+        "summary and plots written to {} in {:.1} s",
+        out_dir.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn draw_plots(
+    dir: &Path,
+    s: &crate::pipeline::calibration::ScoreSet,
+    eer: f64,
+    threshold: f64,
+    cv: &CrossValidation,
+) -> crate::pipeline::calibration::Result<BTreeMap<String, String>> {
+    let text = plots::text_available();
+    if !text {
+        eprintln!(
+            "note: no TrueType font found ({}…); plots are drawn without text",
+            plots::FONT_CANDIDATES[0]
+        );
+    }
+    let mut files = BTreeMap::new();
+    let mut out = |kind: &str, name: &str| {
+        files.insert(kind.to_string(), name.to_string());
+        dir.join(name)
+    };
+    plots::det_curve(
+        &out("det", "det.png"),
+        &s.operating_points(),
+        eer,
+        s.genuine.len(),
+        s.impostor.len(),
+        text,
+    )?;
+    plots::score_histograms(&out("scores", "scores.png"), s, threshold, 100, text)?;
+    plots::reliability_diagram(
+        &out("reliability_c_score", "reliability-c-score.png"),
+        "C-Score (k-fold)",
+        &cv.c_score.reliability_balanced,
+        text,
+    )?;
+    plots::reliability_diagram(
+        &out("reliability_pic", "reliability-pic.png"),
+        "PIC-Score (k-fold)",
+        &cv.pic.reliability_balanced,
+        text,
+    )?;
+    Ok(files)
+}
+
+fn print_summary(s: &Summary) {
+    println!(
+        "EER {:.3} % at threshold {:.4}; AUC {:.5}",
+        s.eer.eer * 100.0,
+        s.eer.threshold,
+        s.auc
+    );
+    for f in &s.fnmr_at_fmr {
+        match (f.fnmr, &f.note) {
+            (Some(v), _) => println!("FNMR at FMR {} %: {:.3} %", f.fmr_target * 100.0, v * 100.0),
+            (None, Some(n)) => println!("FNMR at FMR {} %: {n}", f.fmr_target * 100.0),
+            (None, None) => println!(
+                "FNMR at FMR {} %: no threshold reaches it",
+                f.fmr_target * 100.0
+            ),
+        }
+    }
+    let cv = &s.cross_validation;
+    println!(
+        "{}-fold cross-validated ECE (class-balanced / over pairs): C-Score {:.4} / {:.4}, PIC-Score {:.4} / {:.4}",
+        cv.folds,
+        cv.c_score.ece_balanced,
+        cv.c_score.ece_pairs,
+        cv.pic.ece_balanced,
+        cv.pic.ece_pairs
+    );
+    if let Some(c) = &s.calibration {
+        println!(
+            "calibration {}: threshold {:.4} gives FMR {:.5}, FNMR {:.5} here; ECE C-Score {:.4}, PIC-Score {:.4} (balanced)",
+            c.name,
+            c.check.threshold,
+            c.check.fmr,
+            c.check.fnmr,
+            c.check.c_score.ece_balanced,
+            c.check.pic.ece_balanced
+        );
+    }
+    if let Some(n) = &s.calibration_note {
+        println!("{n}");
+    }
+}
