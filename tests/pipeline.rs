@@ -46,17 +46,32 @@ fn genuine_obama_pairs_beat_every_impostor_pair() {
     assert!(impostor.iter().all(|&s| Decision::at(s, t) == Decision::NonMatch), "{impostor:?} at {t}");
 }
 
+/// A similarity transform cannot put five real landmarks exactly on the
+/// template (faces differ from it): the least-squares residual of YuNet's
+/// points is 0.5–4.6 px per point on these frontal faces. Checked: the RMS
+/// residual is small, and the transform is the least-squares optimum (no
+/// nudge of scale, rotation or shift brings the points closer).
 #[test]
-fn aligned_landmarks_land_on_the_template() {
+fn aligned_landmarks_land_on_the_template_in_least_squares() {
     let p = pipeline();
     for rel in ["face_recognition/obama.jpg", "face_recognition/biden.jpg", "grace_hopper.jpg", "orl/s1/1.pgm"] {
         let f = p.analyze_file(&data(rel), None).unwrap();
-        for (k, lm) in f.face().landmarks5.iter().enumerate() {
-            let q = f.aligned.transform.apply(*lm);
-            let d = ((q[0] - align::TEMPLATE[k][0]).powi(2) + (q[1] - align::TEMPLATE[k][1]).powi(2)).sqrt();
-            assert!(d < 2.0, "{rel}: landmark {k} lands {d:.2} px from the template");
-        }
         assert_eq!(f.aligned.crop.dimensions(), (112, 112));
+        let sse = |t: &align::Similarity| -> f64 {
+            f.face().landmarks5.iter().zip(align::TEMPLATE).map(|(lm, tp)| {
+                let q = t.apply(*lm);
+                ((q[0] - tp[0]) as f64).powi(2) + ((q[1] - tp[1]) as f64).powi(2)
+            }).sum()
+        };
+        let best = sse(&f.aligned.transform);
+        let rms = (best / 5.0).sqrt();
+        assert!(rms < 4.0, "{rel}: RMS distance to the template {rms:.2} px");
+        let m = f.aligned.transform.m;
+        for (da, db, dx, dy) in [(0.01, 0.0, 0.0, 0.0), (-0.01, 0.0, 0.0, 0.0), (0.0, 0.005, 0.0, 0.0), (0.0, -0.005, 0.0, 0.0), (0.0, 0.0, 0.3, 0.0), (0.0, 0.0, 0.0, -0.3)] {
+            let (a, b) = (m[0][0] + da, m[1][0] + db);
+            let t = align::Similarity { m: [[a, -b, m[0][2] + dx], [b, a, m[1][2] + dy]] };
+            assert!(sse(&t) > best, "{rel}: a nudged transform fits better");
+        }
     }
 }
 
@@ -126,7 +141,7 @@ fn exif_orientation_segment(orientation: u16) -> Vec<u8> {
     seg
 }
 
-fn encode_jpeg(img: &image::RgbImage) -> Vec<u8> {
+fn encode_jpeg(img: &image::GrayImage) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 100).encode_image(img).unwrap();
     out
@@ -135,7 +150,8 @@ fn encode_jpeg(img: &image::RgbImage) -> Vec<u8> {
 #[test]
 fn exif_rotated_jpeg_compares_like_the_upright_one() {
     let tmp = tempfile::tempdir().unwrap();
-    let src = load_image(&data("face_recognition/obama.jpg")).unwrap().rgb;
+    // Grey JPEGs: no chroma subsampling, so turning the pixels changes nothing but rounding.
+    let src = image::DynamicImage::ImageRgb8(load_image(&data("face_recognition/obama.jpg")).unwrap().rgb).to_luma8();
     let (w, h) = (src.width() / 16 * 16, src.height() / 16 * 16);
     let upright = image::imageops::crop_imm(&src, 0, 0, w, h).to_image();
     let up_path = tmp.path().join("upright.jpg");
