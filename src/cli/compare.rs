@@ -28,6 +28,8 @@ pub struct CompareArgs {
     /// Calibration JSON for the threshold and confidences (default: the built-in SFace/ORL one).
     #[arg(long, value_name = "FILE")]
     pub calibration: Option<PathBuf>,
+    #[command(flatten)]
+    pub explain: super::explain_run::ExplainArgs,
 }
 
 pub fn run(a: CompareArgs) -> anyhow::Result<()> {
@@ -56,6 +58,7 @@ pub fn run(a: CompareArgs) -> anyhow::Result<()> {
     if let Some(c) = &analysis.confidence {
         println!("{}", super::calibrate::confidence_line(c));
     }
+    super::explain_run::run(&a.explain, &pipeline, [&fa, &fb], a.json.as_deref(), &mut analysis)?;
     if let Some(out) = &a.json {
         analysis.write(out)?;
         println!("analysis written to {}", out.display());

@@ -3,11 +3,13 @@
 
 mod ask;
 mod bench;
+mod bench_explain;
 mod calibrate;
 mod chat;
 mod chat_eval;
 mod compare;
 mod eval;
+mod explain_run;
 mod faces;
 pub mod progress;
 
@@ -38,6 +40,8 @@ pub enum Command {
     Faces(faces::FacesArgs),
     /// Measure per-stage speed (load, detect, align, embed, compare) and print medians.
     Bench(bench::BenchArgs),
+    /// Measure the explanations: X-Map passes and time against bare passes, Mery maps, memory.
+    BenchExplain(bench_explain::BenchExplainArgs),
     /// Calibrate confidences on a labelled dataset: threshold, C-Score sigmoid, PIC-Score densities → JSON.
     Calibrate(calibrate::CalibrateArgs),
     /// Measure a dataset: EER, FNMR@FMR, AUC, k-fold ECE of C-Score and PIC-Score, DET/histogram/reliability plots.
@@ -89,6 +93,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compare(a) => compare::run(a),
         Command::Faces(a) => faces::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::BenchExplain(a) => bench_explain::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Ask(a) => ask::run(a),

@@ -1,3 +1,296 @@
 //! Explanations built on the pipeline: occlusion engine, X-Maps (Knoche et
 //! al.), Mery & Morris saliency maps, facial regions and the explainability
 //! table. May call: `pipeline`, `progress`, `analysis`.
+//!
+//! [`explain`] is the one entry point the app's worker and the CLI call: it
+//! takes a [`Ctl`] (progress + cancel) and hands each result to a callback as
+//! soon as it exists (regions, then the coarse p=28 X-Maps, the finer ones,
+//! then the Mery maps), and returns everything at the end. A cancelled job
+//! returns [`ExplainError::Cancelled`], never a partial [`Explanation`].
+
+pub mod blend;
+pub mod filter;
+pub mod mery;
+pub mod occlusion;
+pub mod output;
+pub mod regions;
+pub mod table;
+pub mod xmap;
+
+use crate::analysis::ExplainabilityTable;
+use crate::pipeline::facemesh::{FaceMesh, Mesh};
+use crate::pipeline::{Embedder, FaceAnalysis, PipelineError};
+use crate::progress::{Cancelled, Ctl};
+use blend::Colormap;
+use image::RgbImage;
+use mery::{MeryParams, MerySet};
+use occlusion::{Engine, face_tensor};
+use regions::RegionMasks;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use xmap::{XMapParams, XMapSet};
+
+/// Errors of the explanation layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    #[error(transparent)]
+    Pipeline(PipelineError),
+    #[error("invalid explanation parameters: {0}")]
+    Params(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: PathBuf, reason: String },
+    #[error("internal error in the explanation code: {0}")]
+    Internal(String),
+}
+
+impl From<PipelineError> for ExplainError {
+    fn from(e: PipelineError) -> Self {
+        match e {
+            PipelineError::Cancelled => ExplainError::Cancelled,
+            e => ExplainError::Pipeline(e),
+        }
+    }
+}
+
+impl From<Cancelled> for ExplainError {
+    fn from(_: Cancelled) -> Self {
+        ExplainError::Cancelled
+    }
+}
+
+impl ExplainError {
+    /// True when the user's input (image or parameters) is at fault.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            ExplainError::Pipeline(p) => p.is_bad_input(),
+            ExplainError::Params(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// How maps are drawn onto the faces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RenderParams {
+    /// Colormap of the X-Maps (diverging; green = similar with PiYG).
+    pub xmap_colormap: Colormap,
+    /// Colormap of the Mery maps (importance 0..1).
+    pub mery_colormap: Colormap,
+    /// Opacity of the plain heat overlay.
+    pub opacity: f32,
+}
+
+impl Default for RenderParams {
+    fn default() -> Self {
+        RenderParams {
+            xmap_colormap: Colormap::PiYG,
+            mery_colormap: Colormap::Viridis,
+            opacity: 0.5,
+        }
+    }
+}
+
+/// What to explain and how; `None` skips a method. Defaults follow SPEC §7.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExplainParams {
+    pub xmap: Option<XMapParams>,
+    pub mery: Option<MeryParams>,
+    pub render: RenderParams,
+}
+
+impl Default for ExplainParams {
+    fn default() -> Self {
+        ExplainParams {
+            xmap: Some(XMapParams::default()),
+            mery: Some(MeryParams::default()),
+            render: RenderParams::default(),
+        }
+    }
+}
+
+/// A result handed out while the job runs.
+pub enum Update<'a> {
+    /// The region masks of both faces (FaceMesh).
+    Regions(&'a [RegionMasks; 2]),
+    /// X-Maps from the patch sizes done so far (`complete` once all are in).
+    XMaps(&'a XMapSet),
+    /// All Mery maps.
+    Mery(&'a MerySet),
+}
+
+/// Work done by one part of the job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartStats {
+    /// Forward passes through the embedder.
+    pub passes: usize,
+    /// Time inside the embedder, ms.
+    pub model_ms: f64,
+    /// Wall time of the part, ms.
+    pub total_ms: f64,
+}
+
+impl PartStats {
+    fn from(
+        engine: &Engine,
+        passes_before: usize,
+        model_before: Duration,
+        start: Instant,
+    ) -> PartStats {
+        PartStats {
+            passes: engine.passes - passes_before,
+            model_ms: (engine.model_time - model_before).as_secs_f64() * 1e3,
+            total_ms: start.elapsed().as_secs_f64() * 1e3,
+        }
+    }
+}
+
+/// Everything the viewer and the report need about one explained pair.
+#[derive(Clone, Debug)]
+pub struct Explanation {
+    pub params: ExplainParams,
+    /// The two aligned crops the maps lie on.
+    pub crops: [RgbImage; 2],
+    pub meshes: Option<[Mesh; 2]>,
+    pub regions: Option<[RegionMasks; 2]>,
+    pub xmaps: Option<XMapSet>,
+    pub mery: Option<MerySet>,
+    /// X-Map table: level 1 = most similar, last rows = most dissimilar.
+    pub xmap_table: Option<ExplainabilityTable>,
+    /// Mery table (the paper's explainability table).
+    pub mery_table: Option<ExplainabilityTable>,
+    pub xmap_stats: PartStats,
+    pub mery_stats: PartStats,
+    /// FaceMesh wall time, ms.
+    pub regions_ms: f64,
+}
+
+/// "A" or "B" for face 0 or 1.
+pub fn face_label(face: usize) -> &'static str {
+    if face == 0 { "A" } else { "B" }
+}
+
+/// Explain the comparison of two analysed faces. `facemesh` gives the regions
+/// and tables (skipped when `None`); `on_update` sees each result as it is
+/// ready. Checks `ctl` between every batch.
+pub fn explain(
+    embedder: &Embedder,
+    facemesh: Option<&FaceMesh>,
+    faces: [&FaceAnalysis; 2],
+    params: &ExplainParams,
+    ctl: Ctl,
+    on_update: &mut dyn FnMut(Update),
+) -> Result<Explanation, ExplainError> {
+    let crops = [faces[0].aligned.crop.clone(), faces[1].aligned.crop.clone()];
+    let side = crops[0].height() as usize;
+    if let Some(p) = &params.xmap {
+        p.validate(side)?;
+    }
+    if let Some(p) = &params.mery {
+        p.validate(side)?;
+    }
+
+    let t0 = Instant::now();
+    let (meshes, regions) = match facemesh {
+        Some(fm) => {
+            ctl.report("FaceMesh regions", 0, 2);
+            let mut meshes = Vec::with_capacity(2);
+            for (i, f) in faces.iter().enumerate() {
+                ctl.check()?;
+                meshes.push(fm.landmarks(&f.image.rgb, f.face(), &f.aligned.transform)?);
+                ctl.report("FaceMesh regions", i + 1, 2);
+            }
+            let regions = [
+                RegionMasks::from_mesh(&meshes[0].aligned, side)?,
+                RegionMasks::from_mesh(&meshes[1].aligned, side)?,
+            ];
+            on_update(Update::Regions(&regions));
+            let [a, b]: [Mesh; 2] = meshes
+                .try_into()
+                .map_err(|_| ExplainError::Internal("two meshes expected".into()))?;
+            (Some([a, b]), Some(regions))
+        }
+        None => (None, None),
+    };
+    let regions_ms = t0.elapsed().as_secs_f64() * 1e3;
+
+    let tensors = [face_tensor(&crops[0]), face_tensor(&crops[1])];
+    let xmap_total = params.xmap.as_ref().map_or(2, |p| p.passes(side));
+    let mut engine = Engine::new(embedder, ctl, "X-Maps", xmap_total);
+    let t1 = Instant::now();
+    let originals = engine.embed_faces(&[&tensors[0], &tensors[1]])?;
+    let ov = [originals.row(0), originals.row(1)];
+    let xmaps = match &params.xmap {
+        Some(p) => Some(xmap::run(
+            &mut engine,
+            [&tensors[0], &tensors[1]],
+            ov,
+            p,
+            &mut |set| on_update(Update::XMaps(set)),
+        )?),
+        None => None,
+    };
+    let xmap_stats = PartStats::from(&engine, 0, Duration::ZERO, t1);
+
+    let (p0, m0, t2) = (engine.passes, engine.model_time, Instant::now());
+    let mery = match &params.mery {
+        Some(p) => {
+            let set = mery::run(&mut engine, [&tensors[0], &tensors[1]], ov, p)?;
+            on_update(Update::Mery(&set));
+            Some(set)
+        }
+        None => None,
+    };
+    let mery_stats = PartStats::from(&engine, p0, m0, t2);
+
+    let xmap_table = match (&xmaps, &regions) {
+        (Some(x), Some(r)) => Some(table::build(
+            &x.maps
+                .iter()
+                .map(|m| table::Column {
+                    name: format!("{} ({})", m.name(), face_label(m.face)),
+                    map: &m.values,
+                    regions: &r[m.face],
+                })
+                .collect::<Vec<_>>(),
+        )),
+        _ => None,
+    };
+    let mery_table = match (&mery, &regions) {
+        (Some(s), Some(r)) => {
+            let one_face = s.params.faces.len() == 1;
+            Some(table::build(
+                &s.maps
+                    .iter()
+                    .map(|m| table::Column {
+                        name: if one_face {
+                            m.name().to_string()
+                        } else {
+                            format!("{} ({})", m.name(), face_label(m.face))
+                        },
+                        map: &m.values,
+                        regions: &r[m.face],
+                    })
+                    .collect::<Vec<_>>(),
+            ))
+        }
+        _ => None,
+    };
+    Ok(Explanation {
+        params: params.clone(),
+        crops,
+        meshes,
+        regions,
+        xmaps,
+        mery,
+        xmap_table,
+        mery_table,
+        xmap_stats,
+        mery_stats,
+        regions_ms,
+    })
+}

@@ -7,6 +7,7 @@ pub mod calibration;
 pub mod compare;
 pub mod detect;
 pub mod embed;
+pub mod facemesh;
 pub mod error;
 pub mod load;
 pub mod models;

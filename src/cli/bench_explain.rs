@@ -1,0 +1,199 @@
+//! `facexplain bench-explain`: the explanation figures of issue #4 — forward
+//! passes of the full X-Map, its time against the same number of bare
+//! embedder passes, share of model time, GFLOP/s against the machine's fp32
+//! peak, the five Mery maps' time, and peak memory. Sweeps the batch size.
+
+use crate::explain::{self, ExplainParams};
+use crate::pipeline::Pipeline;
+use crate::progress::Ctl;
+use clap::Args;
+use ndarray::{Array4, s};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// SFace cost per forward pass (≈ 0.57 GMAC), GFLOP.
+const SFACE_GFLOP: f64 = 1.15;
+
+#[derive(Args, Debug)]
+pub struct BenchExplainArgs {
+    /// First image of the pair.
+    #[arg(default_value = "data/face_recognition/obama.jpg")]
+    pub a: PathBuf,
+    /// Second image of the pair.
+    #[arg(default_value = "data/face_recognition/obama2.jpg")]
+    pub b: PathBuf,
+    /// Batch sizes to try for bare passes (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64,128")]
+    pub batches: Vec<usize>,
+    /// Batch size for the full run (default: the fastest of the sweep).
+    #[arg(long)]
+    pub batch: Option<usize>,
+}
+
+/// Peak resident memory of this process (VmHWM), MB.
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
+}
+
+/// Highest core clock, GHz (cpufreq, else /proc/cpuinfo).
+fn clock_ghz() -> Option<f64> {
+    if let Ok(k) = std::fs::read_to_string("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
+    {
+        return k.trim().parse::<f64>().ok().map(|khz| khz / 1e6);
+    }
+    let s = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    s.lines()
+        .filter(|l| l.starts_with("cpu MHz"))
+        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
+        .reduce(f64::max)
+        .map(|m| m / 1e3)
+}
+
+/// Time `groups` bare passes (each group batched like the X-Map job) of one face tensor.
+fn bare_passes(
+    p: &Pipeline,
+    batch: usize,
+    groups: &[usize],
+    face: &Array4<f32>,
+) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    for &n in groups {
+        let mut start = 0;
+        while start < n {
+            let k = batch.min(n - start);
+            p.embedder.embed_tensor(face.slice(s![0..k, .., .., ..]))?;
+            start += k;
+        }
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
+    let mut p = Pipeline::load()?;
+    let fm = crate::pipeline::facemesh::FaceMesh::load(&p.store)?;
+    let fa = p.analyze_file(&a.a, None)?;
+    let fb = p.analyze_file(&a.b, None)?;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let xp = crate::explain::xmap::XMapParams::default();
+    // The X-Map job's batching: originals, then both faces' occlusions per patch size.
+    let mut groups = vec![2];
+    groups.extend(
+        xp.size_order()
+            .iter()
+            .map(|&s| 2 * crate::explain::xmap::positions(s, xp.stride, 112).len()),
+    );
+    let total: usize = groups.iter().sum();
+    let biggest = a
+        .batches
+        .iter()
+        .chain(a.batch.iter())
+        .copied()
+        .max()
+        .unwrap_or(64)
+        .max(1);
+    let one = crate::explain::occlusion::face_tensor(&fa.aligned.crop);
+    let face = Array4::from_shape_fn((biggest, 3, 112, 112), |(_, c, y, x)| one[[c, y, x]]);
+
+    println!(
+        "machine: {cores} cores, clock {:.2} GHz → fp32 peak ≈ {:.0} GFLOP/s (cores × 32 FLOP/cycle × clock)",
+        clock_ghz().unwrap_or(0.0),
+        cores as f64 * 32.0 * clock_ghz().unwrap_or(0.0)
+    );
+    println!("bare SFace passes, {total} per run, grouped {groups:?}:");
+    let mut best = (f64::MAX, 64);
+    for &b in &a.batches {
+        let secs = bare_passes(&p, b.max(1), &groups, &face)?;
+        println!(
+            "  batch {b:>4}: {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
+            secs * 1e3 / total as f64,
+            total as f64 * SFACE_GFLOP / secs
+        );
+        if secs < best.0 {
+            best = (secs, b);
+        }
+    }
+    let batch = a.batch.unwrap_or(best.1);
+    p.embedder.batch = batch;
+    let bare = bare_passes(&p, batch, &groups, &face)?;
+
+    let params = ExplainParams {
+        mery: None,
+        ..ExplainParams::default()
+    };
+    let t = Instant::now();
+    let mut first_ms = None;
+    let ex = explain::explain(
+        &p.embedder,
+        Some(&fm),
+        [&fa, &fb],
+        &params,
+        Ctl::none(),
+        &mut |u| {
+            if let explain::Update::XMaps(_) = u {
+                first_ms.get_or_insert(t.elapsed().as_secs_f64() * 1e3);
+            }
+        },
+    )?;
+    let xs = ex.xmap_stats;
+    let peak = clock_ghz().map(|c| cores as f64 * 32.0 * c).unwrap_or(0.0);
+    println!("full X-Map (I, II, III; p = 28, 14, 7; both faces), batch {batch}:");
+    println!("  forward passes        {}", xs.passes);
+    println!(
+        "  wall time             {:.2} s   (bare passes, same batching: {bare:.2} s → ratio {:.3})",
+        xs.total_ms / 1e3,
+        xs.total_ms / 1e3 / bare
+    );
+    println!(
+        "  model time            {:.2} s   ({:.1} % of the X-Map wall time)",
+        xs.model_ms / 1e3,
+        100.0 * xs.model_ms / xs.total_ms
+    );
+    println!(
+        "  throughput            {:.1} GFLOP/s of ≈ {peak:.0} peak",
+        xs.passes as f64 * SFACE_GFLOP / (xs.total_ms / 1e3)
+    );
+    println!(
+        "  first (p=28) maps at  {:.2} s;  FaceMesh regions {:.0} ms",
+        first_ms.unwrap_or(0.0) / 1e3,
+        ex.regions_ms
+    );
+
+    let params = ExplainParams {
+        xmap: None,
+        ..ExplainParams::default()
+    };
+    let ex = explain::explain(
+        &p.embedder,
+        Some(&fm),
+        [&fa, &fb],
+        &params,
+        Ctl::none(),
+        &mut |_| {},
+    )?;
+    let ms = ex.mery_stats;
+    let it = ex
+        .mery
+        .as_ref()
+        .map(|m| m.iterations.clone())
+        .unwrap_or_default();
+    println!("Mery maps S0−, S1−, S0+, S1+, AVG (d=16, nh=161, tmax=20, th=0.01), batch {batch}:");
+    println!(
+        "  forward passes        {}  (greedy iterations (face, removal, aggregation): {it:?})",
+        ms.passes
+    );
+    println!(
+        "  wall time             {:.2} s  (model {:.2} s, {:.1} %)",
+        ms.total_ms / 1e3,
+        ms.model_ms / 1e3,
+        100.0 * ms.model_ms / ms.total_ms.max(1e-9)
+    );
+    println!(
+        "peak resident memory    {:.0} MB",
+        peak_rss_mb().unwrap_or(0.0)
+    );
+    Ok(())
+}

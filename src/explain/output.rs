@@ -1,0 +1,169 @@
+//! Writing an [`Explanation`] to a folder: the aligned crops as lossless PNG,
+//! every map's values as float32 `.npy`, every map drawn as HLS blend and as
+//! heat overlay (PNG), the region label images as uint8 `.npy`; and recording
+//! files, parameters and tables in the analysis record.
+
+use super::blend::{heat_overlay, hls_blend};
+use super::{ExplainError, Explanation, face_label};
+use crate::analysis::{Analysis, MapRecord};
+use image::RgbImage;
+use ndarray::Array2;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn write_err(path: &Path, e: impl std::fmt::Display) -> ExplainError {
+    ExplainError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+fn png(dir: &Path, name: &str, img: &RgbImage) -> Result<String, ExplainError> {
+    let path = dir.join(name);
+    img.save_with_format(&path, image::ImageFormat::Png)
+        .map_err(|e| write_err(&path, e))?;
+    Ok(name.to_string())
+}
+
+fn npy<T: ndarray_npy::WritableElement>(
+    dir: &Path,
+    name: &str,
+    a: &Array2<T>,
+) -> Result<String, ExplainError> {
+    let path = dir.join(name);
+    ndarray_npy::write_npy(&path, a).map_err(|e| write_err(&path, e))?;
+    Ok(name.to_string())
+}
+
+/// Write one map (values, blend, overlay) and describe it; `to_unit` scales
+/// the values to [0, 1] for the colormap.
+fn write_map(
+    dir: &Path,
+    ex: &Explanation,
+    (stem, name): (&str, &str),
+    face: usize,
+    values: &Array2<f32>,
+    to_unit: impl Fn(f32) -> f32,
+    cmap: super::blend::Colormap,
+) -> Result<MapRecord, ExplainError> {
+    let crop = &ex.crops[face];
+    let t = values.mapv(to_unit);
+    let mut files = BTreeMap::new();
+    files.insert("npy".to_string(), npy(dir, &format!("{stem}.npy"), values)?);
+    files.insert(
+        "blend".to_string(),
+        png(
+            dir,
+            &format!("{stem}_blend.png"),
+            &hls_blend(crop, &t, cmap),
+        )?,
+    );
+    files.insert(
+        "overlay".to_string(),
+        png(
+            dir,
+            &format!("{stem}_overlay.png"),
+            &heat_overlay(crop, &t, cmap, ex.params.render.opacity),
+        )?,
+    );
+    Ok(MapRecord {
+        name: name.to_string(),
+        image: face,
+        files,
+    })
+}
+
+/// Write everything into `dir` (created if needed) and add it to `analysis`.
+pub fn write(dir: &Path, ex: &Explanation, analysis: &mut Analysis) -> Result<(), ExplainError> {
+    std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
+    let mut crops = serde_json::Map::new();
+    for f in 0..2 {
+        let name = png(dir, &format!("face_{}.png", face_label(f)), &ex.crops[f])?;
+        crops.insert(
+            face_label(f).into(),
+            dir.join(name).display().to_string().into(),
+        );
+    }
+    analysis
+        .parameters
+        .insert("aligned_crops".into(), crops.into());
+    if let Some(regions) = &ex.regions {
+        let mut files = serde_json::Map::new();
+        for (f, r) in regions.iter().enumerate() {
+            let name = npy(dir, &format!("regions_{}.npy", face_label(f)), &r.label)?;
+            files.insert(
+                face_label(f).into(),
+                dir.join(name).display().to_string().into(),
+            );
+        }
+        analysis.parameters.insert(
+            "regions".into(),
+            serde_json::json!({
+                "source": "MediaPipe FaceMesh 468 points mapped into the aligned crop",
+                "left_right": "the subject's own left and right",
+                "label_codes": super::regions::Region::ALL.iter().map(|r| (r.code().to_string(), r.name())).collect::<BTreeMap<_, _>>(),
+                "files": files,
+            }),
+        );
+    }
+    if let Some(x) = &ex.xmaps {
+        for m in &x.maps {
+            let stem = format!("{}_{}", m.name(), face_label(m.face));
+            let cmap = ex.params.render.xmap_colormap;
+            analysis.maps.push(write_map(
+                dir,
+                ex,
+                (&stem, m.name()),
+                m.face,
+                &m.values,
+                |v| (v + 1.0) / 2.0,
+                cmap,
+            )?);
+        }
+        let mut p =
+            serde_json::to_value(&x.params).map_err(|e| ExplainError::Internal(e.to_string()))?;
+        p["d_orig"] = (x.d_orig as f64).into();
+        p["passes"] = ex.xmap_stats.passes.into();
+        p["value_range"] = "[-1, 1], positive (green) = similar".into();
+        analysis.parameters.insert("xmap".into(), p);
+        analysis
+            .timings_ms
+            .insert("xmap".into(), ex.xmap_stats.total_ms);
+    }
+    if let Some(s) = &ex.mery {
+        for m in &s.maps {
+            let stem = format!("mery-{}_{}", m.method.file_name(), face_label(m.face));
+            let cmap = ex.params.render.mery_colormap;
+            analysis.maps.push(write_map(
+                dir,
+                ex,
+                (&stem, m.name()),
+                m.face,
+                &m.values,
+                |v| v,
+                cmap,
+            )?);
+        }
+        let mut p =
+            serde_json::to_value(&s.params).map_err(|e| ExplainError::Internal(e.to_string()))?;
+        p["passes"] = ex.mery_stats.passes.into();
+        p["iterations"] = s
+            .iterations
+            .iter()
+            .map(|&(f, r, a)| serde_json::json!({"face": face_label(f), "removal": r, "aggregation": a}))
+            .collect::<Vec<_>>()
+            .into();
+        p["value_range"] = "[0, 1], 1 = most important".into();
+        analysis.parameters.insert("mery".into(), p);
+        analysis
+            .timings_ms
+            .insert("mery".into(), ex.mery_stats.total_ms);
+    }
+    let render = serde_json::to_value(&ex.params.render)
+        .map_err(|e| ExplainError::Internal(e.to_string()))?;
+    analysis.parameters.insert("render".into(), render);
+    analysis.timings_ms.insert("regions".into(), ex.regions_ms);
+    analysis.explainability_table = ex.mery_table.clone();
+    analysis.xmap_table = ex.xmap_table.clone();
+    Ok(())
+}
