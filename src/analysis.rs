@@ -18,7 +18,10 @@ pub struct Software {
 
 impl Default for Software {
     fn default() -> Self {
-        Software { name: crate::SOFTWARE_NAME.into(), version: crate::SOFTWARE_VERSION.into() }
+        Software {
+            name: crate::SOFTWARE_NAME.into(),
+            version: crate::SOFTWARE_VERSION.into(),
+        }
     }
 }
 
@@ -128,7 +131,14 @@ pub struct Analysis {
 
 impl Analysis {
     /// The record of a basic comparison of two analysed faces.
-    pub fn new(model: ModelRef, a: &FaceAnalysis, b: &FaceAnalysis, similarity: f32, threshold: f32, threshold_source: &str) -> Analysis {
+    pub fn new(
+        model: ModelRef,
+        a: &FaceAnalysis,
+        b: &FaceAnalysis,
+        similarity: f32,
+        threshold: f32,
+        threshold_source: &str,
+    ) -> Analysis {
         Analysis {
             schema: ANALYSIS_SCHEMA.into(),
             software: Software::default(),
@@ -149,18 +159,29 @@ impl Analysis {
 
     /// Read an analysis file; a malformed or foreign file is a clear error.
     pub fn read(path: &Path) -> Result<Analysis, PipelineError> {
-        let bad = |reason: String| PipelineError::BadFile { path: PathBuf::from(path), reason };
-        let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read the analysis file: {e}")))?;
-        let a: Analysis = serde_json::from_str(&text).map_err(|e| bad(format!("not a valid analysis JSON: {e}")))?;
+        let bad = |reason: String| PipelineError::BadFile {
+            path: PathBuf::from(path),
+            reason,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| bad(format!("cannot read the analysis file: {e}")))?;
+        let a: Analysis = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("not a valid analysis JSON: {e}")))?;
         if a.schema != ANALYSIS_SCHEMA {
-            return Err(bad(format!("schema is {:?}, expected {ANALYSIS_SCHEMA:?}", a.schema)));
+            return Err(bad(format!(
+                "schema is {:?}, expected {ANALYSIS_SCHEMA:?}",
+                a.schema
+            )));
         }
         Ok(a)
     }
 
     /// Write as pretty JSON.
     pub fn write(&self, path: &Path) -> Result<(), PipelineError> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| PipelineError::BadFile { path: path.into(), reason: e.to_string() })?;
+        let text = serde_json::to_string_pretty(self).map_err(|e| PipelineError::BadFile {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
         std::fs::write(path, text + "\n").map_err(|e| PipelineError::BadFile {
             path: path.into(),
             reason: format!("cannot write: {e}"),

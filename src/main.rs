@@ -8,7 +8,9 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     cli::init_logging(args.verbose);
     let result = match args.command {
-        None => facexplain::app::run(facexplain::app::AppOptions { frame_stats: args.frame_stats }),
+        None => facexplain::app::run(facexplain::app::AppOptions {
+            frame_stats: args.frame_stats,
+        }),
         Some(cmd) => cli::run(cmd),
     };
     match result {

@@ -32,17 +32,28 @@ impl<'a> Ctl<'a> {
 
     /// No progress reporting, never cancelled.
     pub fn none() -> Ctl<'static> {
-        Ctl { progress: &|_| {}, cancel: &NEVER }
+        Ctl {
+            progress: &|_| {},
+            cancel: &NEVER,
+        }
     }
 
     /// Report that `done` of `total` units of `stage` are finished.
     pub fn report(&self, stage: &str, done: usize, total: usize) {
-        (self.progress)(Progress { stage: stage.to_string(), done, total });
+        (self.progress)(Progress {
+            stage: stage.to_string(),
+            done,
+            total,
+        });
     }
 
     /// `Err(Cancelled)` once the caller has asked to stop.
     pub fn check(&self) -> Result<(), Cancelled> {
-        if self.cancel.load(Ordering::Relaxed) { Err(Cancelled) } else { Ok(()) }
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {

@@ -15,7 +15,10 @@ fn data(rel: &str) -> PathBuf {
 fn wait_for(h: &mut Harness<'_, FacexplainApp>, done: impl Fn(&FacexplainApp) -> bool) {
     let start = Instant::now();
     while !done(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for the worker");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for the worker"
+        );
         std::thread::sleep(Duration::from_millis(20));
         h.step();
     }
@@ -25,8 +28,16 @@ fn wait_for(h: &mut Harness<'_, FacexplainApp>, done: impl Fn(&FacexplainApp) ->
 #[test]
 fn a_dropped_pair_shows_the_decision() {
     let mut app = FacexplainApp::new(None, AppOptions::default());
-    app.open_files(vec![data("face_recognition/obama.jpg"), data("face_recognition/obama2.jpg")], None);
-    let mut h = Harness::builder().with_size(egui::vec2(1200.0, 800.0)).build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
+    app.open_files(
+        vec![
+            data("face_recognition/obama.jpg"),
+            data("face_recognition/obama2.jpg"),
+        ],
+        None,
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
     wait_for(&mut h, |a| a.comparison().is_some());
     h.get_by_label_contains("Decision: MATCH");
     h.get_by_label_contains("obama2.jpg");
@@ -35,13 +46,20 @@ fn a_dropped_pair_shows_the_decision() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("broken.jpg");
     std::fs::write(&bad, b"not a jpeg").unwrap();
-    h.state_mut().open_files(vec![bad], Some(facexplain::app::worker::Slot::Reference));
+    h.state_mut()
+        .open_files(vec![bad], Some(facexplain::app::worker::Slot::Reference));
     wait_for(&mut h, |a| !a.busy());
     h.get_by_label_contains("broken.jpg: not a supported image");
-    assert!(h.state().comparison().is_some(), "the previous result stays on screen");
+    assert!(
+        h.state().comparison().is_some(),
+        "the previous result stays on screen"
+    );
 
     // Biden as reference: non-match.
-    h.state_mut().open_files(vec![data("face_recognition/biden.jpg")], Some(facexplain::app::worker::Slot::Reference));
+    h.state_mut().open_files(
+        vec![data("face_recognition/biden.jpg")],
+        Some(facexplain::app::worker::Slot::Reference),
+    );
     wait_for(&mut h, |a| !a.busy());
     h.get_by_label_contains("Decision: NON-MATCH");
 }

@@ -23,8 +23,13 @@ fn similarity(a: &Path, b: &Path) -> f32 {
 
 #[test]
 fn genuine_obama_pairs_beat_every_impostor_pair() {
-    let obama = ["obama.jpg", "obama2.jpg", "obama3.jpg"].map(|f| data(&format!("face_recognition/{f}")));
-    let others = [data("face_recognition/biden.jpg"), data("astronaut.png"), data("grace_hopper.jpg")];
+    let obama =
+        ["obama.jpg", "obama2.jpg", "obama3.jpg"].map(|f| data(&format!("face_recognition/{f}")));
+    let others = [
+        data("face_recognition/biden.jpg"),
+        data("astronaut.png"),
+        data("grace_hopper.jpg"),
+    ];
     let p = pipeline();
     let t = p.default_threshold;
     let mut genuine = Vec::new();
@@ -41,9 +46,22 @@ fn genuine_obama_pairs_beat_every_impostor_pair() {
     }
     let min_g = genuine.iter().cloned().fold(f32::INFINITY, f32::min);
     let max_i = impostor.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-    assert!(min_g > max_i, "genuine {genuine:?} vs impostor {impostor:?}");
-    assert!(genuine.iter().all(|&s| Decision::at(s, t) == Decision::Match), "{genuine:?} at {t}");
-    assert!(impostor.iter().all(|&s| Decision::at(s, t) == Decision::NonMatch), "{impostor:?} at {t}");
+    assert!(
+        min_g > max_i,
+        "genuine {genuine:?} vs impostor {impostor:?}"
+    );
+    assert!(
+        genuine
+            .iter()
+            .all(|&s| Decision::at(s, t) == Decision::Match),
+        "{genuine:?} at {t}"
+    );
+    assert!(
+        impostor
+            .iter()
+            .all(|&s| Decision::at(s, t) == Decision::NonMatch),
+        "{impostor:?} at {t}"
+    );
 }
 
 /// A similarity transform cannot put five real landmarks exactly on the
@@ -54,22 +72,41 @@ fn genuine_obama_pairs_beat_every_impostor_pair() {
 #[test]
 fn aligned_landmarks_land_on_the_template_in_least_squares() {
     let p = pipeline();
-    for rel in ["face_recognition/obama.jpg", "face_recognition/biden.jpg", "grace_hopper.jpg", "orl/s1/1.pgm"] {
+    for rel in [
+        "face_recognition/obama.jpg",
+        "face_recognition/biden.jpg",
+        "grace_hopper.jpg",
+        "orl/s1/1.pgm",
+    ] {
         let f = p.analyze_file(&data(rel), None).unwrap();
         assert_eq!(f.aligned.crop.dimensions(), (112, 112));
         let sse = |t: &align::Similarity| -> f64 {
-            f.face().landmarks5.iter().zip(align::TEMPLATE).map(|(lm, tp)| {
-                let q = t.apply(*lm);
-                ((q[0] - tp[0]) as f64).powi(2) + ((q[1] - tp[1]) as f64).powi(2)
-            }).sum()
+            f.face()
+                .landmarks5
+                .iter()
+                .zip(align::TEMPLATE)
+                .map(|(lm, tp)| {
+                    let q = t.apply(*lm);
+                    ((q[0] - tp[0]) as f64).powi(2) + ((q[1] - tp[1]) as f64).powi(2)
+                })
+                .sum()
         };
         let best = sse(&f.aligned.transform);
         let rms = (best / 5.0).sqrt();
         assert!(rms < 4.0, "{rel}: RMS distance to the template {rms:.2} px");
         let m = f.aligned.transform.m;
-        for (da, db, dx, dy) in [(0.01, 0.0, 0.0, 0.0), (-0.01, 0.0, 0.0, 0.0), (0.0, 0.005, 0.0, 0.0), (0.0, -0.005, 0.0, 0.0), (0.0, 0.0, 0.3, 0.0), (0.0, 0.0, 0.0, -0.3)] {
+        for (da, db, dx, dy) in [
+            (0.01, 0.0, 0.0, 0.0),
+            (-0.01, 0.0, 0.0, 0.0),
+            (0.0, 0.005, 0.0, 0.0),
+            (0.0, -0.005, 0.0, 0.0),
+            (0.0, 0.0, 0.3, 0.0),
+            (0.0, 0.0, 0.0, -0.3),
+        ] {
             let (a, b) = (m[0][0] + da, m[1][0] + db);
-            let t = align::Similarity { m: [[a, -b, m[0][2] + dx], [b, a, m[1][2] + dy]] };
+            let t = align::Similarity {
+                m: [[a, -b, m[0][2] + dx], [b, a, m[1][2] + dy]],
+            };
             assert!(sse(&t) > best, "{rel}: a nudged transform fits better");
         }
     }
@@ -100,7 +137,10 @@ fn group_photo_t1_has_six_faces_largest_first() {
     assert!(d.faces.windows(2).all(|w| w[0].area() >= w[1].area()));
     // Face index out of range names the file and the count.
     let err = p.analyze(d, Some(6)).unwrap_err();
-    assert!(matches!(err, PipelineError::FaceIndex { found: 6, .. }), "{err}");
+    assert!(
+        matches!(err, PipelineError::FaceIndex { found: 6, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("t1.jpg"));
 }
 
@@ -143,7 +183,9 @@ fn exif_orientation_segment(orientation: u16) -> Vec<u8> {
 
 fn encode_jpeg(img: &image::GrayImage) -> Vec<u8> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 100).encode_image(img).unwrap();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 100)
+        .encode_image(img)
+        .unwrap();
     out
 }
 
@@ -151,7 +193,10 @@ fn encode_jpeg(img: &image::GrayImage) -> Vec<u8> {
 fn exif_rotated_jpeg_compares_like_the_upright_one() {
     let tmp = tempfile::tempdir().unwrap();
     // Grey JPEGs: no chroma subsampling, so turning the pixels changes nothing but rounding.
-    let src = image::DynamicImage::ImageRgb8(load_image(&data("face_recognition/obama.jpg")).unwrap().rgb).to_luma8();
+    let src = image::DynamicImage::ImageRgb8(
+        load_image(&data("face_recognition/obama.jpg")).unwrap().rgb,
+    )
+    .to_luma8();
     let (w, h) = (src.width() / 16 * 16, src.height() / 16 * 16);
     let upright = image::imageops::crop_imm(&src, 0, 0, w, h).to_image();
     let up_path = tmp.path().join("upright.jpg");
@@ -165,10 +210,17 @@ fn exif_rotated_jpeg_compares_like_the_upright_one() {
     let rot_path = tmp.path().join("rotated.jpg");
     std::fs::write(&rot_path, tagged).unwrap();
     let loaded = load_image(&rot_path).unwrap();
-    assert_eq!(loaded.rgb.dimensions(), (w, h), "EXIF orientation was not applied");
+    assert_eq!(
+        loaded.rgb.dimensions(),
+        (w, h),
+        "EXIF orientation was not applied"
+    );
     let other = data("face_recognition/obama2.jpg");
     let (s_up, s_rot) = (similarity(&up_path, &other), similarity(&rot_path, &other));
-    assert!((s_up - s_rot).abs() < 1e-3, "upright {s_up} vs rotated {s_rot}");
+    assert!(
+        (s_up - s_rot).abs() < 1e-3,
+        "upright {s_up} vs rotated {s_rot}"
+    );
 }
 
 #[test]
@@ -181,24 +233,40 @@ fn a_model_with_one_byte_changed_is_refused() {
     std::fs::write(tmp.path().join("sface.onnx"), bytes).unwrap();
     std::fs::copy(store.path("yunet").unwrap(), tmp.path().join("yunet.onnx")).unwrap();
     let tampered = facexplain::pipeline::ModelStore::at(tmp.path()).unwrap();
-    let err = Pipeline::load_from(tampered).err().expect("tampered model refused");
+    let err = Pipeline::load_from(tampered)
+        .err()
+        .expect("tampered model refused");
     let msg = err.to_string();
     let expected = &store.manifest.entry("sface").unwrap().sha256;
     assert!(matches!(err, PipelineError::ModelHash { .. }), "{msg}");
-    assert!(msg.contains("sface.onnx") && msg.contains(expected.as_str()) && msg.contains("scripts/setup.sh"), "{msg}");
+    assert!(
+        msg.contains("sface.onnx")
+            && msg.contains(expected.as_str())
+            && msg.contains("scripts/setup.sh"),
+        "{msg}"
+    );
     // A missing file names the file too.
     std::fs::remove_file(tmp.path().join("sface.onnx")).unwrap();
-    let err = Pipeline::load_from(facexplain::pipeline::ModelStore::at(tmp.path()).unwrap()).err().unwrap();
-    assert!(matches!(err, PipelineError::ModelMissing { .. }) && err.to_string().contains("sface.onnx"), "{err}");
+    let err = Pipeline::load_from(facexplain::pipeline::ModelStore::at(tmp.path()).unwrap())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, PipelineError::ModelMissing { .. }) && err.to_string().contains("sface.onnx"),
+        "{err}"
+    );
 }
 
 #[test]
 fn batched_embeddings_equal_single_ones() {
     let p = pipeline();
-    let crops: Vec<_> = ["face_recognition/obama.jpg", "face_recognition/biden.jpg", "astronaut.png"]
-        .iter()
-        .map(|r| p.analyze_file(&data(r), None).unwrap())
-        .collect();
+    let crops: Vec<_> = [
+        "face_recognition/obama.jpg",
+        "face_recognition/biden.jpg",
+        "astronaut.png",
+    ]
+    .iter()
+    .map(|r| p.analyze_file(&data(r), None).unwrap())
+    .collect();
     let refs: Vec<&image::RgbImage> = crops.iter().map(|c| &c.aligned.crop).collect();
     let batch = p.embedder.embed_faces(&refs).unwrap();
     for (i, c) in crops.iter().enumerate() {

@@ -8,7 +8,9 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 use std::path::PathBuf;
 
 /// Image file extensions the open dialog offers.
-pub const EXTENSIONS: [&str; 10] = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "pgm", "ppm", "pnm"];
+pub const EXTENSIONS: [&str; 10] = [
+    "jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "pgm", "ppm", "pnm",
+];
 
 /// Ask for an image file with the native dialog.
 pub fn pick_file(slot: Slot) -> Option<PathBuf> {
@@ -19,13 +21,14 @@ pub fn pick_file(slot: Slot) -> Option<PathBuf> {
 }
 
 fn zone_id(slot: Slot) -> egui::Id {
-    egui::Id::new(("slot-zone", slot.index()))
+    egui::Id::unique(("slot-zone", slot.index()))
 }
 
 /// The slot whose drop zone contains `pos` (as drawn in the last frame).
 pub fn slot_at(ctx: &egui::Context, pos: Pos2) -> Option<Slot> {
     Slot::BOTH.into_iter().find(|s| {
-        ctx.data(|d| d.get_temp::<Rect>(zone_id(*s))).is_some_and(|r| r.contains(pos))
+        ctx.data(|d| d.get_temp::<Rect>(zone_id(*s)))
+            .is_some_and(|r| r.contains(pos))
     })
 }
 
@@ -48,7 +51,11 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
         ui.set_min_width(ui.available_width());
         ui.horizontal(|ui| {
             ui.heading(slot.label());
-            if ui.button("Open…").on_hover_text(format!("Choose the {} image", slot.label().to_lowercase())).clicked() {
+            if ui
+                .button("Open…")
+                .on_hover_text(format!("Choose the {} image", slot.label().to_lowercase()))
+                .clicked()
+            {
                 if let Some(p) = pick_file(slot) {
                     app.open_in_slot(slot, p);
                 }
@@ -70,7 +77,12 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
             let max_w = ui.available_width().min(300.0);
             let scale = (max_w / w).min(220.0 / h);
             let (rect, _) = ui.allocate_exact_size(Vec2::new(w * scale, h * scale), Sense::hover());
-            ui.painter().image(tex.id(), rect, Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
+            ui.painter().image(
+                tex.id(),
+                rect,
+                Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+                Color32::WHITE,
+            );
             let mut picked = None;
             for (i, f) in a.faces.iter().enumerate() {
                 let r = Rect::from_min_size(
@@ -78,11 +90,37 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
                     Vec2::new(f.bbox[2], f.bbox[3]) * scale,
                 );
                 let chosen = i == a.chosen;
-                let colour = if chosen { Color32::from_rgb(60, 200, 90) } else { Color32::from_rgb(240, 200, 40) };
-                ui.painter().rect_stroke(r, 0.0, Stroke::new(if chosen { 2.5 } else { 1.5 }, colour), StrokeKind::Outside);
-                ui.painter().text(r.left_top(), egui::Align2::LEFT_BOTTOM, format!("{}", i + 1), egui::FontId::proportional(13.0), colour);
-                let resp = ui.interact(r, ui.id().with(("face", slot.index(), i)), Sense::click());
-                if resp.on_hover_text(format!("Face {} (score {:.2}) — click to use it", i + 1, f.score)).clicked() {
+                let colour = if chosen {
+                    Color32::from_rgb(60, 200, 90)
+                } else {
+                    Color32::from_rgb(240, 200, 40)
+                };
+                ui.painter().rect_stroke(
+                    r,
+                    0.0,
+                    Stroke::new(if chosen { 2.5 } else { 1.5 }, colour),
+                    StrokeKind::Outside,
+                );
+                ui.painter().text(
+                    r.left_top(),
+                    egui::Align2::LEFT_BOTTOM,
+                    format!("{}", i + 1),
+                    egui::FontId::proportional(13.0),
+                    colour,
+                );
+                let resp = ui.interact(
+                    r,
+                    ui.scope_id().with(("face", slot.index(), i)),
+                    Sense::click(),
+                );
+                if resp
+                    .on_hover_text(format!(
+                        "Face {} (score {:.2}) — click to use it",
+                        i + 1,
+                        f.score
+                    ))
+                    .clicked()
+                {
                     picked = Some(i);
                 }
             }
@@ -102,12 +140,17 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
         ui.horizontal(|ui| {
             ui.label("SHA-256:");
             let short = format!("{}…", &a.image.sha256[..16]);
-            if ui.link(short).on_hover_text(format!("{}\nclick to copy", a.image.sha256)).clicked() {
+            if ui
+                .link(short)
+                .on_hover_text(format!("{}\nclick to copy", a.image.sha256))
+                .clicked()
+            {
                 ui.ctx().copy_text(a.image.sha256.clone());
             }
         });
     });
-    ui.ctx().data_mut(|d| d.insert_temp(zone_id(slot), resp.response.rect));
+    ui.ctx()
+        .data_mut(|d| d.insert_temp(zone_id(slot), resp.response.rect));
 }
 
 /// A file size for people: 1.2 MB, 35.0 kB, 12 B.

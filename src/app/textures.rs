@@ -13,7 +13,11 @@ pub fn upload(ctx: &egui::Context, name: &str, img: &RgbImage, thumb_side: u32) 
     let (w, h) = img.dimensions();
     let img = if thumb_side > 0 && w.max(h) > thumb_side {
         let s = thumb_side as f32 / w.max(h) as f32;
-        image::imageops::thumbnail(img, ((w as f32 * s) as u32).max(1), ((h as f32 * s) as u32).max(1))
+        image::imageops::thumbnail(
+            img,
+            ((w as f32 * s) as u32).max(1),
+            ((h as f32 * s) as u32).max(1),
+        )
     } else {
         img.clone()
     };

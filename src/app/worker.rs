@@ -37,9 +37,17 @@ impl Slot {
 #[derive(Debug)]
 pub enum Job {
     /// Load an image file, detect its faces, align and embed face `face` (default: largest).
-    LoadImage { slot: Slot, path: PathBuf, face: Option<usize> },
+    LoadImage {
+        slot: Slot,
+        path: PathBuf,
+        face: Option<usize>,
+    },
     /// Re-align and embed another face of an already detected image.
-    PickFace { slot: Slot, detected: Arc<DetectedImage>, face: usize },
+    PickFace {
+        slot: Slot,
+        detected: Arc<DetectedImage>,
+        face: usize,
+    },
 }
 
 /// What the worker reports back.
@@ -47,11 +55,20 @@ pub enum Job {
 pub enum Event {
     /// The models are loaded (or failed to load: the message says why and how to fix it).
     ModelsReady(Result<ModelInfo, String>),
-    Progress { generation: u64, progress: Progress },
+    Progress {
+        generation: u64,
+        progress: Progress,
+    },
     /// A slot's image was analysed (or failed, with a message naming the file).
-    SlotDone { generation: u64, slot: Slot, result: Result<Arc<FaceAnalysis>, String> },
+    SlotDone {
+        generation: u64,
+        slot: Slot,
+        result: Result<Arc<FaceAnalysis>, String>,
+    },
     /// The job was cancelled; nothing was changed.
-    Cancelled { generation: u64 },
+    Cancelled {
+        generation: u64,
+    },
 }
 
 /// Facts about the loaded models that the UI shows.
@@ -82,7 +99,12 @@ impl Worker {
             .name("facexplain-worker".into())
             .spawn(move || worker_main(job_rx, ev_tx, wake))
             .expect("spawning the worker thread");
-        Worker { jobs: job_tx, events: ev_rx, next_generation: 1, current_cancel: Arc::new(AtomicBool::new(false)) }
+        Worker {
+            jobs: job_tx,
+            events: ev_rx,
+            next_generation: 1,
+            current_cancel: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Send a job; returns its generation id.
@@ -107,7 +129,11 @@ impl Worker {
     }
 }
 
-fn worker_main(jobs: Receiver<(u64, Job, Arc<AtomicBool>)>, events: Sender<Event>, wake: Arc<dyn Fn() + Send + Sync>) {
+fn worker_main(
+    jobs: Receiver<(u64, Job, Arc<AtomicBool>)>,
+    events: Sender<Event>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+) {
     let send = |e: Event| {
         let _ = events.send(e);
         wake();
@@ -131,16 +157,29 @@ fn worker_main(jobs: Receiver<(u64, Job, Arc<AtomicBool>)>, events: Sender<Event
             Job::LoadImage { slot, .. } | Job::PickFace { slot, .. } => *slot,
         };
         let Some(p) = pipeline.as_ref() else {
-            send(Event::SlotDone { generation, slot, result: Err("the models are not loaded".into()) });
+            send(Event::SlotDone {
+                generation,
+                slot,
+                result: Err("the models are not loaded".into()),
+            });
             continue;
         };
-        let progress = |pr: Progress| send(Event::Progress { generation, progress: pr });
+        let progress = |pr: Progress| {
+            send(Event::Progress {
+                generation,
+                progress: pr,
+            })
+        };
         let ctl = Ctl::new(&progress, &cancel);
         let result = run_job(p, job, ctl);
         if ctl.is_cancelled() {
             send(Event::Cancelled { generation });
         } else {
-            send(Event::SlotDone { generation, slot, result: result.map(Arc::new).map_err(|e| e.to_string()) });
+            send(Event::SlotDone {
+                generation,
+                slot,
+                result: result.map(Arc::new).map_err(|e| e.to_string()),
+            });
         }
     }
 }

@@ -58,8 +58,18 @@ impl FacexplainApp {
                 ctx.request_repaint();
             }
         });
-        let settings = storage.and_then(|s| eframe::get_value(s, SETTINGS_KEY)).unwrap_or_default();
-        FacexplainApp { worker, slots: Default::default(), models: None, settings, progress: None, opts, repaint }
+        let settings = storage
+            .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
+            .unwrap_or_default();
+        FacexplainApp {
+            worker,
+            slots: Default::default(),
+            models: None,
+            settings,
+            progress: None,
+            opts,
+            repaint,
+        }
     }
 
     /// Open the built-in sample pair if it is installed.
@@ -76,7 +86,10 @@ impl FacexplainApp {
             [] => {}
             [one] => {
                 let slot = target.unwrap_or_else(|| {
-                    Slot::BOTH.into_iter().find(|s| self.slots[s.index()].path.is_none()).unwrap_or(Slot::Probe)
+                    Slot::BOTH
+                        .into_iter()
+                        .find(|s| self.slots[s.index()].path.is_none())
+                        .unwrap_or(Slot::Probe)
                 });
                 self.open_in_slot(slot, one.clone());
             }
@@ -89,7 +102,11 @@ impl FacexplainApp {
 
     /// Load one file into one slot.
     pub fn open_in_slot(&mut self, slot: Slot, path: PathBuf) {
-        let generation = self.worker.send(Job::LoadImage { slot, path: path.clone(), face: None });
+        let generation = self.worker.send(Job::LoadImage {
+            slot,
+            path: path.clone(),
+            face: None,
+        });
         let s = &mut self.slots[slot.index()];
         s.path = Some(path);
         s.pending = Some(generation);
@@ -97,12 +114,21 @@ impl FacexplainApp {
 
     /// Use another detected face of a slot's image.
     pub fn pick_face(&mut self, slot: Slot, face: usize) {
-        let Some(a) = self.slots[slot.index()].analysis.clone() else { return };
+        let Some(a) = self.slots[slot.index()].analysis.clone() else {
+            return;
+        };
         if a.chosen == face {
             return;
         }
-        let detected = Arc::new(crate::pipeline::DetectedImage { image: a.image.clone(), faces: a.faces.clone() });
-        let generation = self.worker.send(Job::PickFace { slot, detected, face });
+        let detected = Arc::new(crate::pipeline::DetectedImage {
+            image: a.image.clone(),
+            faces: a.faces.clone(),
+        });
+        let generation = self.worker.send(Job::PickFace {
+            slot,
+            detected,
+            face,
+        });
         self.slots[slot.index()].pending = Some(generation);
     }
 
@@ -124,7 +150,10 @@ impl FacexplainApp {
 
     /// The comparison of the two slots' faces, when both are analysed.
     pub fn comparison(&self) -> Option<Comparison> {
-        let (a, b) = (self.slots[0].analysis.as_ref()?, self.slots[1].analysis.as_ref()?);
+        let (a, b) = (
+            self.slots[0].analysis.as_ref()?,
+            self.slots[1].analysis.as_ref()?,
+        );
         let (t, _) = self.threshold()?;
         Some(Comparison::new(cosine(&a.embedding, &b.embedding), t))
     }
@@ -134,14 +163,21 @@ impl FacexplainApp {
         for ev in self.worker.poll() {
             match ev {
                 Event::ModelsReady(r) => self.models = Some(r),
-                Event::Progress { generation, progress } => {
+                Event::Progress {
+                    generation,
+                    progress,
+                } => {
                     let started = match &self.progress {
                         Some((g, _, t)) if *g == generation => *t,
                         _ => Instant::now(),
                     };
                     self.progress = Some((generation, progress, started));
                 }
-                Event::SlotDone { generation, slot, result } => {
+                Event::SlotDone {
+                    generation,
+                    slot,
+                    result,
+                } => {
                     let s = &mut self.slots[slot.index()];
                     if s.pending != Some(generation) {
                         continue; // a newer job for this slot superseded it
@@ -150,8 +186,18 @@ impl FacexplainApp {
                     match result {
                         Ok(a) => {
                             let name = format!("{}-{generation}", slot.label());
-                            s.thumb = Some(super::textures::upload(ctx, &format!("{name}-thumb"), &a.image.rgb, 512));
-                            s.crop = Some(super::textures::upload(ctx, &format!("{name}-crop"), &a.aligned.crop, 0));
+                            s.thumb = Some(super::textures::upload(
+                                ctx,
+                                &format!("{name}-thumb"),
+                                &a.image.rgb,
+                                512,
+                            ));
+                            s.crop = Some(super::textures::upload(
+                                ctx,
+                                &format!("{name}-crop"),
+                                &a.aligned.crop,
+                                0,
+                            ));
                             s.analysis = Some(a);
                             s.error = None;
                         }
@@ -173,9 +219,17 @@ impl FacexplainApp {
     }
 
     fn handle_drops(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
         if !dropped.is_empty() {
-            let target = ctx.pointer_latest_pos().and_then(|p| pair_panel::slot_at(ctx, p));
+            let target = ctx
+                .pointer_latest_pos()
+                .and_then(|p| pair_panel::slot_at(ctx, p));
             self.open_files(dropped, target);
         }
     }
@@ -190,7 +244,10 @@ impl FacexplainApp {
             egui::MenuBar::new().ui(ui, |ui| {
                 ui.menu_button("File", |ui| {
                     for slot in Slot::BOTH {
-                        if ui.button(format!("Open {}…", slot.label().to_lowercase())).clicked() {
+                        if ui
+                            .button(format!("Open {}…", slot.label().to_lowercase()))
+                            .clicked()
+                        {
                             if let Some(p) = pair_panel::pick_file(slot) {
                                 self.open_in_slot(slot, p);
                             }
@@ -203,10 +260,12 @@ impl FacexplainApp {
             });
         });
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
-        egui::Panel::left("pair").default_size(330.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| pair_panel::ui(self, ui));
-        });
-        egui::CentralPanel::default().show_inside(ui, |ui| {
+        egui::Panel::left("pair")
+            .default_size(330.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| pair_panel::ui(self, ui));
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
             verdict::ui(self, ui);
             ui.separator();
             verdict::aligned_faces(self, ui);
@@ -221,7 +280,10 @@ impl FacexplainApp {
                     ui.label("Loading models…");
                 }
                 Some(Err(e)) => {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("Models not loaded: {e}"));
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        format!("Models not loaded: {e}"),
+                    );
                 }
                 Some(Ok(m)) => {
                     ui.label(format!("Model: {}", m.name));
@@ -229,10 +291,21 @@ impl FacexplainApp {
             }
             if let Some((_, p, started)) = &self.progress {
                 ui.separator();
-                let frac = if p.total > 0 { p.done as f32 / p.total as f32 } else { 0.0 };
-                ui.add(egui::ProgressBar::new(frac).desired_width(200.0).text(format!("{} {}/{}", p.stage, p.done, p.total)));
+                let frac = if p.total > 0 {
+                    p.done as f32 / p.total as f32
+                } else {
+                    0.0
+                };
+                ui.add(
+                    egui::ProgressBar::new(frac)
+                        .desired_width(200.0)
+                        .text(format!("{} {}/{}", p.stage, p.done, p.total)),
+                );
                 ui.label(format!("{:.1} s", started.elapsed().as_secs_f32()));
-                if ui.button("Cancel").on_hover_text("Stop the running job (Esc)").clicked()
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop the running job (Esc)")
+                    .clicked()
                     || ui.input(|i| i.key_pressed(egui::Key::Escape))
                 {
                     self.worker.cancel();
@@ -246,7 +319,8 @@ impl eframe::App for FacexplainApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.ui_contents(ui);
         if self.busy() || self.models.is_none() {
-            ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
 

@@ -34,8 +34,13 @@ fn median_ms(reps: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let p = Pipeline::load()?;
-    println!("models loaded in {:.0} ms (threads: {})", t0.elapsed().as_secs_f64() * 1e3,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "models loaded in {:.0} ms (threads: {})",
+        t0.elapsed().as_secs_f64() * 1e3,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     let img = load_image(&a.a)?;
     let faces = p.detector.detect_in(&img.rgb, &img.path)?;
     let aligned = align::align(&img.rgb, &faces[0].landmarks5);
@@ -46,10 +51,14 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         Ok(())
     })?;
     let one = embed::faces_to_tensor(&[&aligned.crop]);
-    let b1 = median_ms(a.reps, || Ok(p.embedder.embed_tensor(one.view()).map(|_| ())?))?;
+    let b1 = median_ms(a.reps, || {
+        Ok(p.embedder.embed_tensor(one.view()).map(|_| ())?)
+    })?;
     let crops: Vec<&image::RgbImage> = (0..32).map(|_| &aligned.crop).collect();
     let t32 = embed::faces_to_tensor(&crops);
-    let b32 = median_ms(a.reps.min(7), || Ok(p.embedder.embed_tensor(t32.view()).map(|_| ())?))?;
+    let b32 = median_ms(a.reps.min(7), || {
+        Ok(p.embedder.embed_tensor(t32.view()).map(|_| ())?)
+    })?;
     let cmp = median_ms(a.reps.min(7), || {
         let fa = p.analyze_file(&a.a, None)?;
         let fb = p.analyze_file(&a.b, None)?;
@@ -57,11 +66,21 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         Ok(())
     })?;
     println!("stage                       median");
-    println!("load ({}×{})          {load:>9.2} ms", img.width(), img.height());
+    println!(
+        "load ({}×{})          {load:>9.2} ms",
+        img.width(),
+        img.height()
+    );
     println!("detect (YuNet 640²)         {detect:>9.2} ms");
     println!("align (112²)                {alignt:>9.2} ms");
-    println!("embed batch 1               {b1:>9.2} ms  ({:.1} images/s)", 1e3 / b1);
-    println!("embed batch 32              {b32:>9.2} ms  ({:.1} images/s)", 32e3 / b32);
+    println!(
+        "embed batch 1               {b1:>9.2} ms  ({:.1} images/s)",
+        1e3 / b1
+    );
+    println!(
+        "embed batch 32              {b32:>9.2} ms  ({:.1} images/s)",
+        32e3 / b32
+    );
     println!("compare pair (end to end)   {cmp:>9.2} ms");
     Ok(())
 }

@@ -27,10 +27,17 @@ pub fn run(a: FacesArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    println!("{}: {} face(s), largest first", a.image.display(), detected.faces.len());
+    println!(
+        "{}: {} face(s), largest first",
+        a.image.display(),
+        detected.faces.len()
+    );
     for (i, f) in detected.faces.iter().enumerate() {
         let [x, y, w, h] = f.bbox;
-        println!("  #{i}: box x={x:.0} y={y:.0} w={w:.0} h={h:.0}  score {:.3}", f.score);
+        println!(
+            "  #{i}: box x={x:.0} y={y:.0} w={w:.0} h={h:.0}  score {:.3}",
+            f.score
+        );
     }
     Ok(())
 }

@@ -23,11 +23,16 @@ impl TermProgress {
     pub fn new() -> TermProgress {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg:>14} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
-        TermProgress { bar, stage: Mutex::new(String::new()) }
+        TermProgress {
+            bar,
+            stage: Mutex::new(String::new()),
+        }
     }
 
     /// Update from one event.

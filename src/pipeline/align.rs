@@ -28,7 +28,10 @@ impl Similarity {
     pub fn apply(&self, p: [f32; 2]) -> [f32; 2] {
         let (x, y) = (p[0] as f64, p[1] as f64);
         let m = &self.m;
-        [(m[0][0] * x + m[0][1] * y + m[0][2]) as f32, (m[1][0] * x + m[1][1] * y + m[1][2]) as f32]
+        [
+            (m[0][0] * x + m[0][1] * y + m[0][2]) as f32,
+            (m[1][0] * x + m[1][1] * y + m[1][2]) as f32,
+        ]
     }
 
     pub fn inverse(&self) -> Similarity {
@@ -36,7 +39,12 @@ impl Similarity {
         let (tx, ty) = (self.m[0][2], self.m[1][2]);
         let d = a * a + b * b;
         let (ia, ib) = (a / d, -b / d);
-        Similarity { m: [[ia, -ib, -(ia * tx - ib * ty)], [ib, ia, -(ib * tx + ia * ty)]] }
+        Similarity {
+            m: [
+                [ia, -ib, -(ia * tx - ib * ty)],
+                [ib, ia, -(ib * tx + ia * ty)],
+            ],
+        }
     }
 
     /// Scale factor `s`.
@@ -49,7 +57,9 @@ impl Similarity {
 pub fn umeyama(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Similarity {
     let n = src.len() as f64;
     let mean = |pts: &[[f32; 2]]| {
-        let (sx, sy) = pts.iter().fold((0.0, 0.0), |(a, b), p| (a + p[0] as f64, b + p[1] as f64));
+        let (sx, sy) = pts
+            .iter()
+            .fold((0.0, 0.0), |(a, b), p| (a + p[0] as f64, b + p[1] as f64));
         (sx / n, sy / n)
     };
     let (mxs, mys) = mean(src);
@@ -63,10 +73,16 @@ pub fn umeyama(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Similarity {
         sab += x * u + y * v;
         sba += x * v - y * u;
     }
-    let (a, b) = if sxx > 0.0 { (sab / sxx, sba / sxx) } else { (1.0, 0.0) };
+    let (a, b) = if sxx > 0.0 {
+        (sab / sxx, sba / sxx)
+    } else {
+        (1.0, 0.0)
+    };
     let tx = mxd - (a * mxs - b * mys);
     let ty = myd - (b * mxs + a * mys);
-    Similarity { m: [[a, -b, tx], [b, a, ty]] }
+    Similarity {
+        m: [[a, -b, tx], [b, a, ty]],
+    }
 }
 
 /// The transform taking a face's five landmarks onto the template.
@@ -95,10 +111,18 @@ pub fn warp(img: &RgbImage, t: &Similarity, out_w: u32, out_h: u32) -> RgbImage 
         let (x0, y0) = (sx.floor(), sy.floor());
         let (dx, dy) = (sx - x0, sy - y0);
         let (x0, y0) = (x0 as i64, y0 as i64);
-        let (p00, p10, p01, p11) = (px(x0, y0), px(x0 + 1, y0), px(x0, y0 + 1), px(x0 + 1, y0 + 1));
+        let (p00, p10, p01, p11) = (
+            px(x0, y0),
+            px(x0 + 1, y0),
+            px(x0, y0 + 1),
+            px(x0 + 1, y0 + 1),
+        );
         let mut out = [0u8; 3];
         for c in 0..3 {
-            let v = p00[c] * (1.0 - dx) * (1.0 - dy) + p10[c] * dx * (1.0 - dy) + p01[c] * (1.0 - dx) * dy + p11[c] * dx * dy;
+            let v = p00[c] * (1.0 - dx) * (1.0 - dy)
+                + p10[c] * dx * (1.0 - dy)
+                + p01[c] * (1.0 - dx) * dy
+                + p11[c] * dx * dy;
             out[c] = v.round().clamp(0.0, 255.0) as u8;
         }
         Rgb(out)
@@ -115,7 +139,10 @@ pub struct AlignedFace {
 /// Align a face given its five landmarks.
 pub fn align(img: &RgbImage, landmarks5: &[[f32; 2]; 5]) -> AlignedFace {
     let transform = alignment_transform(landmarks5);
-    AlignedFace { crop: warp(img, &transform, CROP, CROP), transform }
+    AlignedFace {
+        crop: warp(img, &transform, CROP, CROP),
+        transform,
+    }
 }
 
 #[cfg(test)]
@@ -124,8 +151,13 @@ mod tests {
 
     #[test]
     fn umeyama_recovers_a_known_similarity() {
-        let truth = Similarity { m: [[0.8, -0.3, 12.0], [0.3, 0.8, -7.0]] };
-        let src: Vec<[f32; 2]> = TEMPLATE.iter().map(|p| [p[0] * 2.0 + 5.0, p[1] * 1.5 - 3.0]).collect();
+        let truth = Similarity {
+            m: [[0.8, -0.3, 12.0], [0.3, 0.8, -7.0]],
+        };
+        let src: Vec<[f32; 2]> = TEMPLATE
+            .iter()
+            .map(|p| [p[0] * 2.0 + 5.0, p[1] * 1.5 - 3.0])
+            .collect();
         let dst: Vec<[f32; 2]> = src.iter().map(|p| truth.apply(*p)).collect();
         let est = umeyama(&src, &dst);
         for r in 0..2 {
@@ -140,7 +172,9 @@ mod tests {
     #[test]
     fn warp_with_identity_is_a_copy() {
         let img = RgbImage::from_fn(20, 10, |x, y| Rgb([x as u8 * 10, y as u8 * 20, 7]));
-        let id = Similarity { m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] };
+        let id = Similarity {
+            m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+        };
         assert_eq!(warp(&img, &id, 20, 10), img);
     }
 }

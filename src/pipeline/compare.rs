@@ -14,7 +14,11 @@ pub enum Decision {
 impl Decision {
     /// Match if `similarity ≥ threshold`.
     pub fn at(similarity: f32, threshold: f32) -> Decision {
-        if similarity >= threshold { Decision::Match } else { Decision::NonMatch }
+        if similarity >= threshold {
+            Decision::Match
+        } else {
+            Decision::NonMatch
+        }
     }
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -40,7 +44,11 @@ pub struct Comparison {
 
 impl Comparison {
     pub fn new(similarity: f32, threshold: f32) -> Comparison {
-        Comparison { similarity, threshold, decision: Decision::at(similarity, threshold) }
+        Comparison {
+            similarity,
+            threshold,
+            decision: Decision::at(similarity, threshold),
+        }
     }
 }
 
@@ -51,6 +59,9 @@ mod tests {
     fn threshold_is_inclusive() {
         assert_eq!(Decision::at(0.5, 0.5), Decision::Match);
         assert_eq!(Decision::at(0.4999, 0.5), Decision::NonMatch);
-        assert_eq!(serde_json::to_string(&Decision::NonMatch).unwrap(), "\"non-match\"");
+        assert_eq!(
+            serde_json::to_string(&Decision::NonMatch).unwrap(),
+            "\"non-match\""
+        );
     }
 }

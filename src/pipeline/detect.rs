@@ -50,7 +50,11 @@ impl Face {
             let (a, b) = f(p[0], p[1]);
             *p = [a, b];
         }
-        Face { bbox: [x, y, self.bbox[2] * scale, self.bbox[3] * scale], landmarks5: lm, score: self.score }
+        Face {
+            bbox: [x, y, self.bbox[2] * scale, self.bbox[3] * scale],
+            landmarks5: lm,
+            score: self.score,
+        }
     }
 }
 
@@ -61,7 +65,9 @@ pub struct Detector {
 
 impl Detector {
     pub fn load(store: &ModelStore) -> Result<Detector> {
-        Ok(Detector { session: Mutex::new(runtime::session(store, "yunet")?) })
+        Ok(Detector {
+            session: Mutex::new(runtime::session(store, "yunet")?),
+        })
     }
 
     /// All faces in the image, largest first. Tight crops (a face filling the
@@ -78,7 +84,10 @@ impl Detector {
         let mut canvas = RgbImage::from_pixel(w + 2 * px, h + 2 * py, fill);
         image::imageops::replace(&mut canvas, img, px as i64, py as i64);
         let faces = self.detect_once(&canvas)?;
-        Ok(faces.iter().map(|f| f.map(|x, y| (x - px as f32, y - py as f32), 1.0)).collect())
+        Ok(faces
+            .iter()
+            .map(|f| f.map(|x, y| (x - px as f32, y - py as f32), 1.0))
+            .collect())
     }
 
     /// The faces of the image as detected by `detect`, or an error naming the file.
@@ -106,15 +115,22 @@ impl Detector {
                 input[[0, c, y as usize, x as usize]] = p[2 - c] as f32;
             }
         }
-        let err = |e: ort::Error| PipelineError::Inference { model: "yunet".into(), reason: e.to_string() };
+        let err = |e: ort::Error| PipelineError::Inference {
+            model: "yunet".into(),
+            reason: e.to_string(),
+        };
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        let outputs = session.run(ort::inputs!["input" => TensorRef::from_array_view(&input).map_err(err)?]).map_err(err)?;
+        let outputs = session
+            .run(ort::inputs!["input" => TensorRef::from_array_view(&input).map_err(err)?])
+            .map_err(err)?;
         let mut faces = Vec::new();
         for s in STRIDES {
             let get = |name: &str| -> Result<Vec<f32>> {
-                let v = outputs.get(&format!("{name}_{s}")).ok_or_else(|| PipelineError::Inference {
-                    model: "yunet".into(),
-                    reason: format!("output {name}_{s} missing"),
+                let v = outputs.get(&format!("{name}_{s}")).ok_or_else(|| {
+                    PipelineError::Inference {
+                        model: "yunet".into(),
+                        reason: format!("output {name}_{s} missing"),
+                    }
                 })?;
                 Ok(v.try_extract_tensor::<f32>().map_err(err)?.1.to_vec())
             };
@@ -123,14 +139,24 @@ impl Detector {
         }
         let kept = nms(faces, NMS_IOU);
         let inv = 1.0 / scale;
-        let mut out: Vec<Face> = kept.iter().map(|f| f.map(|x, y| (x * inv, y * inv), inv)).collect();
+        let mut out: Vec<Face> = kept
+            .iter()
+            .map(|f| f.map(|x, y| (x * inv, y * inv), inv))
+            .collect();
         out.sort_by(|a, b| b.area().total_cmp(&a.area()));
         Ok(out)
     }
 }
 
 /// Decode one stride's outputs (index = row·cols + col) into scored faces.
-pub fn decode_stride(s: u32, cls: &[f32], obj: &[f32], bbox: &[f32], kps: &[f32], out: &mut Vec<Face>) {
+pub fn decode_stride(
+    s: u32,
+    cls: &[f32],
+    obj: &[f32],
+    bbox: &[f32],
+    kps: &[f32],
+    out: &mut Vec<Face>,
+) {
     let cols = (INPUT_SIDE / s) as usize;
     let sf = s as f32;
     for idx in 0..cols * cols {
@@ -147,7 +173,11 @@ pub fn decode_stride(s: u32, cls: &[f32], obj: &[f32], bbox: &[f32], kps: &[f32]
         for (j, p) in lm.iter_mut().enumerate() {
             *p = [(k[2 * j] + c) * sf, (k[2 * j + 1] + r) * sf];
         }
-        out.push(Face { bbox: [cx - w / 2.0, cy - h / 2.0, w, h], landmarks5: lm, score });
+        out.push(Face {
+            bbox: [cx - w / 2.0, cy - h / 2.0, w, h],
+            landmarks5: lm,
+            score,
+        });
     }
 }
 
@@ -209,7 +239,11 @@ mod tests {
 
     #[test]
     fn nms_suppresses_overlaps_only() {
-        let f = |x: f32, s: f32| Face { bbox: [x, 0.0, 10.0, 10.0], landmarks5: [[0.0; 2]; 5], score: s };
+        let f = |x: f32, s: f32| Face {
+            bbox: [x, 0.0, 10.0, 10.0],
+            landmarks5: [[0.0; 2]; 5],
+            score: s,
+        };
         let kept = nms(vec![f(0.0, 0.7), f(1.0, 0.9), f(50.0, 0.8)], 0.3);
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].score, 0.9);

@@ -32,7 +32,10 @@ impl Embedder {
     /// Any embedder graph given as ONNX bytes (tests build small ones).
     pub fn from_onnx_bytes(name: &str, bytes: &[u8]) -> Result<Embedder> {
         let env = runtime::environment()?;
-        let err = |e: String| PipelineError::Inference { model: name.into(), reason: e };
+        let err = |e: String| PipelineError::Inference {
+            model: name.into(),
+            reason: e,
+        };
         let session = Session::builder(env)
             .map_err(|e| err(e.to_string()))?
             .commit_from_memory(bytes)
@@ -41,10 +44,20 @@ impl Embedder {
     }
 
     fn from_session(name: &str, session: Session) -> Result<Embedder> {
-        let input = session.inputs().first().map(|i| i.name().to_string()).ok_or_else(|| {
-            PipelineError::Inference { model: name.into(), reason: "the graph has no input".into() }
-        })?;
-        Ok(Embedder { name: name.into(), input, session: Mutex::new(session), batch: DEFAULT_BATCH })
+        let input = session
+            .inputs()
+            .first()
+            .map(|i| i.name().to_string())
+            .ok_or_else(|| PipelineError::Inference {
+                model: name.into(),
+                reason: "the graph has no input".into(),
+            })?;
+        Ok(Embedder {
+            name: name.into(),
+            input,
+            session: Mutex::new(session),
+            batch: DEFAULT_BATCH,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -53,17 +66,26 @@ impl Embedder {
 
     /// One forward pass over a batch `[N,3,112,112]`; rows L2-normalised.
     pub fn embed_tensor(&self, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
-        let err = |e: ort::Error| PipelineError::Inference { model: self.name.clone(), reason: e.to_string() };
+        let err = |e: ort::Error| PipelineError::Inference {
+            model: self.name.clone(),
+            reason: e.to_string(),
+        };
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         let outputs = session
             .run(ort::inputs![self.input.as_str() => TensorRef::from_array_view(batch).map_err(err)?])
             .map_err(err)?;
         let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(err)?;
         let n = batch.len_of(Axis(0));
-        let d = if shape.len() == 2 && shape[0] as usize == n { shape[1] as usize } else { data.len() / n.max(1) };
-        let mut out = Array2::from_shape_vec((n, d), data.to_vec()).map_err(|e| PipelineError::Inference {
-            model: self.name.clone(),
-            reason: format!("unexpected output shape {shape:?}: {e}"),
+        let d = if shape.len() == 2 && shape[0] as usize == n {
+            shape[1] as usize
+        } else {
+            data.len() / n.max(1)
+        };
+        let mut out = Array2::from_shape_vec((n, d), data.to_vec()).map_err(|e| {
+            PipelineError::Inference {
+                model: self.name.clone(),
+                reason: format!("unexpected output shape {shape:?}: {e}"),
+            }
         })?;
         for mut row in out.rows_mut() {
             let norm = row.dot(&row).sqrt();
@@ -91,8 +113,10 @@ impl Embedder {
             start = end;
             ctl.report(stage, end, n);
         }
-        Array2::from_shape_vec((n, d), rows)
-            .map_err(|e| PipelineError::Inference { model: self.name.clone(), reason: e.to_string() })
+        Array2::from_shape_vec((n, d), rows).map_err(|e| PipelineError::Inference {
+            model: self.name.clone(),
+            reason: e.to_string(),
+        })
     }
 
     /// Embed aligned crops (one pass per `self.batch` faces).
@@ -120,5 +144,9 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
     let nb = b.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
 }

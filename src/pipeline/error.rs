@@ -6,23 +6,50 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error("{path}: cannot read the file: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: the file is empty (0 bytes)")]
     Empty { path: PathBuf },
     #[error("{path}: not a supported image (JPEG, PNG, WebP, BMP, TIFF, PGM/PPM): {reason}")]
     NotAnImage { path: PathBuf, reason: String },
     #[error("{path}: the image is corrupt or truncated: {reason}")]
     Corrupt { path: PathBuf, reason: String },
-    #[error("{path}: the image is too large ({detail}); the limits are {limit} pixels per side and {max_mb} MB decoded")]
-    TooLarge { path: PathBuf, detail: String, limit: u32, max_mb: u64 },
+    #[error(
+        "{path}: the image is too large ({detail}); the limits are {limit} pixels per side and {max_mb} MB decoded"
+    )]
+    TooLarge {
+        path: PathBuf,
+        detail: String,
+        limit: u32,
+        max_mb: u64,
+    },
     #[error("{path}: no face was found in the image")]
     NoFace { path: PathBuf },
     #[error("{path}: face #{index} was asked for, but only {found} face(s) were found")]
-    FaceIndex { path: PathBuf, index: usize, found: usize },
-    #[error("model file {file} is missing (expected sha256 {expected}); run `{fix}` to fetch the models")]
-    ModelMissing { file: PathBuf, expected: String, fix: String },
-    #[error("model file {file} has sha256 {actual}, expected {expected}: the file is altered or corrupt; run `{fix}` to fetch it again")]
-    ModelHash { file: PathBuf, expected: String, actual: String, fix: String },
+    FaceIndex {
+        path: PathBuf,
+        index: usize,
+        found: usize,
+    },
+    #[error(
+        "model file {file} is missing (expected sha256 {expected}); run `{fix}` to fetch the models"
+    )]
+    ModelMissing {
+        file: PathBuf,
+        expected: String,
+        fix: String,
+    },
+    #[error(
+        "model file {file} has sha256 {actual}, expected {expected}: the file is altered or corrupt; run `{fix}` to fetch it again"
+    )]
+    ModelHash {
+        file: PathBuf,
+        expected: String,
+        actual: String,
+        fix: String,
+    },
     #[error("model manifest {file}: {reason}")]
     Manifest { file: PathBuf, reason: String },
     #[error("ONNX Runtime library: {0}")]

@@ -32,13 +32,19 @@ impl LoadedImage {
     }
     /// File name for display.
     pub fn file_name(&self) -> String {
-        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 }
 
 /// Read and decode an image file.
 pub fn load_image(path: &Path) -> Result<LoadedImage> {
-    let bytes = std::fs::read(path).map_err(|source| PipelineError::Read { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| PipelineError::Read {
+        path: path.into(),
+        source,
+    })?;
     decode_image(path, bytes)
 }
 
@@ -52,11 +58,21 @@ pub fn decode_image(path: &Path, bytes: Vec<u8>) -> Result<LoadedImage> {
     let corrupt = |e: ImageError| classify(path, e);
     let mut reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
-        .map_err(|e| PipelineError::Corrupt { path: path.into(), reason: e.to_string() })?;
+        .map_err(|e| PipelineError::Corrupt {
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
     if reader.format().is_none() {
         return Err(PipelineError::NotAnImage {
             path: path.into(),
             reason: "the file's first bytes match no known image format".into(),
+        });
+    }
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(&bytes) {
+        return Err(PipelineError::Corrupt {
+            path: path.into(),
+            reason: "the JPEG data ends before its end-of-image marker (the file is cut short)"
+                .into(),
         });
     }
     let mut limits = image::Limits::default();
@@ -67,25 +83,71 @@ pub fn decode_image(path: &Path, bytes: Vec<u8>) -> Result<LoadedImage> {
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
-        return Err(PipelineError::Corrupt { path: path.into(), reason: format!("zero-size image ({w}×{h})") });
+        return Err(PipelineError::Corrupt {
+            path: path.into(),
+            reason: format!("zero-size image ({w}×{h})"),
+        });
     }
     if w > MAX_SIDE || h > MAX_SIDE || decoder.total_bytes() > MAX_ALLOC {
         return Err(too_large(path, format!("{w}×{h}")));
     }
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = image::DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     img.apply_orientation(orientation);
-    Ok(LoadedImage { path: path.into(), sha256, file_size, rgb: img.to_rgb8() })
+    Ok(LoadedImage {
+        path: path.into(),
+        sha256,
+        file_size,
+        rgb: img.to_rgb8(),
+    })
+}
+
+/// Whether a JPEG's last start-of-scan marker is followed by an end-of-image
+/// marker. Decoders fill a cut-short scan with grey silently; a careful tool
+/// must not. (Entropy-coded data stuffs every 0xFF, so neither marker can
+/// occur inside it; an embedded thumbnail's markers come before the main scan.)
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last = |m: u8| bytes.windows(2).rposition(|w| w[0] == 0xFF && w[1] == m);
+    match (last(0xDA), last(0xD9)) {
+        (Some(sos), Some(eoi)) => eoi > sos,
+        _ => false,
+    }
 }
 
 fn too_large(path: &Path, detail: String) -> PipelineError {
-    PipelineError::TooLarge { path: path.into(), detail, limit: MAX_SIDE, max_mb: MAX_ALLOC >> 20 }
+    PipelineError::TooLarge {
+        path: path.into(),
+        detail,
+        limit: MAX_SIDE,
+        max_mb: MAX_ALLOC >> 20,
+    }
 }
 
 fn classify(path: &Path, e: ImageError) -> PipelineError {
     match e {
         ImageError::Limits(l) => too_large(path, format!("the decoder refused it: {l}")),
-        ImageError::Unsupported(u) => PipelineError::NotAnImage { path: path.into(), reason: u.to_string() },
-        other => PipelineError::Corrupt { path: path.into(), reason: other.to_string() },
+        ImageError::Unsupported(u) => PipelineError::NotAnImage {
+            path: path.into(),
+            reason: u.to_string(),
+        },
+        other => PipelineError::Corrupt {
+            path: path.into(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_jpeg_without_its_end_marker_is_incomplete() {
+        let mut img = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut img)
+            .encode_image(&image::GrayImage::new(16, 16))
+            .unwrap();
+        assert!(super::jpeg_is_complete(&img));
+        assert!(!super::jpeg_is_complete(&img[..img.len() - 2]));
     }
 }

@@ -79,17 +79,23 @@ impl Manifest {
         if m.schema != MANIFEST_SCHEMA {
             return Err(PipelineError::Manifest {
                 file: origin.to_path_buf(),
-                reason: format!("schema is {:?}, this build reads {MANIFEST_SCHEMA:?}", m.schema),
+                reason: format!(
+                    "schema is {:?}, this build reads {MANIFEST_SCHEMA:?}",
+                    m.schema
+                ),
             });
         }
         Ok(m)
     }
 
     pub fn entry(&self, id: &str) -> Result<&ModelEntry> {
-        self.models.iter().find(|e| e.id == id).ok_or_else(|| PipelineError::Manifest {
-            file: PathBuf::from("models/manifest.json"),
-            reason: format!("no model with id {id:?}"),
-        })
+        self.models
+            .iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| PipelineError::Manifest {
+                file: PathBuf::from("models/manifest.json"),
+                reason: format!("no model with id {id:?}"),
+            })
     }
 }
 
@@ -145,11 +151,17 @@ pub struct ModelStore {
 impl ModelStore {
     /// The store in the first folder of the search order that has the models.
     pub fn locate() -> Result<ModelStore> {
-        Ok(ModelStore { dir: models_dir(), manifest: Manifest::builtin()? })
+        Ok(ModelStore {
+            dir: models_dir(),
+            manifest: Manifest::builtin()?,
+        })
     }
 
     pub fn at(dir: impl Into<PathBuf>) -> Result<ModelStore> {
-        Ok(ModelStore { dir: dir.into(), manifest: Manifest::builtin()? })
+        Ok(ModelStore {
+            dir: dir.into(),
+            manifest: Manifest::builtin()?,
+        })
     }
 
     pub fn path(&self, id: &str) -> Result<PathBuf> {

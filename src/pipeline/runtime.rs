@@ -37,7 +37,11 @@ pub fn environment() -> Result<&'static ort::environment::Environment> {
         let lib = tried.iter().find(|p| p.is_file()).ok_or_else(|| {
             format!(
                 "{ORT_LIB} not found (looked at: {}); run `scripts/setup.sh` or set ORT_DYLIB_PATH",
-                tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                tried
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })?;
         ort::init_from(lib)
@@ -54,8 +58,13 @@ pub fn environment() -> Result<&'static ort::environment::Environment> {
 pub fn session(store: &ModelStore, id: &str) -> Result<Session> {
     let (_entry, bytes) = store.read_verified(id)?;
     let env = environment()?;
-    let err = |e: String| PipelineError::Inference { model: id.to_string(), reason: e };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let err = |e: String| PipelineError::Inference {
+        model: id.to_string(),
+        reason: e,
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     Session::builder(env)
         .map_err(|e| err(e.to_string()))?
         .with_optimization_level(GraphOptimizationLevel::Level3)
