@@ -2,7 +2,8 @@
 //! comparison found, written as JSON by `compare --json`, read by `ask`,
 //! `report` and the chat. Later layers fill the optional parts.
 
-use crate::pipeline::{Decision, Face, FaceAnalysis, ModelRef, PipelineError};
+use crate::pipeline::calibration::Calibration;
+use crate::pipeline::{Decision, Face, FaceAnalysis, ModelRef, Pipeline, PipelineError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,7 +69,14 @@ pub struct Confidence {
     pub pic_score: f64,
     /// Probability that this decision is right (PIC for a match, 1−PIC otherwise).
     pub decision_confidence: f64,
+    /// Prior probability of a genuine pair behind the PIC-Score (0.5 = equal priors).
+    #[serde(default = "equal_prior")]
+    pub pic_prior: f64,
     pub calibration: CalibrationRef,
+}
+
+fn equal_prior() -> f64 {
+    0.5
 }
 
 /// One region's row of an explainability table.
@@ -155,6 +163,37 @@ impl Analysis {
             parameters: BTreeMap::new(),
             timings_ms: BTreeMap::new(),
         }
+    }
+
+    /// The analysis of two analysed faces as the CLI and the app both make it:
+    /// similarity; threshold from `threshold_override`, else the calibration,
+    /// else the model manifest's default; decision; calibrated confidences.
+    pub fn of_pair(
+        pipeline: &Pipeline,
+        calibration: Option<&Calibration>,
+        a: &FaceAnalysis,
+        b: &FaceAnalysis,
+        threshold_override: Option<f32>,
+    ) -> Analysis {
+        let (threshold, source) = match (threshold_override, calibration) {
+            (Some(t), _) => (t, "user override".to_string()),
+            (None, Some(c)) => (c.threshold(), c.threshold_source()),
+            (None, None) => (
+                pipeline.default_threshold,
+                "model manifest default".to_string(),
+            ),
+        };
+        let cmp = pipeline.compare(a, b, threshold);
+        let mut analysis = Analysis::new(
+            pipeline.model.clone(),
+            a,
+            b,
+            cmp.similarity,
+            threshold,
+            &source,
+        );
+        analysis.confidence = calibration.map(|c| c.confidence(cmp.similarity, cmp.decision));
+        analysis
     }
 
     /// Read an analysis file; a malformed or foreign file is a clear error.

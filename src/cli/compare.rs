@@ -40,25 +40,40 @@ pub fn run(a: CompareArgs) -> anyhow::Result<()> {
     let t1 = Instant::now();
     let fa = pipeline.analyze_file(&a.a, a.face_a)?;
     let fb = pipeline.analyze_file(&a.b, a.face_b)?;
-    let (threshold, source) = match a.threshold {
-        Some(t) => (t, "user (--threshold)".to_string()),
-        None => match &calibration {
-            Some(c) => (c.threshold(), c.threshold_source()),
-            None => (pipeline.default_threshold, "model manifest default".to_string()),
-        },
-    };
-    let cmp = pipeline.compare(&fa, &fb, threshold);
-    let mut analysis = Analysis::new(pipeline.model.clone(), &fa, &fb, cmp.similarity, threshold, &source);
-    analysis.confidence = calibration.as_ref().map(|c| c.confidence(cmp.similarity, cmp.decision));
-    analysis.timings_ms.insert("load_models".into(), t_load.as_secs_f64() * 1e3);
-    analysis.timings_ms.insert("compare".into(), t1.elapsed().as_secs_f64() * 1e3);
-    println!("A: {} (face {} of {})", a.a.display(), fa.chosen, fa.faces.len());
-    println!("B: {} (face {} of {})", a.b.display(), fb.chosen, fb.faces.len());
-    println!("similarity {:.4}  threshold {:.4} ({source})  decision: {}", cmp.similarity, threshold, cmp.decision);
+    let mut analysis = Analysis::of_pair(&pipeline, calibration.as_ref(), &fa, &fb, a.threshold);
+    let (threshold, source) = (analysis.threshold, analysis.threshold_source.clone());
+    analysis
+        .timings_ms
+        .insert("load_models".into(), t_load.as_secs_f64() * 1e3);
+    analysis
+        .timings_ms
+        .insert("compare".into(), t1.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "A: {} (face {} of {})",
+        a.a.display(),
+        fa.chosen,
+        fa.faces.len()
+    );
+    println!(
+        "B: {} (face {} of {})",
+        a.b.display(),
+        fb.chosen,
+        fb.faces.len()
+    );
+    println!(
+        "similarity {:.4}  threshold {:.4} ({source})  decision: {}",
+        analysis.similarity, threshold, analysis.decision
+    );
     if let Some(c) = &analysis.confidence {
         println!("{}", super::calibrate::confidence_line(c));
     }
-    super::explain_run::run(&a.explain, &pipeline, [&fa, &fb], a.json.as_deref(), &mut analysis)?;
+    super::explain_run::run(
+        &a.explain,
+        &pipeline,
+        [&fa, &fb],
+        a.json.as_deref(),
+        &mut analysis,
+    )?;
     if let Some(out) = &a.json {
         analysis.write(out)?;
         println!("analysis written to {}", out.display());
