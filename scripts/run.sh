@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Build outputs live in the cache too, so a fresh clone on a set-up machine (what CI is) reuses them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${FACEXPLAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/facexplain}/target}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d /tmp/facexplain-rt.XXXXXX)}"
 chmod 700 "$XDG_RUNTIME_DIR"
 exec cargo run --quiet --bin facexplain -- "$@"
