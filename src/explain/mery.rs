@@ -98,7 +98,7 @@ pub struct MeryParams {
     /// Most greedy iterations.
     pub tmax: usize,
     /// Greedy loops stop once a step changes the score by ≤ th.
-    pub th: f32,
+    pub th: f64,
     /// Seed of the {0,1} noise image aggregation starts from.
     pub seed: u64,
     /// Faces to perturb (0 = first image, 1 = second); the other is the reference.
@@ -229,7 +229,7 @@ impl<'a> Greedy<'a> {
     }
 
     fn candidates(&self, p: &MeryParams) -> Vec<usize> {
-        if !(self.change > p.th && self.t < p.tmax) {
+        if !(self.change as f64 > p.th && self.t < p.tmax) {
             return Vec::new();
         }
         (0..self.used.len())
