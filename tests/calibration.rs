@@ -42,8 +42,10 @@ fn sface_sha256() -> String {
     e["sha256"].as_str().unwrap().to_string()
 }
 
+/// Embedding ORL takes most of the time, so one test embeds it once (empty
+/// cache), calibrates again from the cache, and evaluates from the cache.
 #[test]
-fn calibrate_on_orl_twice_is_byte_identical() {
+fn orl_calibrate_twice_is_byte_identical_and_eval_measures_it() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     let orl = root("data/orl");
@@ -100,15 +102,14 @@ fn calibrate_on_orl_twice_is_byte_identical() {
         shipped, ba,
         "assets/calibration/sface-orl.json is not what `calibrate` gives on ORL now"
     );
+
+    eval_on_orl_reports_an_eer_and_writes_the_plots(&cache, tmp.path());
 }
 
-#[test]
-fn eval_on_orl_reports_an_eer_and_writes_the_plots() {
-    let tmp = tempfile::tempdir().unwrap();
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("calibration-cache");
-    let out_dir = tmp.path().join("eval");
+fn eval_on_orl_reports_an_eer_and_writes_the_plots(cache: &Path, tmp: &Path) {
+    let out_dir = tmp.join("eval");
     let (code, out, err) = facexplain(
-        &cache,
+        cache,
         &[
             "eval",
             "--dataset",
@@ -119,6 +120,7 @@ fn eval_on_orl_reports_an_eer_and_writes_the_plots() {
     );
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("EER "), "{out}");
+    assert!(out.contains("400 embeddings from the cache"), "{out}");
     let j: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
             .unwrap();
@@ -318,4 +320,84 @@ fn bad_calibration_input_exits_2_with_a_clear_message() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not a folder"), "{err}");
+}
+
+#[test]
+fn faceless_and_broken_images_are_listed_and_skipped_and_pairs_lists_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let ds = t.join("small");
+    for id in ["s1", "s2", "s3"] {
+        std::fs::create_dir_all(ds.join(id)).unwrap();
+        for n in ["1.pgm", "2.pgm", "3.pgm"] {
+            std::fs::copy(root("data/orl").join(id).join(n), ds.join(id).join(n)).unwrap();
+        }
+    }
+    // A flat grey image has no face; a text file named .jpg is not an image.
+    image::GrayImage::from_pixel(92, 112, image::Luma([128]))
+        .save(ds.join("s2/blank.png"))
+        .unwrap();
+    std::fs::write(ds.join("s3/broken.jpg"), b"not a jpeg").unwrap();
+    std::fs::write(ds.join("s3/notes.txt"), b"ignored: not an image extension").unwrap();
+    let out = t.join("small.json");
+    let (code, stdout, err) = facexplain(t, &["calibrate", "--dataset", s(&ds), "--out", s(&out)]);
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    assert!(
+        stdout.contains("skipped s2/blank.png: no face was found"),
+        "{stdout}"
+    );
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(j["dataset"]["images"], 11);
+    assert_eq!(j["dataset"]["images_used"], 9);
+    let skipped: Vec<&str> = j["dataset"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["s2/blank.png", "s3/broken.jpg"]);
+    // 3 identities × C(3,2) genuine; C(9,2) − 9 = 27 impostor pairs.
+    assert_eq!(j["pairs"]["genuine"], 9);
+    assert_eq!(j["pairs"]["impostor"], 27);
+
+    // The same images through an LFW-style pairs list (ORL numbering; header line skipped).
+    let pairs = t.join("pairs.txt");
+    std::fs::write(
+        &pairs,
+        "1\t6\ns1\t1\t2\ns1\t2\t3\ns2\t1\t3\ns1\t1\ts2\t1\ns2\t2\ts3\t3\ns3\t1\ts1\t3\n",
+    )
+    .unwrap();
+    let out2 = t.join("listed.json");
+    let (code, stdout, err) = facexplain(
+        t,
+        &[
+            "calibrate",
+            "--dataset",
+            s(&ds),
+            "--pairs",
+            s(&pairs),
+            "--out",
+            s(&out2),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&out2).unwrap()).unwrap();
+    assert_eq!(j["pairs"]["selection"], "pairs list");
+    assert_eq!(
+        (
+            j["pairs"]["genuine"].as_u64(),
+            j["pairs"]["impostor"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    assert_eq!(j["dataset"]["pairs_file"]["name"], "pairs.txt");
+
+    // A list naming a missing image is refused with the line number.
+    std::fs::write(&pairs, "s1 1 2\ns1 1 99\n").unwrap();
+    let (code, _, err) = facexplain(t, &["calibrate", "--dataset", s(&ds), "--pairs", s(&pairs)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("no image 99 of identity \"s1\""),
+        "{err}"
+    );
 }

@@ -73,11 +73,13 @@ pub(crate) fn collect(pipeline: &Pipeline, data: &DatasetArgs) -> anyhow::Result
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);
+    let t0 = Instant::now();
     let result = calibration::collect(pipeline, &data.dataset, &opts, Ctl::new(&report, &cancel));
     bar.finish();
+    let took = t0.elapsed().as_secs_f64();
     let c = result.map_err(cli_error)?;
     println!(
-        "dataset {}: {} identities, {} images, {} used, {} skipped ({} embeddings from the cache)",
+        "dataset {}: {} identities, {} images, {} used, {} skipped ({} embeddings from the cache; scanned and embedded in {took:.1} s)",
         c.info.name,
         c.info.identities,
         c.info.images,
@@ -116,7 +118,12 @@ pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
     }
     let pipeline = Pipeline::load()?;
     let c = collect(&pipeline, &a.data)?;
+    let t_fit = Instant::now();
     let file = calibration::calibrate(&pipeline, &c, rule, a.bins).map_err(cli_error)?;
+    println!(
+        "threshold, C-Score fit and PIC densities in {:.2} s",
+        t_fit.elapsed().as_secs_f64()
+    );
     let out = a.out.clone().unwrap_or_else(|| default_out(&c));
     let sha = Calibration::write_file(&file, &out).map_err(cli_error)?;
     print_summary(&file, &out, &sha);
@@ -169,7 +176,7 @@ pub(crate) fn for_compare(
 /// One line describing the confidences of a decision.
 pub(crate) fn confidence_line(c: &crate::analysis::Confidence) -> String {
     format!(
-        "C-Score {:.4}  PIC-Score {:.4}  probability the decision is right (PIC, equal priors) {:.4}  [calibration {}]",
-        c.c_score, c.pic_score, c.decision_confidence, c.calibration.name
+        "C-Score {:.4}  PIC-Score {:.4} (prior {})  probability the decision is right (by PIC) {:.4}  [calibration {}]",
+        c.c_score, c.pic_score, c.pic_prior, c.decision_confidence, c.calibration.name
     )
 }

@@ -241,6 +241,7 @@ impl Calibration {
             c_score: s.c_score,
             pic_score: s.pic_score,
             decision_confidence: s.decision_confidence,
+            pic_prior: self.file.fitted.pic.prior_genuine,
             calibration: CalibrationRef {
                 name: self.name.clone(),
                 sha256: self.sha256.clone(),
@@ -262,5 +263,102 @@ impl Calibration {
             reason: e.to_string(),
         })?;
         Ok(sha256_hex(text.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> ModelRef {
+        let b = Calibration::builtin().unwrap();
+        b.file.model.clone()
+    }
+
+    #[test]
+    fn builtin_round_trips_to_the_same_bytes() {
+        let b = Calibration::builtin().unwrap();
+        assert_eq!(b.file.to_json().unwrap(), BUILTIN_JSON);
+        assert_eq!(b.sha256, sha256_hex(BUILTIN_JSON.as_bytes()));
+        assert_eq!(b.file.dataset.name, "orl");
+    }
+
+    #[test]
+    fn default_for_refuses_another_model() {
+        assert!(Calibration::default_for(&model()).is_ok());
+        let other = ModelRef {
+            name: "other".into(),
+            sha256: "ab".repeat(32),
+        };
+        let e = Calibration::default_for(&other).unwrap_err();
+        assert!(matches!(e, CalibrationError::ModelMismatch { .. }));
+        assert!(
+            e.to_string().contains(&"ab".repeat(32)) && e.is_bad_input(),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn confidence_follows_the_decision() {
+        let c = Calibration::builtin().unwrap();
+        let t = c.threshold();
+        for s in [t - 0.2, t - 0.01, t, t + 0.01, t + 0.3] {
+            let d = Decision::at(s, t);
+            let conf = c.confidence(s, d);
+            let p = conf.pic_score;
+            let want = if d == Decision::Match { p } else { 1.0 - p };
+            assert_eq!(conf.decision_confidence, want);
+            assert!((0.0..=1.0).contains(&conf.c_score) && (0.0..=1.0).contains(&p));
+            assert_eq!(conf.pic_prior, 0.5);
+        }
+        // Far from the threshold both scores are sure; the PIC-Score rises with similarity.
+        assert!(c.confidence(t + 0.3, Decision::Match).c_score > 0.99);
+        assert!(
+            c.confidence(t - 0.3, Decision::NonMatch)
+                .decision_confidence
+                > 0.99
+        );
+        assert!(
+            c.confidence(t + 0.05, Decision::Match).pic_score
+                >= c.confidence(t - 0.05, Decision::NonMatch).pic_score
+        );
+    }
+
+    #[test]
+    fn malformed_and_foreign_files_are_refused() {
+        let p = Path::new("x.json");
+        let cut = &BUILTIN_JSON[..BUILTIN_JSON.len() / 2];
+        assert!(
+            CalibrationFile::parse(cut, p)
+                .unwrap_err()
+                .to_string()
+                .contains("not valid JSON")
+        );
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
+        v["extra"] = serde_json::Value::from(1);
+        let e = CalibrationFile::parse(&v.to_string(), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field \"extra\""), "{e}");
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
+        v["pic"].as_object_mut().unwrap().remove("genuine");
+        let e = CalibrationFile::parse(&v.to_string(), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("genuine"), "{e}");
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
+        v["threshold"]["similarity"] = serde_json::Value::from(7.0);
+        assert!(
+            CalibrationFile::parse(&v.to_string(), p)
+                .unwrap_err()
+                .to_string()
+                .contains("threshold.similarity")
+        );
+        assert!(
+            CalibrationFile::parse("{}", p)
+                .unwrap_err()
+                .to_string()
+                .contains("no \"schema\" field")
+        );
     }
 }
