@@ -6,7 +6,8 @@ Usage (in $FACEXPLAIN_CACHE/venv-onnx):
 
 Random input uniform in 0-255 (float32, fixed seed), default SessionOptions (ONNX Runtime
 picks its own thread count), CPU provider. Times `run` only; reports the median of
---runs runs after --warmup runs, as images per second. A dynamic batch dimension takes
+--runs runs after --warmup runs, as images per second (wall clock) and per CPU-second
+of this process (less sensitive to other load on the machine). A dynamic batch dimension takes
 --batch; a fixed one is used as is.
 """
 import argparse
@@ -41,15 +42,18 @@ def main():
     feed = {inp.name: x}
     for _ in range(a.warmup):
         sess.run(None, feed)
-    times = []
+    times, cpu = [], []
     for _ in range(a.runs):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         sess.run(None, feed)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     med = statistics.median(times)
+    med_cpu = statistics.median(cpu)
     result = {
         "model": os.path.basename(a.model), "batch": shape[0], "runs": a.runs, "warmup": a.warmup,
         "median_s": round(med, 5), "min_s": round(min(times), 5), "images_per_s": round(shape[0] / med, 1),
+        "cpu_s_per_run": round(med_cpu, 5), "images_per_cpu_s": round(shape[0] / med_cpu, 1),
         "onnxruntime": ort.__version__, "python": platform.python_version(), "cpus": os.cpu_count(),
         "loadavg_1min_before": round(load, 2),
     }
@@ -58,7 +62,7 @@ def main():
     else:
         print(f"{result['model']} batch {shape[0]}: median {med * 1000:.1f} ms per run "
               f"(min {min(times) * 1000:.1f} ms, {a.runs} runs after {a.warmup} warm-up) = "
-              f"{result['images_per_s']} images/s; onnxruntime {ort.__version__} (Python), {os.cpu_count()} CPUs, "
+              f"{result['images_per_s']} images/s ({result['images_per_cpu_s']} per CPU-second); onnxruntime {ort.__version__} (Python), {os.cpu_count()} CPUs, "
               f"load average {load:.2f} before")
 
 
