@@ -527,3 +527,44 @@ pub fn score_pairs(pairs: &[Pair], embedded: &Embedded) -> ScoreSet {
 pub fn images_of(pairs: &[Pair]) -> BTreeSet<usize> {
     pairs.iter().flat_map(|p| [p.a, p.b]).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Ctl;
+    use std::sync::atomic::AtomicBool;
+
+    #[test]
+    fn scan_lists_identities_and_images_in_order_and_honours_cancel() {
+        let dir = tempfile::tempdir().unwrap();
+        for (id, files) in [
+            ("b", &["2.png", "1.PNG", "x.txt"][..]),
+            ("a", &["9.jpg"][..]),
+            ("empty", &[][..]),
+        ] {
+            std::fs::create_dir_all(dir.path().join(id)).unwrap();
+            for f in files {
+                std::fs::write(dir.path().join(id).join(f), f.as_bytes()).unwrap();
+            }
+        }
+        let ds = Dataset::scan(dir.path(), Ctl::none()).unwrap();
+        assert_eq!(ds.identities, ["a", "b"]);
+        let rels: Vec<&str> = ds.images.iter().map(|i| i.rel.as_str()).collect();
+        assert_eq!(rels, ["a/9.jpg", "b/1.PNG", "b/2.png"]);
+        assert_eq!(ds.images[1].sha256, sha256_hex(b"1.PNG"));
+        assert_eq!(ds.find("b", 2), Some(2));
+        // The dataset hash covers names and contents.
+        std::fs::write(dir.path().join("b/2.png"), b"changed").unwrap();
+        assert_ne!(
+            Dataset::scan(dir.path(), Ctl::none()).unwrap().sha256,
+            ds.sha256
+        );
+
+        let cancel = AtomicBool::new(true);
+        let ctl = Ctl::new(&|_| {}, &cancel);
+        assert!(matches!(
+            Dataset::scan(dir.path(), ctl),
+            Err(CalibrationError::Cancelled)
+        ));
+    }
+}

@@ -296,3 +296,60 @@ pub fn calibrate(
         fitted,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+            .collect()
+    }
+
+    #[test]
+    fn threshold_rules_and_their_limits() {
+        let s = ScoreSet::new(linspace(0.3, 1.0, 500), linspace(-0.3, 0.5, 5000));
+        let eer = Fitted::fit(&s, ThresholdRule::Eer, 400).unwrap();
+        assert_eq!(eer.threshold.similarity, s.eer().unwrap().at.threshold);
+        assert_eq!(eer.threshold.rule, "eer");
+        let f = Fitted::fit(&s, ThresholdRule::Fmr(0.01), 400).unwrap();
+        // 1 % of 5000 impostors: the 50 highest are accepted, the 51st is not.
+        let imp = &s.impostor;
+        assert!(f.threshold.similarity > imp[4949] && f.threshold.similarity <= imp[4950]);
+        assert_eq!(f.threshold.fmr, 0.01);
+        assert_eq!(f.threshold.rule, "fmr<=0.01");
+        assert!((f.threshold.distance - (1.0 - f.threshold.similarity)).abs() < 1e-15);
+        let e = Fitted::fit(&s, ThresholdRule::Fmr(1e-5), 400).unwrap_err();
+        assert!(
+            matches!(e, CalibrationError::NotMeasurable(_)) && e.to_string().contains("100000"),
+            "{e}"
+        );
+        let tiny = ScoreSet::new(vec![0.9], vec![0.1, 0.2]);
+        assert!(matches!(
+            Fitted::fit(&tiny, ThresholdRule::Eer, 400),
+            Err(CalibrationError::TooFewPairs(_))
+        ));
+    }
+
+    #[test]
+    fn confidences_are_high_far_from_the_threshold_and_follow_the_decision() {
+        let s = ScoreSet::new(linspace(0.3, 1.0, 500), linspace(-0.3, 0.5, 5000));
+        let f = Fitted::fit(&s, ThresholdRule::Eer, 400).unwrap();
+        let hi = f.scores(0.95, f.decide(0.95));
+        let lo = f.scores(-0.2, f.decide(-0.2));
+        assert_eq!(f.decide(0.95), Decision::Match);
+        assert!(hi.c_score > 0.95 && hi.decision_confidence > 0.95, "{hi:?}");
+        assert!(
+            lo.c_score > 0.95 && lo.decision_confidence > 0.95 && lo.pic_score < 0.05,
+            "{lo:?}"
+        );
+        // Near the threshold the classes overlap: neither score is sure.
+        let t = f.threshold.similarity;
+        let mid = f.scores(t, f.decide(t));
+        assert!(
+            mid.c_score < 0.9 && mid.decision_confidence < 0.9,
+            "{mid:?}"
+        );
+    }
+}
