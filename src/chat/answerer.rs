@@ -10,7 +10,7 @@
 use super::context::{Context, FactKey, method_slug};
 use super::embed::{SentenceEmbedder, dot};
 use super::error::Result;
-use super::intents::{EXAMPLES, Intent};
+use super::intents::{CUES, EXAMPLES, Intent};
 use serde::Serialize;
 
 /// Which path produced an answer.
@@ -55,15 +55,18 @@ pub const REFUSAL: &str = "I can't answer that from this analysis.";
 pub struct RetrievalSettings {
     /// A question whose best example similarity is below this is refused.
     pub min_similarity: f32,
-    /// Softmax temperature turning example similarities into the confidence.
+    /// Softmax temperature turning intent scores into the confidence.
     pub temperature: f32,
+    /// Score added per cue word of an intent found in the question.
+    pub cue_weight: f32,
 }
 
 impl Default for RetrievalSettings {
     fn default() -> Self {
         RetrievalSettings {
-            min_similarity: 0.45,
+            min_similarity: 0.40,
             temperature: 0.05,
+            cue_weight: 0.1,
         }
     }
 }
@@ -99,35 +102,39 @@ impl DefaultAnswerer {
         })
     }
 
-    /// The closest intent: per intent the best example similarity; confidence
-    /// is the softmax (temperature `settings.temperature`) of those over intents.
-    pub fn classify(&self, q: &[f32]) -> Classified {
-        let mut best: Vec<(Intent, f32)> = Vec::new();
+    /// The closest intent. Per intent: the best example similarity (MiniLM
+    /// cosine) plus `settings.cue_weight` for each of its cue words in the
+    /// question (at most two); confidence is the softmax (temperature
+    /// `settings.temperature`) of those scores over intents.
+    pub fn classify(&self, question: &str, q: &[f32]) -> Classified {
+        let words = normalise_words(question);
+        let mut best: Vec<(Intent, f32, f32)> = Vec::new();
         for (intent, v) in &self.examples {
             let s = dot(q, v);
-            match best.iter_mut().find(|(i, _)| i == intent) {
+            match best.iter_mut().find(|(i, _, _)| i == intent) {
                 Some(b) => b.1 = b.1.max(s),
-                None => best.push((*intent, s)),
+                None => best.push((*intent, s, 0.0)),
             }
         }
-        let (intent, similarity) =
-            best.iter()
-                .copied()
-                .fold((Intent::OutOther, f32::NEG_INFINITY), |a, b| {
-                    if b.1 > a.1 { b } else { a }
-                });
+        for b in &mut best {
+            b.2 = b.1 + self.settings.cue_weight * cue_hits(b.0, &words).min(2) as f32;
+        }
+        let top = best
+            .iter()
+            .copied()
+            .fold(best[0], |a, b| if b.2 > a.2 { b } else { a });
         let t = self.settings.temperature;
-        let z: f32 = best.iter().map(|(_, s)| ((s - similarity) / t).exp()).sum();
+        let z: f32 = best.iter().map(|b| ((b.2 - top.2) / t).exp()).sum();
         Classified {
-            intent,
-            similarity,
+            intent: top.0,
+            similarity: top.1,
             confidence: 1.0 / z,
         }
     }
 
     /// Answer from the context sentences, or refuse.
     pub fn answer(&self, ctx: &Context, question: &str, q: &[f32]) -> Answer {
-        let c = self.classify(q);
+        let c = self.classify(question, q);
         if c.intent.out_of_scope() || c.similarity < self.settings.min_similarity {
             return refusal(c.confidence, None);
         }
@@ -259,6 +266,39 @@ fn normalise_words(q: &str) -> String {
     format!(" {} ", joined.replace("at least", " "))
 }
 
+/// How many of an intent's cue words the question contains (whole words or
+/// word beginnings: the cue "decid" matches "decide" and "decided"). The
+/// focus word (the first word after "what"/"which", skipping "is the…")
+/// counts once more: in "Which model produced the similarity?" it is "model".
+fn cue_hits(intent: Intent, words: &str) -> usize {
+    let cues = CUES
+        .iter()
+        .find(|(i, _)| *i == intent)
+        .map(|(_, c)| *c)
+        .unwrap_or_default();
+    let focus = focus_word(words);
+    let in_text = cues
+        .iter()
+        .filter(|c| words.contains(&format!(" {c}")))
+        .count();
+    let in_focus = focus.is_some_and(|f| {
+        cues.iter()
+            .any(|c| f.starts_with(c) || c.split(' ').next() == Some(f))
+    });
+    in_text + usize::from(in_focus)
+}
+
+fn focus_word(words: &str) -> Option<&str> {
+    const SKIP: &[&str] = &[
+        "is", "was", "are", "were", "s", "the", "a", "an", "this", "these", "that", "of",
+    ];
+    let mut it = words
+        .split_whitespace()
+        .skip_while(|w| !matches!(*w, "what" | "which" | "whats"));
+    it.next()?;
+    it.find(|w| !SKIP.contains(w))
+}
+
 /// Words that turn an importance question into "least important".
 const LEAST_CUES: &[&str] = &[
     "least",
@@ -360,6 +400,19 @@ fn mentioned_methods(ctx: &Context, question: &str) -> Vec<FactKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn focus_word_follows_what_or_which() {
+        assert_eq!(
+            focus_word(&normalise_words("Which model produced the similarity?")),
+            Some("model")
+        );
+        assert_eq!(
+            focus_word(&normalise_words("So what's the cut-off?")),
+            Some("cut")
+        );
+        assert_eq!(focus_word(&normalise_words("How sure are you?")), None);
+    }
 
     #[test]
     fn polarity_cues_are_whole_words() {

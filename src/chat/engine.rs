@@ -106,6 +106,12 @@ impl ChatEngine {
         &self.cache.as_ref().expect("set above").context
     }
 
+    /// The intent the default answerer matches a question to (for diagnostics).
+    pub fn classify(&self, question: &str) -> Result<super::answerer::Classified> {
+        let q = self.embedder.embed_one(question)?;
+        Ok(self.answerer.classify(question, &q))
+    }
+
     /// Answer one question about an analysis.
     pub fn ask(&mut self, a: &Analysis, question: &str) -> Result<Answer> {
         let question = question.trim();

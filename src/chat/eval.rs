@@ -183,6 +183,8 @@ pub struct Failure {
     pub question: String,
     pub answer: Answer,
     pub reason: String,
+    /// The intent the default answerer matched, with its similarity and confidence.
+    pub matched: String,
 }
 
 /// Correct answers per question type, the failures, and every ask's latency.
@@ -248,6 +250,13 @@ pub fn evaluate(
                 match check(a, qtype, &ans) {
                     Ok(()) => entry.0 += 1,
                     Err(reason) => report.failures.push(Failure {
+                        matched: {
+                            let c = engine.classify(q)?;
+                            format!(
+                                "{:?} (similarity {:.3}, confidence {:.3})",
+                                c.intent, c.similarity, c.confidence
+                            )
+                        },
                         analysis: name.clone(),
                         qtype: qtype.clone(),
                         question: q.clone(),

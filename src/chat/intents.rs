@@ -53,6 +53,9 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
     (
         Intent::Decision,
         &[
+            "Give me the result.",
+            "What have you decided about the two photos?",
+            "What is the final answer?",
             "What is the decision?",
             "What was decided?",
             "What is the result of the comparison?",
@@ -72,6 +75,10 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
     (
         Intent::Reasoning,
         &[
+            "What is the conclusion based on?",
+            "On what is the verdict based?",
+            "How did the system reach its result?",
+            "What made you decide so?",
             "How did you come to this decision?",
             "Why did you decide that?",
             "How was the decision made?",
@@ -89,6 +96,9 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
     (
         Intent::Confidence,
         &[
+            "How much can I trust this?",
+            "Are you sure?",
+            "How sure is the system?",
             "How sure are you about the decision?",
             "How confident is the system?",
             "What is the confidence of the decision?",
@@ -122,6 +132,11 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
     (
         Intent::Importance,
         &[
+            "What is the highest-ranked region?",
+            "What is the lowest-ranked region?",
+            "Which region is ranked first?",
+            "Which region comes last in the ranking?",
+            "What part of the face affected the score most?",
             "What is the most important feature of this decision?",
             "Which facial region was the most important?",
             "Which part of the face mattered most?",
@@ -222,6 +237,7 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
     (
         Intent::Score,
         &[
+            "What value did the comparison give?",
             "What is the similarity score?",
             "What is the score?",
             "How similar are the two faces?",
@@ -235,6 +251,9 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
     (
         Intent::Threshold,
         &[
+            "What score does a pair need to be a match?",
+            "What is the cut-off value?",
+            "What was the score compared against?",
             "What is the threshold?",
             "What is the decision threshold?",
             "What score is needed for a match?",
@@ -247,10 +266,10 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
     (
         Intent::Model,
         &[
+            "What is the recognition system called?",
             "Which model was used?",
             "What face recognition model is this?",
             "What network compared the faces?",
-            "What system produced the result?",
             "Which recogniser made the embeddings?",
             "What is the name of the model?",
             "What algorithm is used for recognition?",
@@ -371,4 +390,25 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
             "Who are you?",
         ],
     ),
+];
+
+/// Cue words per intent: a question containing one (as a word or a word
+/// beginning) leans toward that intent. They separate intents whose example
+/// phrasings sit close together in MiniLM space (decision vs. reasoning,
+/// score vs. threshold vs. model).
+#[rustfmt::skip]
+pub const CUES: &[(Intent, &[&str])] = &[
+    (Intent::Decision, &["decision", "decid", "verdict", "result", "outcome", "same", "different", "conclu", "call", "accept", "reject"]),
+    (Intent::Reasoning, &["why", "reason", "based on", "basis", "arrive", "reach", "come to", "came to", "came about", "justif", "led to", "walk me through", "how was", "how did"]),
+    (Intent::Confidence, &["sure", "confiden", "certain", "trust", "reliab", "probab", "likely", "doubt"]),
+    (Intent::Importance, &["important", "importance", "matter", "influen", "contribut", "relevant", "key", "role", "decisive", "evidence", "rank", "first", "last", "top", "lowest", "highest", "region", "feature", "part of the face", "area"]),
+    (Intent::Score, &["simil", "score", "alike", "cosine", "number", "value"]),
+    (Intent::Threshold, &["threshold", "compared with", "compared against", "need", "above which", "cut off", "cutoff", "boundary", "required", "minimum", "needed"]),
+    (Intent::Model, &["model", "network", "algorithm", "recogniser", "recognizer", "name of the", "called"]),
+    (Intent::Xai, &["explainable", "xai", "explainability"]),
+    (Intent::OutputImages, &["output", "heat", "saliency", "overlay", "visuali", "pictures", "images", "maps"]),
+    (Intent::OutPerson, &["old", "age", "name", "gender", "male", "female", "man or", "woman", "ethnic", "race", "happy", "smil", "emotion", "hair", "glasses", "nationality"]),
+    (Intent::OutPhoto, &["taken", "camera", "where", "when", "year", "deepfake", "fake", "edited", "background", "lighting"]),
+    (Intent::OutMetrics, &["rate", "accuracy", "trained", "training", "dataset", "eer", "roc", "lfw", "parameters", "fast", "speed"]),
+    (Intent::OutOther, &["weather", "capital", "joke", "pizza", "president", "football", "flight", "poem", "recipe", "stock"]),
 ];

@@ -63,14 +63,15 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
     if a.failures {
         for f in &report.failures {
             println!(
-                "WRONG [{}] {} | {:?}\n  -> {} ({}, {:.3})\n  because it {}",
+                "WRONG [{}] {} | {:?}\n  -> {} ({}, {:.3})\n  because it {}; matched {}",
                 f.qtype,
                 f.analysis,
                 f.question,
                 f.answer.text,
                 f.answer.path.as_str(),
                 f.answer.confidence,
-                f.reason
+                f.reason,
+                f.matched
             );
         }
     } else if !report.failures.is_empty() {
