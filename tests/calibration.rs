@@ -360,6 +360,41 @@ fn faceless_and_broken_images_are_listed_and_skipped_and_pairs_lists_work() {
     assert_eq!(j["pairs"]["genuine"], 9);
     assert_eq!(j["pairs"]["impostor"], 27);
 
+    // 27 impostor pairs cannot show an FMR of 0.1 %; the threshold rule says so.
+    let (code, _, err) = facexplain(
+        t,
+        &[
+            "calibrate",
+            "--dataset",
+            s(&ds),
+            "--fmr",
+            "0.001",
+            "--out",
+            s(&out),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("27 impostor pairs") && err.contains("at least 1000"),
+        "{err}"
+    );
+    let (code, _, err) = facexplain(
+        t,
+        &[
+            "calibrate",
+            "--dataset",
+            s(&ds),
+            "--fmr",
+            "0.1",
+            "--out",
+            s(&out),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(j["threshold"]["rule"], "fmr<=0.1");
+    assert!(j["threshold"]["fmr"].as_f64().unwrap() <= 0.1);
+
     // The same images through an LFW-style pairs list (ORL numbering; header line skipped).
     let pairs = t.join("pairs.txt");
     std::fs::write(

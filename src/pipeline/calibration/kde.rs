@@ -28,7 +28,11 @@ impl Kde {
     /// KDE with Scott's bandwidth; `what` names the samples in errors.
     pub fn scott(samples: &[f64], what: &str) -> Result<Kde, CalibrationError> {
         let bandwidth = scott_bandwidth(samples);
-        if samples.len() < 2 || !(bandwidth > 0.0) || samples.iter().any(|x| !x.is_finite()) {
+        if samples.len() < 2
+            || bandwidth.is_nan()
+            || bandwidth <= 0.0
+            || samples.iter().any(|x| !x.is_finite())
+        {
             return Err(CalibrationError::TooFewPairs(format!(
                 "the {what} scores need at least two different finite values for a density estimate (got {})",
                 samples.len()
@@ -121,7 +125,7 @@ impl LogDensityGrid {
         if self.values.len() < 2 {
             return Err("a density grid needs at least two values".into());
         }
-        if !(self.step > 0.0) || !self.start.is_finite() {
+        if self.step.is_nan() || self.step <= 0.0 || !self.start.is_finite() {
             return Err(format!(
                 "a density grid has start {} and step {}",
                 self.start, self.step
