@@ -2,10 +2,18 @@
 //! [`worker`] owns the background thread and the models.
 //! May call: `pipeline`, `explain`, `chat`, `analysis`, `progress`.
 
+pub mod chat_pane;
+pub mod frame_stats;
+pub mod maps;
+pub mod menu;
 pub mod pair_panel;
+pub mod params;
 pub mod sample;
+pub mod status_bar;
+pub mod table;
 pub mod textures;
 pub mod verdict;
+pub mod viewer;
 pub mod worker;
 pub mod wrap_app;
 
@@ -18,8 +26,16 @@ pub struct AppOptions {
     pub frame_stats: bool,
 }
 
+static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// When [`run`] was called (for the first-frame time of `--frame-stats`).
+pub fn launch_time() -> Option<std::time::Instant> {
+    LAUNCHED.get().copied()
+}
+
 /// Open the window and run until it is closed.
 pub fn run(opts: AppOptions) -> anyhow::Result<()> {
+    LAUNCHED.get_or_init(std::time::Instant::now);
     // winit wants a private runtime directory.
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         let dir = std::env::temp_dir().join(format!("facexplain-runtime-{}", std::process::id()));
@@ -37,7 +53,7 @@ pub fn run(opts: AppOptions) -> anyhow::Result<()> {
         viewport: egui::ViewportBuilder::default()
             .with_title("facexplain")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([800.0, 500.0])
+            .with_min_inner_size([960.0, 600.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };

@@ -41,7 +41,15 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
 }
 
 fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
-    let hovering = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
+    // Highlight the slot a dragged file would land in (both for two files).
+    let (n, pos) = ui
+        .ctx()
+        .input(|i| (i.raw.hovered_files.len(), i.pointer.latest_pos()));
+    let hovering = n >= 2
+        || (n == 1
+            && pos
+                .and_then(|p| slot_at(ui.ctx(), p))
+                .is_none_or(|s| s == slot));
     let frame = egui::Frame::group(ui.style()).stroke(if hovering {
         Stroke::new(2.0, ui.visuals().selection.stroke.color)
     } else {
@@ -113,6 +121,13 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
                     ui.scope_id().with(("face", slot.index(), i)),
                     Sense::click(),
                 );
+                resp.widget_info(|| {
+                    egui::WidgetInfo::labeled(
+                        egui::Role::Button,
+                        true,
+                        format!("{} face {}", slot.label(), i + 1),
+                    )
+                });
                 if resp
                     .on_hover_text(format!(
                         "Face {} (score {:.2}) — click to use it",

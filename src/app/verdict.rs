@@ -1,54 +1,126 @@
-//! The verdict header (similarity, threshold, decision badge) and the two
-//! aligned faces.
+//! The verdict header: decision badge, similarity, threshold, C-Score,
+//! PIC-Score and decision confidence, each with a tooltip saying what it
+//! means and which calibration data it comes from.
 
 use super::wrap_app::FacexplainApp;
 use crate::pipeline::Decision;
+use crate::pipeline::calibration::Calibration;
 use egui::{Color32, RichText};
 
-/// Similarity, threshold and the decision as a coloured badge.
+/// Where a confidence comes from, for its tooltip.
+fn provenance(c: &Calibration) -> String {
+    let f = &c.file;
+    format!(
+        "Calibration \"{}\" (SHA-256 {}…): {} genuine and {} impostor pairs from dataset {} ({} identities, {} images used), model {}.",
+        c.name,
+        &c.sha256[..c.sha256.len().min(12)],
+        f.pairs.genuine,
+        f.pairs.impostor,
+        f.dataset.name,
+        f.dataset.identities,
+        f.dataset.images_used,
+        f.model.name
+    )
+}
+
+fn figure(ui: &mut egui::Ui, name: &str, value: String, tip: String) {
+    ui.vertical(|ui| {
+        ui.label(RichText::new(name).small().weak());
+        ui.label(RichText::new(value).size(18.0).strong())
+    })
+    .response
+    .on_hover_text(tip);
+}
+
+/// The header.
 pub fn ui(app: &FacexplainApp, ui: &mut egui::Ui) {
-    let Some(cmp) = app.comparison() else {
-        ui.heading(if app.busy() {
+    let (Some(an), Some(Ok(models))) = (app.analysis(), &app.models) else {
+        ui.heading(if app.busy() || app.models.is_none() {
             "Comparing…"
         } else {
             "Load two images to compare them"
         });
         return;
     };
-    let source = app.threshold().map(|(_, s)| s).unwrap_or("");
+    let calibration = models.calibration.as_ref().ok();
     ui.horizontal(|ui| {
-        let (text, colour) = match cmp.decision {
-            Decision::Match => ("MATCH", Color32::from_rgb(30, 140, 60)),
-            Decision::NonMatch => ("NON-MATCH", Color32::from_rgb(190, 50, 40)),
+        let (text, colour) = match an.decision {
+            Decision::Match => ("MATCH", Color32::from_rgb(30, 130, 60)),
+            Decision::NonMatch => ("NON-MATCH", Color32::from_rgb(180, 45, 40)),
         };
-        ui.label(
-            RichText::new(format!("Decision: {text}"))
-                .strong()
-                .size(20.0)
-                .color(Color32::WHITE)
-                .background_color(colour),
-        )
-        .on_hover_text("Match when the similarity is at least the threshold.");
+        egui::Frame::new()
+            .fill(colour)
+            .corner_radius(4.0)
+            .inner_margin(egui::Margin::symmetric(10, 6))
+            .show(ui, |ui| {
+                ui.label(
+                    RichText::new(format!("Decision: {text}"))
+                        .strong()
+                        .size(20.0)
+                        .color(Color32::WHITE),
+                )
+                .on_hover_text(
+                    "Match when the similarity is at least the threshold; otherwise non-match.",
+                );
+            });
+        ui.add_space(8.0);
+        figure(
+            ui,
+            "Similarity",
+            format!("{:.4}", an.similarity),
+            "Cosine similarity of the two SFace embeddings (−1 … 1; higher = more alike).".into(),
+        );
         ui.separator();
-        ui.label(RichText::new(format!("Similarity {:.4}", cmp.similarity)).size(18.0))
-            .on_hover_text(
-                "Cosine similarity of the two face embeddings (−1 … 1; higher = more alike).",
-            );
-        ui.separator();
-        ui.label(RichText::new(format!("Threshold {:.4}", cmp.threshold)).size(18.0))
-            .on_hover_text(format!(
-                "Decision threshold on the similarity; source: {source}."
-            ));
-    });
-}
-
-/// The two aligned 112×112 faces side by side, enlarged.
-pub fn aligned_faces(app: &FacexplainApp, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| {
-        for s in &app.slots {
-            if let Some(tex) = &s.crop {
-                let side = (ui.available_width() / 2.0 - 16.0).clamp(112.0, 336.0);
-                ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(side, side)));
+        figure(
+            ui,
+            "Threshold",
+            format!("{:.4}", an.threshold),
+            format!(
+                "Decision threshold on the similarity. Source: {}.",
+                an.threshold_source
+            ),
+        );
+        match (&an.confidence, calibration) {
+            (Some(c), Some(cal)) => {
+                let prov = provenance(cal);
+                ui.separator();
+                figure(
+                    ui,
+                    "C-Score",
+                    format!("{:.3}", c.c_score),
+                    format!(
+                        "C-Score (Knoche et al.): probability that this decision is right, from a sigmoid fitted to the genuine/impostor distance histograms. {prov}"
+                    ),
+                );
+                ui.separator();
+                figure(
+                    ui,
+                    "PIC-Score",
+                    format!("{:.3}", c.pic_score),
+                    format!(
+                        "PIC-Score (Neto et al.): probability that the two faces are the same person, from Gaussian KDEs of genuine and impostor similarities with equal priors. {prov}"
+                    ),
+                );
+                ui.separator();
+                figure(
+                    ui,
+                    "Decision confidence",
+                    format!("{:.1} %", c.decision_confidence * 100.0),
+                    format!(
+                        "Probability that the decision is right: the PIC-Score for a match, 1 − PIC-Score for a non-match. {prov}"
+                    ),
+                );
+            }
+            _ => {
+                ui.separator();
+                let why = models
+                    .calibration
+                    .as_ref()
+                    .err()
+                    .cloned()
+                    .unwrap_or_default();
+                ui.weak("No calibrated confidence")
+                    .on_hover_text(format!("No calibration for this model: {why}"));
             }
         }
     });

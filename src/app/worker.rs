@@ -1,11 +1,23 @@
 //! The one background thread that owns the models and runs every job. The UI
 //! sends [`Job`]s and polls [`Event`]s; every event carries the generation id
-//! of the job that produced it so stale results can be dropped. The worker
-//! wakes the UI with `request_repaint` after each event.
+//! of the job that produced it so stale results can be dropped. Each job has
+//! its own cancel flag. The worker wakes the UI with `request_repaint` after
+//! each event. Models load lazily: the pipeline once the UI has drawn its
+//! first frame ([`Worker::start`]), FaceMesh with the first explanation, the
+//! chat engine with the first question.
 
+use crate::analysis::Analysis;
+use crate::chat::{Answer, ChatEngine};
+use crate::explain::mery::MerySet;
+use crate::explain::regions::RegionMasks;
+use crate::explain::xmap::XMapSet;
+use crate::explain::{self, ExplainError, ExplainParams, Explanation, Update};
+use crate::pipeline::calibration::Calibration;
+use crate::pipeline::facemesh::FaceMesh;
 use crate::pipeline::{DetectedImage, FaceAnalysis, Pipeline, load_image};
 use crate::progress::{Ctl, Progress};
-use crossbeam_channel::{Receiver, Sender, unbounded};
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +46,6 @@ impl Slot {
 }
 
 /// Work for the worker thread.
-#[derive(Debug)]
 pub enum Job {
     /// Load an image file, detect its faces, align and embed face `face` (default: largest).
     LoadImage {
@@ -48,10 +59,44 @@ pub enum Job {
         detected: Arc<DetectedImage>,
         face: usize,
     },
+    /// Explain the comparison of two analysed faces (maps arrive progressively).
+    Explain {
+        faces: [Arc<FaceAnalysis>; 2],
+        params: ExplainParams,
+    },
+    /// Answer a question about an analysis with the chat engine.
+    Ask {
+        analysis: Box<Analysis>,
+        question: String,
+    },
+}
+
+/// The kind of a job, for cancelling a group of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    Image,
+    Explain,
+    Ask,
+}
+
+impl Job {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Job::LoadImage { .. } | Job::PickFace { .. } => JobKind::Image,
+            Job::Explain { .. } => JobKind::Explain,
+            Job::Ask { .. } => JobKind::Ask,
+        }
+    }
+}
+
+/// A result an explanation hands out before it is complete.
+pub enum Partial {
+    Regions(Box<[RegionMasks; 2]>),
+    XMaps(Box<XMapSet>),
+    Mery(Box<MerySet>),
 }
 
 /// What the worker reports back.
-#[derive(Debug)]
 pub enum Event {
     /// The models are loaded (or failed to load: the message says why and how to fix it).
     ModelsReady(Result<ModelInfo, String>),
@@ -65,6 +110,21 @@ pub enum Event {
         slot: Slot,
         result: Result<Arc<FaceAnalysis>, String>,
     },
+    /// Part of an explanation is ready (coarse X-Maps first).
+    ExplainPartial {
+        generation: u64,
+        part: Partial,
+    },
+    /// An explanation finished or failed.
+    Explained {
+        generation: u64,
+        result: Result<Arc<Explanation>, String>,
+    },
+    /// The chat engine answered (or could not).
+    Answered {
+        generation: u64,
+        result: Result<Answer, String>,
+    },
     /// The job was cancelled; nothing was changed.
     Cancelled {
         generation: u64,
@@ -77,33 +137,59 @@ pub struct ModelInfo {
     pub name: String,
     pub sha256: String,
     pub default_threshold: f32,
+    /// The built-in calibration for this model, or why there is none.
+    pub calibration: Result<Calibration, String>,
+    /// (id, name, licence, source package) of every model in the manifest.
+    pub licences: Vec<[String; 4]>,
 }
+
+type Queued = (u64, Job, Arc<AtomicBool>);
 
 /// The UI's handle on the worker thread.
 pub struct Worker {
-    jobs: Sender<(u64, Job, Arc<AtomicBool>)>,
+    jobs: Sender<Queued>,
     events: Receiver<Event>,
+    start: Sender<()>,
+    started: bool,
     next_generation: u64,
-    /// Cancel flag of the job most recently sent.
-    current_cancel: Arc<AtomicBool>,
+    /// Cancel flags of the jobs sent and not yet finished.
+    in_flight: BTreeMap<u64, (JobKind, Arc<AtomicBool>)>,
 }
 
 impl Worker {
-    /// Start the worker thread; it loads the models at once, off the UI thread.
-    /// `wake` is called after every event (the app passes `ctx.request_repaint`).
+    /// Start the worker thread; it waits for [`Worker::start`] before loading
+    /// the models. `wake` is called after every event (the app passes
+    /// `ctx.request_repaint`).
     pub fn spawn(wake: impl Fn() + Send + Sync + 'static) -> Worker {
-        let (job_tx, job_rx) = unbounded::<(u64, Job, Arc<AtomicBool>)>();
+        let (job_tx, job_rx) = unbounded::<Queued>();
         let (ev_tx, ev_rx) = unbounded::<Event>();
+        let (start_tx, start_rx) = bounded::<()>(1);
         let wake = Arc::new(wake);
         std::thread::Builder::new()
             .name("facexplain-worker".into())
-            .spawn(move || worker_main(job_rx, ev_tx, wake))
+            .spawn(move || {
+                // Wait for the first frame (or for the app to go away).
+                if start_rx.recv().is_ok() {
+                    worker_main(job_rx, ev_tx, wake)
+                }
+            })
             .expect("spawning the worker thread");
         Worker {
             jobs: job_tx,
             events: ev_rx,
+            start: start_tx,
+            started: false,
             next_generation: 1,
-            current_cancel: Arc::new(AtomicBool::new(false)),
+            in_flight: BTreeMap::new(),
+        }
+    }
+
+    /// Let the worker load the models and run the queued jobs (called once the
+    /// first frame is drawn; later calls do nothing).
+    pub fn start(&mut self) {
+        if !self.started {
+            self.started = true;
+            let _ = self.start.try_send(());
         }
     }
 
@@ -112,40 +198,93 @@ impl Worker {
         let generation = self.next_generation;
         self.next_generation += 1;
         let cancel = Arc::new(AtomicBool::new(false));
-        self.current_cancel = cancel.clone();
+        self.in_flight
+            .insert(generation, (job.kind(), cancel.clone()));
         // The worker thread only stops when this handle is dropped, so the send cannot fail while we hold it.
         let _ = self.jobs.send((generation, job, cancel));
         generation
     }
 
-    /// Ask the most recent job to stop.
-    pub fn cancel(&self) {
-        self.current_cancel.store(true, Ordering::Relaxed);
+    /// Ask every unfinished job of these kinds to stop.
+    pub fn cancel(&self, kinds: &[JobKind]) {
+        for (kind, flag) in self.in_flight.values() {
+            if kinds.contains(kind) {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Ask every unfinished job to stop.
+    pub fn cancel_all(&self) {
+        self.cancel(&[JobKind::Image, JobKind::Explain, JobKind::Ask]);
+    }
+
+    /// Unfinished jobs (sent, no final event seen yet).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
     }
 
     /// Events that arrived since the last call (never blocks).
-    pub fn poll(&self) -> Vec<Event> {
-        self.events.try_iter().collect()
+    pub fn poll(&mut self) -> Vec<Event> {
+        let events: Vec<Event> = self.events.try_iter().collect();
+        for e in &events {
+            match e {
+                Event::SlotDone { generation, .. }
+                | Event::Explained { generation, .. }
+                | Event::Answered { generation, .. }
+                | Event::Cancelled { generation } => {
+                    self.in_flight.remove(generation);
+                }
+                _ => {}
+            }
+        }
+        events
     }
 }
 
-fn worker_main(
-    jobs: Receiver<(u64, Job, Arc<AtomicBool>)>,
-    events: Sender<Event>,
-    wake: Arc<dyn Fn() + Send + Sync>,
-) {
+/// The models the worker owns; FaceMesh and the chat engine load on first use.
+struct Models {
+    pipeline: Pipeline,
+    facemesh: Option<Result<FaceMesh, String>>,
+    chat: Option<Result<ChatEngine, String>>,
+}
+
+fn model_info(p: &Pipeline) -> ModelInfo {
+    ModelInfo {
+        name: p.model.name.clone(),
+        sha256: p.model.sha256.clone(),
+        default_threshold: p.default_threshold,
+        calibration: Calibration::default_for(&p.model).map_err(|e| e.to_string()),
+        licences: p
+            .store
+            .manifest
+            .models
+            .iter()
+            .map(|m| {
+                [
+                    m.id.clone(),
+                    m.name.clone(),
+                    m.licence.clone(),
+                    m.source.package.clone(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn worker_main(jobs: Receiver<Queued>, events: Sender<Event>, wake: Arc<dyn Fn() + Send + Sync>) {
     let send = |e: Event| {
         let _ = events.send(e);
         wake();
     };
-    let pipeline = match Pipeline::load() {
+    let mut models = match Pipeline::load() {
         Ok(p) => {
-            send(Event::ModelsReady(Ok(ModelInfo {
-                name: p.model.name.clone(),
-                sha256: p.model.sha256.clone(),
-                default_threshold: p.default_threshold,
-            })));
-            Some(p)
+            send(Event::ModelsReady(Ok(model_info(&p))));
+            Some(Models {
+                pipeline: p,
+                facemesh: None,
+                chat: None,
+            })
         }
         Err(e) => {
             send(Event::ModelsReady(Err(e.to_string())));
@@ -153,17 +292,10 @@ fn worker_main(
         }
     };
     for (generation, job, cancel) in jobs.iter() {
-        let slot = match &job {
-            Job::LoadImage { slot, .. } | Job::PickFace { slot, .. } => *slot,
-        };
-        let Some(p) = pipeline.as_ref() else {
-            send(Event::SlotDone {
-                generation,
-                slot,
-                result: Err("the models are not loaded".into()),
-            });
+        if cancel.load(Ordering::Relaxed) {
+            send(Event::Cancelled { generation });
             continue;
-        };
+        }
         let progress = |pr: Progress| {
             send(Event::Progress {
                 generation,
@@ -171,33 +303,114 @@ fn worker_main(
             })
         };
         let ctl = Ctl::new(&progress, &cancel);
-        let result = run_job(p, job, ctl);
-        if ctl.is_cancelled() {
-            send(Event::Cancelled { generation });
+        let event = match models.as_mut() {
+            Some(m) => run_job(m, generation, job, ctl, &send),
+            None => failed(generation, job, "the models are not loaded".into()),
+        };
+        send(if ctl.is_cancelled() {
+            Event::Cancelled { generation }
         } else {
-            send(Event::SlotDone {
-                generation,
-                slot,
-                result: result.map(Arc::new).map_err(|e| e.to_string()),
-            });
-        }
+            event
+        });
     }
 }
 
-fn run_job(p: &Pipeline, job: Job, ctl: Ctl) -> crate::pipeline::Result<FaceAnalysis> {
+/// The final event of a job that failed with `msg`.
+fn failed(generation: u64, job: Job, msg: String) -> Event {
     match job {
-        Job::LoadImage { path, face, .. } => {
-            ctl.report("load", 0, 3);
-            let image = load_image(&path)?;
-            ctl.check()?;
-            ctl.report("detect", 1, 3);
-            let detected = p.detect_image(image)?;
-            ctl.check()?;
-            ctl.report("embed", 2, 3);
-            let r = p.analyze(detected, face);
-            ctl.report("embed", 3, 3);
-            r
+        Job::LoadImage { slot, .. } | Job::PickFace { slot, .. } => Event::SlotDone {
+            generation,
+            slot,
+            result: Err(msg),
+        },
+        Job::Explain { .. } => Event::Explained {
+            generation,
+            result: Err(msg),
+        },
+        Job::Ask { .. } => Event::Answered {
+            generation,
+            result: Err(msg),
+        },
+    }
+}
+
+fn run_job(m: &mut Models, generation: u64, job: Job, ctl: Ctl, send: &dyn Fn(Event)) -> Event {
+    let p = &m.pipeline;
+    match job {
+        Job::LoadImage { slot, path, face } => {
+            let result = (|| {
+                ctl.report("load", 0, 3);
+                let image = load_image(&path)?;
+                ctl.check()?;
+                ctl.report("detect", 1, 3);
+                let detected = p.detect_image(image)?;
+                ctl.check()?;
+                ctl.report("embed", 2, 3);
+                let r = p.analyze(detected, face);
+                ctl.report("embed", 3, 3);
+                r
+            })();
+            Event::SlotDone {
+                generation,
+                slot,
+                result: result.map(Arc::new).map_err(|e| e.to_string()),
+            }
         }
-        Job::PickFace { detected, face, .. } => p.analyze((*detected).clone(), Some(face)),
+        Job::PickFace {
+            slot,
+            detected,
+            face,
+        } => Event::SlotDone {
+            generation,
+            slot,
+            result: p
+                .analyze((*detected).clone(), Some(face))
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+        },
+        Job::Explain { faces, params } => {
+            let fm = m.facemesh.get_or_insert_with(|| {
+                ctl.report("loading FaceMesh", 0, 1);
+                FaceMesh::load(&p.store).map_err(|e| e.to_string())
+            });
+            // Without FaceMesh the maps are still computed, only regions and tables are missing.
+            let fm = fm.as_ref().ok();
+            let mut on_update = |u: Update| {
+                let part = match u {
+                    Update::Regions(r) => Partial::Regions(Box::new(r.clone())),
+                    Update::XMaps(x) => Partial::XMaps(Box::new(x.clone())),
+                    Update::Mery(s) => Partial::Mery(Box::new(s.clone())),
+                };
+                send(Event::ExplainPartial { generation, part });
+            };
+            let result = explain::explain(
+                &p.embedder,
+                fm,
+                [&faces[0], &faces[1]],
+                &params,
+                ctl,
+                &mut on_update,
+            );
+            Event::Explained {
+                generation,
+                result: match result {
+                    Ok(ex) => Ok(Arc::new(ex)),
+                    Err(ExplainError::Cancelled) => Err("cancelled".into()),
+                    Err(e) => Err(e.to_string()),
+                },
+            }
+        }
+        Job::Ask { analysis, question } => {
+            let engine = m.chat.get_or_insert_with(|| {
+                ctl.report("loading the chat models", 0, 1);
+                ChatEngine::load(&p.store, None)
+                    .map_err(|e| format!("the chat is not available: {e}"))
+            });
+            let result = match engine {
+                Ok(engine) => engine.ask(&analysis, &question).map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            };
+            Event::Answered { generation, result }
+        }
     }
 }

@@ -1,0 +1,108 @@
+//! `--frame-stats`: frame-time percentiles while an explanation runs, and the
+//! time from launch to the first frame, printed to stderr. The UI thread never
+//! waits on the worker, so these stay small however long the job is.
+
+use std::time::{Duration, Instant};
+
+/// How often a running summary is printed.
+const EVERY: Duration = Duration::from_secs(5);
+
+/// Frame times collected while an explanation runs.
+pub struct FrameStats {
+    enabled: bool,
+    launched: Instant,
+    first_frame: Option<Duration>,
+    /// UI-building time of each frame while explaining, ms.
+    ui_ms: Vec<f64>,
+    /// eframe's CPU time of the previous frame (UI + tessellation + paint), ms.
+    cpu_ms: Vec<f64>,
+    last_print: Instant,
+}
+
+/// The `q`-quantile (0..=1) of `v` by nearest rank; `None` when empty.
+pub fn percentile(v: &[f64], q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((q * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    Some(s[rank - 1])
+}
+
+impl FrameStats {
+    pub fn new(enabled: bool) -> FrameStats {
+        let now = Instant::now();
+        FrameStats {
+            enabled,
+            launched: super::launch_time().unwrap_or(now),
+            first_frame: None,
+            ui_ms: Vec::new(),
+            cpu_ms: Vec::new(),
+            last_print: now,
+        }
+    }
+
+    /// Record one frame: the time spent building it and eframe's CPU time of the previous one.
+    pub fn frame(&mut self, ui: Duration, cpu_prev: Option<f32>, explaining: bool) {
+        if !self.enabled {
+            return;
+        }
+        if self.first_frame.is_none() {
+            let t = self.launched.elapsed();
+            self.first_frame = Some(t);
+            eprintln!(
+                "frame-stats: first frame {:.0} ms after launch",
+                t.as_secs_f64() * 1e3
+            );
+        }
+        if !explaining {
+            return;
+        }
+        self.ui_ms.push(ui.as_secs_f64() * 1e3);
+        if let Some(c) = cpu_prev {
+            self.cpu_ms.push(c as f64 * 1e3);
+        }
+        if self.last_print.elapsed() >= EVERY {
+            self.print("while explaining");
+            self.last_print = Instant::now();
+        }
+    }
+
+    /// Print the summary of the explanation that just finished and start afresh.
+    pub fn explanation_finished(&mut self) {
+        if self.enabled && !self.ui_ms.is_empty() {
+            self.print("explanation finished");
+            self.ui_ms.clear();
+            self.cpu_ms.clear();
+        }
+    }
+
+    fn print(&self, what: &str) {
+        let f = |v: &[f64], q| percentile(v, q).map_or("-".into(), |x| format!("{x:.2}"));
+        eprintln!(
+            "frame-stats ({what}): {} frames; UI build p50 {} ms, p99 {} ms; frame CPU (UI+paint) p50 {} ms, p99 {} ms, max {} ms",
+            self.ui_ms.len(),
+            f(&self.ui_ms, 0.5),
+            f(&self.ui_ms, 0.99),
+            f(&self.cpu_ms, 0.5),
+            f(&self.cpu_ms, 0.99),
+            f(&self.cpu_ms, 1.0),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), Some(50.0));
+        assert_eq!(percentile(&v, 0.99), Some(99.0));
+        assert_eq!(percentile(&v, 1.0), Some(100.0));
+        assert_eq!(percentile(&[3.0, 1.0, 2.0], 0.5), Some(2.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+}

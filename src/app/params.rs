@@ -1,0 +1,105 @@
+//! The explanation parameters panel (X-Map patch sizes, stride, blur; Mery &
+//! Morris d, nh, tmax, th) with Recompute. Parameters persist between runs.
+
+use super::wrap_app::FacexplainApp;
+use crate::explain::mery::MeryParams;
+use crate::explain::xmap::XMapParams;
+
+/// Patch sizes offered (the paper's).
+const PATCH_SIZES: [usize; 3] = [7, 14, 28];
+
+/// The collapsible panel.
+pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new("Explanation parameters")
+        .id_salt("params")
+        .show(ui, |ui| {
+            let p = &mut app.settings.params;
+            ui.horizontal_wrapped(|ui| {
+                let mut on = p.xmap.is_some();
+                if ui.checkbox(&mut on, "X-Maps").changed() {
+                    p.xmap = on.then(XMapParams::default);
+                }
+                if let Some(x) = &mut p.xmap {
+                    ui.label("patch sizes");
+                    for s in PATCH_SIZES {
+                        let mut has = x.patch_sizes.contains(&s);
+                        if ui.checkbox(&mut has, format!("{s}")).changed() {
+                            if has {
+                                x.patch_sizes.push(s);
+                                x.patch_sizes.sort_unstable();
+                            } else {
+                                x.patch_sizes.retain(|&q| q != s);
+                            }
+                        }
+                    }
+                    ui.add(
+                        egui::DragValue::new(&mut x.stride)
+                            .range(1..=28)
+                            .prefix("stride "),
+                    );
+                    ui.add(
+                        egui::DragValue::new(&mut x.blur_kernel)
+                            .range(0..=31)
+                            .prefix("blur kernel "),
+                    )
+                    .on_hover_text("Odd Gaussian kernel size; 0 or 1 = no blur");
+                    ui.add(
+                        egui::DragValue::new(&mut x.blur_sigma)
+                            .range(0.1..=20.0)
+                            .speed(0.1)
+                            .prefix("σ "),
+                    );
+                }
+            });
+            ui.horizontal_wrapped(|ui| {
+                let mut on = p.mery.is_some();
+                if ui.checkbox(&mut on, "Mery & Morris").changed() {
+                    p.mery = on.then(MeryParams::default);
+                }
+                if let Some(m) = &mut p.mery {
+                    ui.add(egui::DragValue::new(&mut m.d).range(2..=56).prefix("d "))
+                        .on_hover_text("Grid step: hole centres every d pixels");
+                    ui.add(egui::DragValue::new(&mut m.nh).range(3..=223).prefix("nh "))
+                        .on_hover_text("Hole size (odd); σ = nh / 8.5");
+                    ui.add(
+                        egui::DragValue::new(&mut m.tmax)
+                            .range(1..=100)
+                            .prefix("tmax "),
+                    )
+                    .on_hover_text("Most greedy steps");
+                    ui.add(
+                        egui::DragValue::new(&mut m.th)
+                            .range(0.0..=1.0)
+                            .speed(0.001)
+                            .prefix("th "),
+                    )
+                    .on_hover_text("Greedy loops stop once a step changes the score by ≤ th");
+                }
+            });
+            ui.horizontal(|ui| {
+                let problem = super::viewer::validate(&app.settings.params).err();
+                let can = app.faces().is_some() && problem.is_none();
+                if ui
+                    .add_enabled(can, egui::Button::new("Recompute"))
+                    .on_hover_text("Explain the current pair with these parameters (Ctrl+E)")
+                    .clicked()
+                {
+                    app.explain();
+                }
+                if ui
+                    .button("Defaults")
+                    .on_hover_text("The papers' parameters")
+                    .clicked()
+                {
+                    let render = app.settings.params.render.clone();
+                    app.settings.params = crate::explain::ExplainParams {
+                        render,
+                        ..Default::default()
+                    };
+                }
+                if let Some(e) = problem {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+            });
+        });
+}

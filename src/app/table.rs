@@ -1,0 +1,338 @@
+//! The explainability table widget (egui_extras TableBuilder): Region | one
+//! column per method | Mean | Ratio of 1s; click a header to sort, click a
+//! row to highlight its region in the viewer; saliency (Mery & Morris) or
+//! X-Map table; copy as CSV.
+
+use super::wrap_app::FacexplainApp;
+use crate::analysis::{ExplainabilityTable, TableRow};
+use crate::explain::blend::Colormap;
+use crate::explain::regions::Region;
+use egui::{Color32, RichText};
+use egui_extras::{Column, TableBuilder};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+/// Which table is shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableKind {
+    /// The paper's explainability table from the Mery & Morris maps (1 = most important).
+    #[default]
+    Saliency,
+    /// The same built from the X-Maps (1 = most similar).
+    XMap,
+}
+
+/// A column to sort by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortColumn {
+    Region,
+    Method(String),
+    Mean,
+    RatioOfOnes,
+}
+
+impl SortColumn {
+    fn name(&self) -> &str {
+        match self {
+            SortColumn::Region => "Region",
+            SortColumn::Method(m) => m,
+            SortColumn::Mean => "Mean",
+            SortColumn::RatioOfOnes => "Ratio of 1s",
+        }
+    }
+}
+
+fn cmp_rows(a: &TableRow, b: &TableRow, col: &SortColumn) -> Ordering {
+    match col {
+        SortColumn::Region => a.region.cmp(&b.region),
+        // A region without a level (off the crop) sorts after every level.
+        SortColumn::Method(m) => a
+            .levels
+            .get(m)
+            .unwrap_or(&u8::MAX)
+            .cmp(b.levels.get(m).unwrap_or(&u8::MAX)),
+        SortColumn::Mean => a.mean.total_cmp(&b.mean),
+        SortColumn::RatioOfOnes => a.ratio_of_ones.total_cmp(&b.ratio_of_ones),
+    }
+}
+
+/// The rows in display order: the table's own ranking, or sorted by `sort`
+/// (stable, so ties keep the ranking order).
+pub fn sorted_rows<'a>(
+    t: &'a ExplainabilityTable,
+    sort: Option<&(SortColumn, bool)>,
+) -> Vec<&'a TableRow> {
+    let mut rows: Vec<&TableRow> = t.rows.iter().collect();
+    if let Some((col, ascending)) = sort {
+        rows.sort_by(|a, b| {
+            let o = cmp_rows(a, b, col);
+            if *ascending { o } else { o.reverse() }
+        });
+    }
+    rows
+}
+
+/// The rows as CSV (header line first), in the given order.
+pub fn csv(t: &ExplainabilityTable, rows: &[&TableRow]) -> String {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::from("Region");
+    for m in &t.methods {
+        out.push(',');
+        out.push_str(&quote(m));
+    }
+    out.push_str(",Mean,Ratio of 1s\n");
+    for r in rows {
+        out.push_str(&quote(&r.region));
+        for m in &t.methods {
+            out.push(',');
+            if let Some(l) = r.levels.get(m) {
+                out.push_str(&l.to_string());
+            }
+        }
+        out.push_str(&format!(",{:.4},{:.4}\n", r.mean, r.ratio_of_ones));
+    }
+    out
+}
+
+/// Cell colour of a level (1 = strongest).
+fn level_colour(kind: TableKind, level: u8) -> Color32 {
+    let t = (level.clamp(1, 5) - 1) as f32 / 4.0;
+    let [r, g, b] = match kind {
+        // Green (similar) … pink (dissimilar), the X-Map colours.
+        TableKind::XMap => Colormap::PiYG.at(0.95 - 0.9 * t),
+        TableKind::Saliency => Colormap::Viridis.at(1.0 - t),
+    };
+    Color32::from_rgb((r * 255.0) as u8, (g * 255.0) as u8, (b * 255.0) as u8)
+}
+
+/// Black or white text, whichever reads better on `c`.
+fn text_on(c: Color32) -> Color32 {
+    let l = 0.299 * c.r() as f32 + 0.587 * c.g() as f32 + 0.114 * c.b() as f32;
+    if l > 140.0 {
+        Color32::BLACK
+    } else {
+        Color32::WHITE
+    }
+}
+
+/// The table shown now, if the explanation has it.
+pub fn current(app: &FacexplainApp) -> Option<&ExplainabilityTable> {
+    let ex = app.explanation()?;
+    match app.settings.table {
+        TableKind::Saliency => ex.mery_table.as_ref(),
+        TableKind::XMap => ex.xmap_table.as_ref(),
+    }
+}
+
+/// The table's CSV as shown (current sort).
+pub fn current_csv(app: &FacexplainApp) -> Option<String> {
+    let t = current(app)?;
+    Some(csv(t, &sorted_rows(t, app.settings.sort.as_ref())))
+}
+
+/// The widget.
+pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.heading("Explainability table");
+    });
+    ui.horizontal(|ui| {
+        let k = &mut app.settings.table;
+        ui.selectable_value(k, TableKind::Saliency, "Saliency (Mery & Morris)")
+            .on_hover_text(
+                "Levels from the S0−, S1−, S0+, S1+ and AVG maps of face A; 1 = most important",
+            );
+        ui.selectable_value(k, TableKind::XMap, "X-Maps")
+            .on_hover_text(
+                "Levels from the X-Maps of both faces; 1 = most similar, 5 = most dissimilar",
+            );
+        if let Some(csv) = current_csv(app) {
+            if ui
+                .button("Copy CSV")
+                .on_hover_text("Copy the table as shown (CSV) to the clipboard")
+                .clicked()
+            {
+                ui.ctx().copy_text(csv);
+            }
+        }
+        if app.settings.sort.is_some() && ui.button("Ranking order").clicked() {
+            app.settings.sort = None;
+        }
+    });
+    ui.small("Left/right are the subject's own. Level 1 = most important (saliency) or most similar (X-Maps).");
+    let Some(table) = current(app).cloned() else {
+        ui.add_space(12.0);
+        ui.weak(if app.explaining() {
+            "The table appears when the explanation is complete."
+        } else if app.faces().is_some() {
+            "No table: explain the pair (Ctrl+E); the regions need FaceMesh."
+        } else {
+            "Load two images to see which regions drive the decision."
+        });
+        return;
+    };
+    let kind = app.settings.table;
+    let rows = sorted_rows(&table, app.settings.sort.as_ref());
+    let mut columns = vec![SortColumn::Region];
+    columns.extend(table.methods.iter().cloned().map(SortColumn::Method));
+    columns.extend([SortColumn::Mean, SortColumn::RatioOfOnes]);
+    let mut clicked_header = None;
+    let mut clicked_row = None;
+    TableBuilder::new(ui)
+        .id_salt(("table", kind as u8))
+        .striped(true)
+        .column(Column::auto().at_least(96.0))
+        .columns(Column::auto().at_least(34.0), table.methods.len())
+        .column(Column::auto().at_least(48.0))
+        .column(Column::remainder().at_least(60.0))
+        .header(22.0, |mut header| {
+            for c in &columns {
+                header.col(|ui| {
+                    let arrow = match &app.settings.sort {
+                        Some((s, true)) if s == c => " ⏶",
+                        Some((s, false)) if s == c => " ⏷",
+                        _ => "",
+                    };
+                    if ui
+                        .add(
+                            egui::Button::new(
+                                RichText::new(format!("{}{arrow}", c.name())).strong(),
+                            )
+                            .frame(false),
+                        )
+                        .on_hover_text(format!("Sort by {}", c.name()))
+                        .clicked()
+                    {
+                        clicked_header = Some(c.clone());
+                    }
+                });
+            }
+        })
+        .body(|mut body| {
+            for r in &rows {
+                let lit = app.viewer.highlight.is_some_and(|h| h.name() == r.region);
+                body.row(22.0, |mut row| {
+                    row.set_selected(lit);
+                    row.col(|ui| {
+                        if ui
+                            .selectable_label(lit, &r.region)
+                            .on_hover_text("Highlight this region in the viewer")
+                            .clicked()
+                        {
+                            clicked_row = Some(r.region.clone());
+                        }
+                    });
+                    for m in &table.methods {
+                        row.col(|ui| match r.levels.get(m) {
+                            Some(&l) => {
+                                let c = level_colour(kind, l);
+                                ui.painter().rect_filled(ui.max_rect(), 0.0, c);
+                                ui.label(RichText::new(l.to_string()).color(text_on(c)));
+                            }
+                            None => {
+                                ui.weak("–");
+                            }
+                        });
+                    }
+                    row.col(|ui| {
+                        ui.label(format!("{:.2}", r.mean));
+                    });
+                    row.col(|ui| {
+                        ui.label(format!("{:.2}", r.ratio_of_ones));
+                    });
+                });
+            }
+        });
+    if let Some(c) = clicked_header {
+        app.settings.sort = Some(match &app.settings.sort {
+            Some((s, asc)) if *s == c => (c, !asc),
+            _ => (c, true),
+        });
+    }
+    if let Some(name) = clicked_row {
+        let region = Region::ALL.into_iter().find(|r| r.name() == name);
+        app.viewer.highlight = if app.viewer.highlight == region {
+            None
+        } else {
+            region
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn row(region: &str, levels: &[(&str, u8)], mean: f64, ratio: f64) -> TableRow {
+        TableRow {
+            region: region.into(),
+            levels: levels
+                .iter()
+                .map(|(m, l)| (m.to_string(), *l))
+                .collect::<BTreeMap<_, _>>(),
+            mean,
+            ratio_of_ones: ratio,
+        }
+    }
+
+    fn table() -> ExplainabilityTable {
+        ExplainabilityTable {
+            methods: vec!["S0-".into(), "AVG".into()],
+            rows: vec![
+                row("nose", &[("S0-", 1), ("AVG", 1)], 1.0, 1.0),
+                row("chin", &[("S0-", 2), ("AVG", 4)], 3.0, 0.0),
+                row("lips", &[("S0-", 1), ("AVG", 3)], 2.0, 0.5),
+                row("left eye", &[("S0-", 5)], 5.0, 0.0),
+            ],
+        }
+    }
+
+    #[test]
+    fn sorting_by_mean_both_ways_and_by_a_method() {
+        let t = table();
+        let names = |s: Option<&(SortColumn, bool)>| {
+            sorted_rows(&t, s)
+                .iter()
+                .map(|r| r.region.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(None), ["nose", "chin", "lips", "left eye"]);
+        assert_eq!(
+            names(Some(&(SortColumn::Mean, true))),
+            ["nose", "lips", "chin", "left eye"]
+        );
+        assert_eq!(
+            names(Some(&(SortColumn::Mean, false))),
+            ["left eye", "chin", "lips", "nose"]
+        );
+        // Missing level sorts last ascending; ties keep the ranking order.
+        assert_eq!(
+            names(Some(&(SortColumn::Method("AVG".into()), true))),
+            ["nose", "lips", "chin", "left eye"]
+        );
+        assert_eq!(
+            names(Some(&(SortColumn::RatioOfOnes, false))),
+            ["nose", "lips", "chin", "left eye"]
+        );
+    }
+
+    #[test]
+    fn csv_has_every_cell_in_order() {
+        let t = table();
+        let rows = sorted_rows(&t, Some(&(SortColumn::Mean, true)));
+        assert_eq!(
+            csv(&t, &rows),
+            "Region,S0-,AVG,Mean,Ratio of 1s\n\
+             nose,1,1,1.0000,1.0000\n\
+             lips,1,3,2.0000,0.5000\n\
+             chin,2,4,3.0000,0.0000\n\
+             left eye,5,,5.0000,0.0000\n"
+        );
+    }
+}

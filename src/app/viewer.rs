@@ -1,0 +1,415 @@
+//! The overlay viewer: the two aligned faces side by side, enlarged, with the
+//! chosen map drawn on them (HLS blend, heat overlay or map only), landmarks,
+//! region outlines and labels, zoom (scroll) and pan (drag), a hover read-out
+//! of the map value and region, and a legend. Maps appear as they are ready.
+
+use super::maps::{MapChoice, Maps, RenderMode, colormap, face_name, render};
+use super::wrap_app::FacexplainApp;
+use crate::explain::ExplainParams;
+use crate::explain::blend::Colormap;
+use crate::explain::regions::Region;
+use crate::pipeline::CROP;
+use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureHandle, Vec2};
+
+/// What the viewer remembers between frames (not persisted).
+pub struct ViewerState {
+    /// 1 = whole face; up to 8×.
+    pub zoom: f32,
+    /// Centre of the view in crop coordinates (0..1).
+    pub centre: Vec2,
+    /// The region highlighted from the table.
+    pub highlight: Option<Region>,
+    /// The read-out under the pointer: (face, x, y, value, region).
+    pub hover: Option<(usize, usize, usize, Option<f32>, Option<Region>)>,
+    cache: Option<(CacheKey, [Option<TextureHandle>; 2])>,
+}
+
+impl Default for ViewerState {
+    fn default() -> Self {
+        ViewerState {
+            zoom: 1.0,
+            centre: Vec2::splat(0.5),
+            highlight: None,
+            hover: None,
+            cache: None,
+        }
+    }
+}
+
+impl ViewerState {
+    pub fn reset_zoom(&mut self) {
+        self.zoom = 1.0;
+        self.centre = Vec2::splat(0.5);
+    }
+
+    /// The part of the crop in view, in 0..1 coordinates.
+    fn uv(&self) -> Rect {
+        let half = 0.5 / self.zoom;
+        let c = Vec2::new(
+            self.centre.x.clamp(half, 1.0 - half),
+            self.centre.y.clamp(half, 1.0 - half),
+        );
+        Rect::from_center_size(c.to_pos2(), Vec2::splat(2.0 * half))
+    }
+}
+
+#[derive(Clone, PartialEq)]
+struct CacheKey {
+    pair: Option<(u64, u64)>,
+    version: u64,
+    map: MapChoice,
+    mode: RenderMode,
+    cmap: Colormap,
+    opacity_bits: u32,
+}
+
+/// Check explanation parameters before a job is sent (the message says what is wrong).
+pub fn validate(p: &ExplainParams) -> Result<(), String> {
+    if p.xmap.is_none() && p.mery.is_none() {
+        return Err("choose at least one explanation method".into());
+    }
+    let side = CROP as usize;
+    if let Some(x) = &p.xmap {
+        x.validate(side).map_err(|e| e.to_string())?;
+    }
+    if let Some(m) = &p.mery {
+        m.validate(side).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The viewer with its toolbar, legend and parameters.
+pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
+    toolbar(app, ui);
+    ui.add_space(4.0);
+    let legend_h = 64.0;
+    let avail = ui.available_size();
+    let params_h = 28.0;
+    let side = ((avail.x - 24.0) / 2.0)
+        .min(avail.y - legend_h - params_h - 64.0)
+        .max(112.0);
+    faces(app, ui, side);
+    readout(app, ui);
+    legend(app, ui);
+    super::params::ui(app, ui);
+}
+
+fn toolbar(app: &mut FacexplainApp, ui: &mut egui::Ui) {
+    let v = &mut app.settings.view;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Map:");
+        for c in MapChoice::ALL {
+            ui.selectable_value(&mut v.map, c, c.label())
+                .on_hover_text(c.description());
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Draw:");
+        for m in RenderMode::ALL {
+            ui.selectable_value(&mut v.mode, m, m.label());
+        }
+        if v.mode == RenderMode::Heat {
+            ui.add(
+                egui::Slider::new(&mut app.settings.params.render.opacity, 0.0..=1.0)
+                    .text("opacity"),
+            );
+        }
+        ui.separator();
+        let render = &mut app.settings.params.render;
+        let cmap = if v.map.is_xmap() {
+            &mut render.xmap_colormap
+        } else {
+            &mut render.mery_colormap
+        };
+        egui::ComboBox::from_label("colours")
+            .selected_text(format!("{cmap:?}"))
+            .show_ui(ui, |ui| {
+                for c in Colormap::ALL {
+                    let note = match c {
+                        Colormap::PiYG => "PiYG (diverging, the papers')",
+                        Colormap::RdBu => "RdBu (diverging)",
+                        Colormap::Viridis => "Viridis (perceptual sequential)",
+                    };
+                    ui.selectable_value(cmap, c, note);
+                }
+            });
+        ui.separator();
+        ui.checkbox(&mut v.landmarks, "Landmarks")
+            .on_hover_text("The five alignment points (and the 468 FaceMesh points once computed)");
+        ui.checkbox(&mut v.outlines, "Regions")
+            .on_hover_text("Outlines of the nine facial regions of the table");
+        ui.checkbox(&mut v.labels, "Labels")
+            .on_hover_text("Region names (left/right = the subject's own)");
+        ui.separator();
+        let z = &mut app.viewer;
+        if ui.button("−").on_hover_text("Zoom out").clicked() {
+            z.zoom = (z.zoom / 1.25).max(1.0);
+        }
+        ui.label(format!("{:.0}%", z.zoom * 100.0))
+            .on_hover_text("Scroll over a face to zoom, drag to pan");
+        if ui.button("+").on_hover_text("Zoom in").clicked() {
+            z.zoom = (z.zoom * 1.25).min(8.0);
+        }
+        if ui
+            .button("Fit")
+            .on_hover_text("Show the whole faces")
+            .clicked()
+        {
+            z.reset_zoom();
+        }
+    });
+}
+
+/// Textures of the chosen map drawn on both faces (cached until anything changes).
+fn map_textures(app: &mut FacexplainApp, ctx: &egui::Context) -> [Option<TextureHandle>; 2] {
+    let Some(maps) = app.shown_maps() else {
+        return [None, None];
+    };
+    let v = &app.settings.view;
+    let render_params = &app.settings.params.render;
+    let key = CacheKey {
+        pair: app.pair_key,
+        version: maps.version,
+        map: v.map,
+        mode: v.mode,
+        cmap: colormap(v.map, render_params),
+        opacity_bits: render_params.opacity.to_bits(),
+    };
+    if let Some((k, t)) = &app.viewer.cache {
+        if *k == key {
+            return t.clone();
+        }
+    }
+    let faces = app.faces();
+    let tex = [0, 1].map(|f| {
+        let values = maps.values(v.map, f)?;
+        let crop = &faces.as_ref()?[f].aligned.crop;
+        let img = render(crop, v.map, values, v.mode, render_params);
+        Some(super::textures::upload(ctx, &format!("map-{f}"), &img, 0))
+    });
+    app.viewer.cache = Some((key, tex.clone()));
+    tex
+}
+
+fn faces(app: &mut FacexplainApp, ui: &mut egui::Ui, side: f32) {
+    let Some(faces) = app.faces() else {
+        ui.weak("The aligned faces appear here once both images are loaded.");
+        return;
+    };
+    let tex = map_textures(app, ui.ctx());
+    let uv = app.viewer.uv();
+    let mut hover = None;
+    ui.horizontal(|ui| {
+        for f in 0..2 {
+            ui.vertical(|ui| {
+                let note = if tex[f].is_some() {
+                    String::new()
+                } else if app.shown_maps().is_some() && !app.settings.view.map.is_xmap() {
+                    " — no Mery map (computed for face A)".into()
+                } else {
+                    String::new()
+                };
+                ui.label(format!(
+                    "{}: {}{note}",
+                    face_name(f),
+                    faces[f].image.file_name()
+                ));
+                let (rect, resp) =
+                    ui.allocate_exact_size(Vec2::splat(side), Sense::click_and_drag());
+                let shown = tex[f].as_ref().or(app.slots[f].crop.as_ref());
+                let painter = ui.painter_at(rect);
+                match shown {
+                    Some(t) => painter.image(t.id(), rect, uv, Color32::WHITE),
+                    None => painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color),
+                };
+                overlays(app, &painter, rect, uv, f, &faces[f]);
+                interact(app, ui, &resp, rect, uv, f, &mut hover);
+            });
+            ui.add_space(8.0);
+        }
+    });
+    app.viewer.hover = hover;
+}
+
+/// Crop pixel → screen.
+fn to_screen(rect: Rect, uv: Rect, p: [f32; 2]) -> Pos2 {
+    let u = Vec2::new(p[0], p[1]) / CROP as f32;
+    rect.min + ((u - uv.min.to_vec2()) / uv.size()) * rect.size()
+}
+
+fn overlays(
+    app: &FacexplainApp,
+    painter: &egui::Painter,
+    rect: Rect,
+    uv: Rect,
+    f: usize,
+    face: &crate::pipeline::FaceAnalysis,
+) {
+    let v = &app.settings.view;
+    let scale = rect.width() / (CROP as f32 * uv.width());
+    let maps: Option<&Maps> = app.shown_maps();
+    if let Some(regions) = maps.and_then(|m| m.regions.as_ref()).map(|r| &r[f]) {
+        for (region, poly) in &regions.outlines {
+            let lit = app.viewer.highlight == Some(*region);
+            if !(v.outlines || lit) || poly.len() < 2 {
+                continue;
+            }
+            let mut pts: Vec<Pos2> = poly.iter().map(|p| to_screen(rect, uv, *p)).collect();
+            pts.push(pts[0]);
+            let stroke = if lit {
+                Stroke::new(3.0, Color32::from_rgb(255, 210, 0))
+            } else {
+                Stroke::new(1.0, Color32::from_white_alpha(150))
+            };
+            painter.add(egui::Shape::line(pts, stroke));
+        }
+        if v.labels || app.viewer.highlight.is_some() {
+            for r in Region::ALL {
+                if !(v.labels || app.viewer.highlight == Some(r)) {
+                    continue;
+                }
+                if let Some(c) = regions.centroid(r) {
+                    let pos = to_screen(rect, uv, c);
+                    let font = egui::FontId::proportional((9.0 * scale / 3.0).clamp(10.0, 16.0));
+                    let galley = painter.layout_no_wrap(r.name().into(), font, Color32::WHITE);
+                    let at = pos - galley.size() / 2.0;
+                    painter.rect_filled(
+                        Rect::from_min_size(at, galley.size()).expand(2.0),
+                        2.0,
+                        Color32::from_black_alpha(160),
+                    );
+                    painter.galley(at, galley, Color32::WHITE);
+                }
+            }
+        }
+    }
+    if v.landmarks {
+        if let Some(mesh) = maps.and_then(|m| m.meshes.as_ref()).map(|m| &m[f]) {
+            for p in &mesh.aligned {
+                painter.circle_filled(
+                    to_screen(rect, uv, *p),
+                    1.0,
+                    Color32::from_rgb(80, 200, 255),
+                );
+            }
+        }
+        for lm in &face.face().landmarks5 {
+            let p = face.aligned.transform.apply(*lm);
+            painter.circle_stroke(
+                to_screen(rect, uv, p),
+                4.0,
+                Stroke::new(2.0, Color32::from_rgb(255, 60, 60)),
+            );
+        }
+    }
+}
+
+fn interact(
+    app: &mut FacexplainApp,
+    ui: &egui::Ui,
+    resp: &egui::Response,
+    rect: Rect,
+    uv: Rect,
+    f: usize,
+    hover: &mut Option<(usize, usize, usize, Option<f32>, Option<Region>)>,
+) {
+    let z = &mut app.viewer;
+    if resp.dragged() {
+        let d = resp.drag_delta() / rect.size() * uv.size();
+        z.centre -= d;
+    }
+    if resp.hovered() {
+        let scroll = ui.input(|i| i.smooth_scroll_delta.y + (i.zoom_delta() - 1.0) * 200.0);
+        if scroll != 0.0 {
+            z.zoom = (z.zoom * (1.0 + scroll / 400.0)).clamp(1.0, 8.0);
+        }
+    }
+    let half = 0.5 / z.zoom;
+    z.centre = Vec2::new(
+        z.centre.x.clamp(half, 1.0 - half),
+        z.centre.y.clamp(half, 1.0 - half),
+    );
+    if let Some(pos) = resp.hover_pos() {
+        let u = uv.min + (pos - rect.min) / rect.size() * uv.size();
+        let (x, y) = (
+            (u.x * CROP as f32).floor().clamp(0.0, CROP as f32 - 1.0) as usize,
+            (u.y * CROP as f32).floor().clamp(0.0, CROP as f32 - 1.0) as usize,
+        );
+        let maps = app.shown_maps();
+        let value = maps
+            .and_then(|m| m.values(app.settings.view.map, f))
+            .and_then(|v| v.get([y, x]).copied());
+        let region = maps
+            .and_then(|m| m.regions.as_ref())
+            .and_then(|r| r[f].region_at(x, y));
+        *hover = Some((f, x, y, value, region));
+    }
+}
+
+fn readout(app: &FacexplainApp, ui: &mut egui::Ui) {
+    let status = match (&app.explaining, app.shown_maps()) {
+        (Some((_, m)), _) => format!("Explaining… ({})", m.status()),
+        (None, Some(_)) => String::new(),
+        (None, None) if app.faces().is_some() => "No maps yet: press Explain (Ctrl+E).".into(),
+        _ => String::new(),
+    };
+    if !status.is_empty() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(status);
+        });
+    }
+    ui.horizontal(|ui| match app.viewer.hover {
+        Some((f, x, y, value, region)) => {
+            ui.monospace(format!(
+                "{} ({x}, {y})  {}: {}  region: {}",
+                face_name(f),
+                app.settings.view.map.label(),
+                value.map_or("—".into(), |v| format!("{v:+.3}")),
+                region.map_or("none", |r| r.name())
+            ));
+        }
+        None => {
+            ui.weak("Point at a face to read the map value and region.");
+        }
+    });
+}
+
+fn legend(app: &FacexplainApp, ui: &mut egui::Ui) {
+    let choice = app.settings.view.map;
+    let cmap = colormap(choice, &app.settings.params.render);
+    let (low, high) = if choice.is_xmap() {
+        (
+            "−1: dissimilar (occluding it brings the faces closer)",
+            "+1: similar (occluding it pushes the faces apart)",
+        )
+    } else {
+        ("0: least important", "1: most important for the similarity")
+    };
+    let width = ui.available_width().min(520.0);
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 14.0), Sense::hover());
+    let n = 64;
+    let mut mesh = egui::Mesh::default();
+    for i in 0..n {
+        let t = i as f32 / (n - 1) as f32;
+        let [r, g, b] = cmap.at(t);
+        let c = Color32::from_rgb((r * 255.0) as u8, (g * 255.0) as u8, (b * 255.0) as u8);
+        let x = rect.left() + t * rect.width();
+        mesh.colored_vertex(Pos2::new(x, rect.top()), c);
+        mesh.colored_vertex(Pos2::new(x, rect.bottom()), c);
+        if i > 0 {
+            let k = 2 * i as u32;
+            mesh.add_triangle(k - 2, k - 1, k);
+            mesh.add_triangle(k - 1, k, k + 1);
+        }
+    }
+    ui.painter().add(mesh);
+    ui.allocate_ui(Vec2::new(width, 18.0), |ui| {
+        ui.horizontal(|ui| {
+            ui.small(low);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.small(high);
+            });
+        });
+    });
+}
