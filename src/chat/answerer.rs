@@ -225,8 +225,11 @@ fn keys_for(ctx: &Context, question: &str, intent: Intent) -> Vec<FactKey> {
         }
     }
     match intent {
-        Intent::Decision => vec![FactKey::Decision],
-        Intent::Reasoning => vec![FactKey::Reasoning, FactKey::RegionSummary],
+        // A decision is stated with its basis (score against threshold), and the
+        // explanation of a decision starts by stating it (Pixels-to-Words found
+        // users asking one while meaning the other).
+        Intent::Decision => vec![FactKey::Decision, FactKey::Reasoning],
+        Intent::Reasoning => vec![FactKey::Decision, FactKey::Reasoning, FactKey::RegionSummary],
         Intent::Confidence => vec![
             conf(FactKey::DecisionConfidence),
             FactKey::CScore,

@@ -336,9 +336,14 @@ impl Builder {
                 self.push(FactKey::Method(m.clone()), text);
             }
         }
+        let listed = if methods.is_empty() {
+            "S0−, S1−, S0+, S1+, their average AVG, and the X-Maps".to_string()
+        } else {
+            methods.join(", ")
+        };
         self.push(
             FactKey::OutputImages,
-            "The output images are saliency heatmaps drawn over the two aligned faces: each one shows which parts of the face drove the similarity score, one map per explanation method (S0−, S1−, S0+, S1+, their average AVG, and the X-Maps).".into(),
+            format!("The output images are saliency heatmaps drawn over the two aligned faces: each one shows which parts of the face drove the similarity score, one map per explanation method ({listed})."),
         );
         self.push(
             FactKey::HeatmapColours,
@@ -412,6 +417,13 @@ fn method_text(name: &str) -> Option<String> {
 /// an answer containing any other number invented it.
 pub fn stated_numbers(a: &Analysis) -> BTreeSet<String> {
     let mut s = BTreeSet::new();
+    // Numbers inside the analysis' own texts (threshold source, names, paths) are copied verbatim.
+    let mut texts = vec![a.threshold_source.clone(), a.model.name.clone()];
+    texts.extend(a.images.iter().map(|i| i.path.clone()));
+    texts.extend(a.confidence.iter().map(|c| c.calibration.name.clone()));
+    for t in &texts {
+        s.extend(numbers_in(t));
+    }
     s.insert(fmt_similarity(a.similarity));
     s.insert(fmt_threshold(a.threshold));
     for lvl in 1..=5 {
