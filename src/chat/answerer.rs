@@ -229,7 +229,11 @@ fn keys_for(ctx: &Context, question: &str, intent: Intent) -> Vec<FactKey> {
         // explanation of a decision starts by stating it (Pixels-to-Words found
         // users asking one while meaning the other).
         Intent::Decision => vec![FactKey::Decision, FactKey::Reasoning],
-        Intent::Reasoning => vec![FactKey::Decision, FactKey::Reasoning, FactKey::RegionSummary],
+        Intent::Reasoning => vec![
+            FactKey::Decision,
+            FactKey::Reasoning,
+            FactKey::RegionSummary,
+        ],
         Intent::Confidence => vec![
             conf(FactKey::DecisionConfidence),
             FactKey::CScore,

@@ -189,21 +189,21 @@ impl Builder {
                 a.decision
             ),
         );
-        if let Some(t) = &a.explainability_table {
-            if let (Some(first), Some(last)) = (t.rows.first(), t.rows.last()) {
-                let second = t
-                    .rows
-                    .get(1)
-                    .map(|r| format!(" and the {}", r.region))
-                    .unwrap_or_default();
-                self.push(
-                    FactKey::RegionSummary,
-                    format!(
-                        "The facial regions that mattered most for the similarity were the {}{second}, and the one that mattered least was the {}.",
-                        first.region, last.region
-                    ),
-                );
-            }
+        if let Some(t) = &a.explainability_table
+            && let (Some(first), Some(last)) = (t.rows.first(), t.rows.last())
+        {
+            let second = t
+                .rows
+                .get(1)
+                .map(|r| format!(" and the {}", r.region))
+                .unwrap_or_default();
+            self.push(
+                FactKey::RegionSummary,
+                format!(
+                    "The facial regions that mattered most for the similarity were the {}{second}, and the one that mattered least was the {}.",
+                    first.region, last.region
+                ),
+            );
         }
     }
 

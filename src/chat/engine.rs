@@ -140,18 +140,18 @@ impl ChatEngine {
         };
         let s = self.qa_settings;
         let whole = context.text();
-        if let Some(span) = qa.answer(question, &whole)? {
-            if span.probability >= s.threshold {
-                return Ok(span_answer(
-                    context,
-                    &whole,
-                    span.start,
-                    span.end,
-                    span.text,
-                    span.probability,
-                    AnswerPath::Qa,
-                ));
-            }
+        if let Some(span) = qa.answer(question, &whole)?
+            && span.probability >= s.threshold
+        {
+            return Ok(span_answer(
+                context,
+                &whole,
+                span.start,
+                span.end,
+                span.text,
+                span.probability,
+                AnswerPath::Qa,
+            ));
         }
         let sub = self.sub_context(q)?;
         let Some(qa) = &self.qa else {
