@@ -1,65 +1,323 @@
 //! The desktop app driven headlessly with egui_kittest, through the same code
-//! paths a user triggers.
+//! paths a user triggers (dropped files, clicks, keys), with the real models
+//! and images. Image snapshots render with wgpu (lavapipe under
+//! `scripts/test.sh`); the status bar (elapsed time, progress) is masked.
 
+use egui::{Key, Modifiers, Rect, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use facexplain::app::maps::{MapChoice, RenderMode};
+use facexplain::app::table::{SortColumn, TableKind};
 use facexplain::app::{AppOptions, FacexplainApp};
+use facexplain::explain::ExplainParams;
+use facexplain::explain::mery::MeryMethod;
+use facexplain::explain::regions::Region;
+use facexplain::explain::xmap::XMapMethod;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+const SIZE: egui::Vec2 = vec2(1280.0, 800.0);
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
 }
 
+/// A file as the windowing layer hands a drop to egui.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Drop files at `pos` (the pointer position) as a user's drag-and-drop does.
+fn drop_files(h: &mut Harness<'_, FacexplainApp>, pos: egui::Pos2, files: &[PathBuf]) {
+    h.hover_at(pos);
+    for f in files {
+        h.input_mut()
+            .dropped_files
+            .push(Arc::new(Dropped(f.clone())));
+    }
+    h.step();
+}
+
+/// Explanation parameters small enough for a test: one X-Map patch size on a
+/// coarse stride, a 3×3 Mery grid with few greedy steps.
+fn fast_params() -> ExplainParams {
+    let mut p = ExplainParams::default();
+    if let Some(x) = &mut p.xmap {
+        x.patch_sizes = vec![28];
+        x.stride = 14;
+    }
+    if let Some(m) = &mut p.mery {
+        m.d = 28;
+        m.tmax = 3;
+    }
+    p
+}
+
+fn harness(app: FacexplainApp) -> Harness<'static, FacexplainApp> {
+    Harness::builder()
+        .with_size(SIZE)
+        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app)
+}
+
 /// Step the UI until `done` holds (the worker runs in real time).
-fn wait_for(h: &mut Harness<'_, FacexplainApp>, done: impl Fn(&FacexplainApp) -> bool) {
+fn wait_for(
+    h: &mut Harness<'_, FacexplainApp>,
+    what: &str,
+    limit_s: u64,
+    done: impl Fn(&FacexplainApp) -> bool,
+) {
     let start = Instant::now();
     while !done(h.state()) {
         assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for the worker"
+            start.elapsed() < Duration::from_secs(limit_s),
+            "timed out waiting for {what}; banner: {:?}",
+            h.state().banner
         );
         std::thread::sleep(Duration::from_millis(20));
         h.step();
     }
-    h.run();
+    settle(h);
+}
+
+/// A few frames so the layout settles (spinners keep asking for more, so no `run`).
+fn settle(h: &mut Harness<'_, FacexplainApp>) {
+    h.run_steps(4);
+}
+
+/// Hide the status bar (elapsed time, progress) and take a snapshot.
+fn snapshot(h: &mut Harness<'_, FacexplainApp>, name: &str) {
+    h.remove_cursor();
+    settle(h);
+    h.mask(Rect::from_min_max(
+        pos2(0.0, SIZE.y - 30.0),
+        pos2(SIZE.x, SIZE.y),
+    ));
+    h.snapshot(name);
+}
+
+fn region_order(h: &Harness<'_, FacexplainApp>, names: &[String]) -> Vec<String> {
+    let mut with_y: Vec<(f32, String)> = names
+        .iter()
+        .map(|n| (h.get_by_label(n).rect().top(), n.clone()))
+        .collect();
+    with_y.sort_by(|a, b| a.0.total_cmp(&b.0));
+    with_y.into_iter().map(|(_, n)| n).collect()
 }
 
 #[test]
-fn a_dropped_pair_shows_the_decision() {
+fn dropped_files_fill_the_slots_and_bad_files_fail_inline() {
     let mut app = FacexplainApp::new(None, AppOptions::default());
-    app.open_files(
-        vec![
+    app.settings.auto_explain = false;
+    let mut h = harness(app);
+    wait_for(&mut h, "the models", 60, |a| a.models.is_some());
+    h.get_by_label_contains("Load two images to compare them");
+
+    // Two files dropped at once fill both slots.
+    drop_files(
+        &mut h,
+        pos2(640.0, 400.0),
+        &[
             data("face_recognition/obama.jpg"),
             data("face_recognition/obama2.jpg"),
         ],
-        None,
     );
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1200.0, 800.0))
-        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
-    wait_for(&mut h, |a| a.comparison().is_some());
+    wait_for(&mut h, "the verdict", 120, |a| a.analysis().is_some());
     h.get_by_label_contains("Decision: MATCH");
-    h.get_by_label_contains("obama2.jpg");
+    h.get_by_label("obama2.jpg");
+    let similarity = h.state().analysis().map(|a| a.similarity);
+    let c = h.state().analysis().and_then(|a| a.confidence);
+    assert!(c.is_some_and(|c| c.decision_confidence > 0.5 && c.c_score > 0.5));
+    snapshot(&mut h, "start_screen");
 
-    // A single unreadable file dropped on the reference slot: inline error, probe and its result kept.
+    // An unreadable file dropped on the reference slot: inline error, probe and result kept.
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("broken.jpg");
     std::fs::write(&bad, b"not a jpeg").unwrap();
-    h.state_mut()
-        .open_files(vec![bad], Some(facexplain::app::worker::Slot::Reference));
-    wait_for(&mut h, |a| !a.busy());
+    let reference = h.get_by_label("Reference").rect().center();
+    drop_files(&mut h, reference, &[bad]);
+    wait_for(&mut h, "the bad file", 60, |a| !a.busy());
     h.get_by_label_contains("broken.jpg: not a supported image");
-    assert!(
-        h.state().comparison().is_some(),
+    assert_eq!(
+        h.state().analysis().map(|a| a.similarity),
+        similarity,
         "the previous result stays on screen"
     );
+    assert!(h.state().slots[0].error.is_none());
 
-    // Biden as reference: non-match.
-    h.state_mut().open_files(
-        vec![data("face_recognition/biden.jpg")],
-        Some(facexplain::app::worker::Slot::Reference),
-    );
-    wait_for(&mut h, |a| !a.busy());
+    // Biden dropped on the reference slot: non-match.
+    let reference = h.get_by_label("Reference").rect().center();
+    drop_files(&mut h, reference, &[data("face_recognition/biden.jpg")]);
+    wait_for(&mut h, "biden", 60, |a| {
+        !a.busy() && a.slots[1].error.is_none() && a.analysis().is_some()
+    });
     h.get_by_label_contains("Decision: NON-MATCH");
+    h.get_by_label("biden.jpg");
+}
+
+#[test]
+fn clicking_a_face_box_picks_that_face() {
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.settings.auto_explain = false;
+    app.open_files(
+        vec![
+            data("face_recognition/obama.jpg"),
+            data("insightface/t1.jpg"),
+        ],
+        None,
+    );
+    let mut h = harness(app);
+    wait_for(&mut h, "the pair", 120, |a| a.analysis().is_some());
+    let first = h.state().slots[1].analysis.clone().unwrap();
+    assert_eq!(first.faces.len(), 6);
+    assert_eq!(first.chosen, 0);
+    h.get_by_label_contains("6 face(s), using #1");
+
+    h.get_by_label("Reference face 3").click();
+    wait_for(&mut h, "face 3", 60, |a| {
+        a.slots[1].analysis.as_ref().is_some_and(|f| f.chosen == 2)
+    });
+    h.get_by_label_contains("6 face(s), using #3");
+    let picked = h.state().slots[1].analysis.clone().unwrap();
+    assert_ne!(picked.embedding, first.embedding);
+    let an = h.state().analysis().unwrap();
+    assert_eq!(an.images[1].face_index, 2);
+    assert_eq!(an.images[1].face, first.faces[2]);
+}
+
+#[test]
+fn explain_view_sort_highlight_ask_and_cancel() {
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.settings.params = fast_params();
+    app.open_sample_pair();
+    let mut h = harness(app);
+    wait_for(&mut h, "the explanation", 400, |a| {
+        a.explanation().is_some()
+    });
+    let ex = h.state().explanation().cloned().unwrap();
+    assert!(ex.xmap_table.is_some() && ex.mery_table.is_some());
+    assert_eq!(
+        h.state().settings.view.map,
+        MapChoice::XMap(XMapMethod::III)
+    );
+    snapshot(&mut h, "xmap_iii");
+
+    // Switch maps and render modes; the hover read-out shows the chosen map's value.
+    h.get_by_label("X-Map I").click();
+    h.get_by_label("Heat overlay").click();
+    settle(&mut h);
+    assert_eq!(h.state().settings.view.map, MapChoice::XMap(XMapMethod::I));
+    assert_eq!(h.state().settings.view.mode, RenderMode::Heat);
+    assert!(h.query_all_by_label("opacity").count() >= 1); // the slider appears with the heat overlay
+    let face_a = h.get_by_label_contains("face A (probe)").rect();
+    h.hover_at(face_a.left_bottom() + vec2(60.0, 80.0));
+    settle(&mut h);
+    let (f, x, y, value, _) = h.state().viewer.hover.expect("a read-out");
+    assert_eq!(f, 0);
+    let xmap_i = ex.xmaps.as_ref().unwrap().get(XMapMethod::I, 0).unwrap();
+    assert_eq!(value, Some(xmap_i.values[[y, x]]));
+
+    h.get_by_label("S0−").click();
+    h.get_by_label("Map only").click();
+    settle(&mut h);
+    assert_eq!(
+        h.state().settings.view.map,
+        MapChoice::Mery(MeryMethod::S0Minus)
+    );
+    assert_eq!(h.state().settings.view.mode, RenderMode::MapOnly);
+    h.hover_at(face_a.left_bottom() + vec2(60.0, 80.0));
+    settle(&mut h);
+    let (_, x, y, value, _) = h.state().viewer.hover.unwrap();
+    let s0 = ex
+        .mery
+        .as_ref()
+        .unwrap()
+        .get(MeryMethod::S0Minus, 0)
+        .unwrap();
+    assert_eq!(value, Some(s0.values[[y, x]]));
+    h.get_by_label_contains("no Mery map (computed for face A)");
+    h.get_by_label("X-Map III").click();
+    h.get_by_label("HLS blend").click();
+
+    // Sort the saliency table by Mean, both ways, and read the row order on screen.
+    assert_eq!(h.state().settings.table, TableKind::Saliency);
+    let table = ex.mery_table.clone().unwrap();
+    let names: Vec<String> = table.rows.iter().map(|r| r.region.clone()).collect();
+    let by_mean = |asc: bool| {
+        let mut rows = table.rows.clone();
+        rows.sort_by(|a, b| {
+            let o = a.mean.total_cmp(&b.mean);
+            if asc { o } else { o.reverse() }
+        });
+        rows.into_iter().map(|r| r.region).collect::<Vec<_>>()
+    };
+    h.get_by_label("Mean").click();
+    settle(&mut h);
+    assert_eq!(h.state().settings.sort, Some((SortColumn::Mean, true)));
+    assert_eq!(region_order(&h, &names), by_mean(true));
+    h.get_by_label("Mean").click();
+    settle(&mut h);
+    assert_eq!(h.state().settings.sort, Some((SortColumn::Mean, false)));
+    assert_eq!(region_order(&h, &names), by_mean(false));
+    let means: Vec<f64> = by_mean(false)
+        .iter()
+        .map(|n| table.rows.iter().find(|r| &r.region == n).unwrap().mean)
+        .collect();
+    assert!(means.windows(2).all(|w| w[0] >= w[1]));
+    snapshot(&mut h, "sorted_table");
+
+    // Click a row: its region is highlighted in the viewer.
+    h.get_by_label("nose").click();
+    settle(&mut h);
+    assert_eq!(h.state().viewer.highlight, Some(Region::Nose));
+    h.get_by_label("left eye").click();
+    settle(&mut h);
+    assert_eq!(h.state().viewer.highlight, Some(Region::LeftEye));
+    let csv = facexplain::app::table::current_csv(h.state()).unwrap();
+    assert!(csv.starts_with("Region,"));
+    assert_eq!(csv.lines().count(), 1 + table.rows.len());
+
+    // Ask a suggested question and read the answer.
+    h.get_by_label("What is the decision?").click();
+    wait_for(&mut h, "the answer", 180, |a| {
+        a.chat.turns.first().is_some_and(|t| t.answer.is_some())
+    });
+    let turn = &h.state().chat.turns[0];
+    let answer = turn.answer.clone().unwrap().expect("an answer");
+    assert!(
+        answer.text.to_lowercase().contains("match"),
+        "{}",
+        answer.text
+    );
+    assert!(answer.confidence > 0.0 && answer.confidence <= 1.0);
+    h.get_by_label(&answer.text);
+    h.get_by_label_contains(&format!("confidence {:.0} %", answer.confidence * 100.0));
+    snapshot(&mut h, "answered_chat");
+
+    // Recompute with the papers' (slow) parameters, then cancel with Esc:
+    // the previous explanation stays on screen.
+    h.state_mut().settings.params = ExplainParams::default();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    wait_for(&mut h, "the recompute to start", 120, |a| {
+        a.explaining()
+            && a.progress
+                .as_ref()
+                .is_some_and(|p| p.progress.stage == "X-Maps")
+    });
+    h.get_by_label("Cancel");
+    h.key_press(Key::Escape);
+    wait_for(&mut h, "the cancel", 60, |a| !a.explaining());
+    let still = h.state().explanation().cloned().unwrap();
+    assert!(Arc::ptr_eq(&still, &ex), "the previous explanation is kept");
+    assert!(h.state().banner.is_none());
+    h.get_by_label("Mean");
+    assert!(h.state().shown_maps().is_some_and(|m| m.complete.is_some()));
 }

@@ -12,6 +12,7 @@ const PATCH_SIZES: [usize; 3] = [7, 14, 28];
 pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
     egui::CollapsingHeader::new("Explanation parameters")
         .id_salt("params")
+        .default_open(true)
         .show(ui, |ui| {
             let p = &mut app.settings.params;
             ui.horizontal_wrapped(|ui| {

@@ -83,7 +83,7 @@ pub fn banner(app: &mut FacexplainApp, ui: &mut egui::Ui) {
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
-                ui.label(RichText::new(format!("⚠ {msg}")).color(Color32::WHITE));
+                ui.label(RichText::new(msg.to_string()).color(Color32::WHITE));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button("Dismiss").clicked() {
                         app.banner = None;

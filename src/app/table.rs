@@ -40,6 +40,11 @@ impl SortColumn {
             SortColumn::RatioOfOnes => "Ratio of 1s",
         }
     }
+
+    /// The header text: X-Map columns without the `xmap-` prefix.
+    fn short(&self) -> &str {
+        self.name().strip_prefix("xmap-").unwrap_or(self.name())
+    }
 }
 
 fn cmp_rows(a: &TableRow, b: &TableRow, col: &SortColumn) -> Ordering {
@@ -109,6 +114,30 @@ fn level_colour(kind: TableKind, level: u8) -> Color32 {
         TableKind::Saliency => Colormap::Viridis.at(1.0 - t),
     };
     Color32::from_rgb((r * 255.0) as u8, (g * 255.0) as u8, (b * 255.0) as u8)
+}
+
+/// The sort indicator: a small triangle right of the header text, pointing
+/// up for ascending and down for descending (drawn, so no font needs the glyph).
+fn sort_arrow(ui: &egui::Ui, text: egui::Rect, ascending: bool) {
+    let c = egui::pos2(text.right() + 7.0, text.center().y);
+    let (a, b, tip) = if ascending {
+        (
+            c + egui::vec2(-4.0, 3.0),
+            c + egui::vec2(4.0, 3.0),
+            c + egui::vec2(0.0, -4.0),
+        )
+    } else {
+        (
+            c + egui::vec2(-4.0, -3.0),
+            c + egui::vec2(4.0, -3.0),
+            c + egui::vec2(0.0, 4.0),
+        )
+    };
+    ui.painter().add(egui::Shape::convex_polygon(
+        vec![a, b, tip],
+        ui.visuals().strong_text_color(),
+        egui::Stroke::NONE,
+    ));
 }
 
 /// Black or white text, whichever reads better on `c`.
@@ -183,71 +212,84 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
     columns.extend([SortColumn::Mean, SortColumn::RatioOfOnes]);
     let mut clicked_header = None;
     let mut clicked_row = None;
-    TableBuilder::new(ui)
-        .id_salt(("table", kind as u8))
-        .striped(true)
-        .column(Column::auto().at_least(96.0))
-        .columns(Column::auto().at_least(34.0), table.methods.len())
-        .column(Column::auto().at_least(48.0))
-        .column(Column::remainder().at_least(60.0))
-        .header(22.0, |mut header| {
-            for c in &columns {
-                header.col(|ui| {
-                    let arrow = match &app.settings.sort {
-                        Some((s, true)) if s == c => " ⏶",
-                        Some((s, false)) if s == c => " ⏷",
-                        _ => "",
-                    };
-                    if ui
-                        .add(
-                            egui::Button::new(
-                                RichText::new(format!("{}{arrow}", c.name())).strong(),
-                            )
-                            .frame(false),
-                        )
-                        .on_hover_text(format!("Sort by {}", c.name()))
-                        .clicked()
-                    {
-                        clicked_header = Some(c.clone());
-                    }
-                });
-            }
-        })
-        .body(|mut body| {
-            for r in &rows {
-                let lit = app.viewer.highlight.is_some_and(|h| h.name() == r.region);
-                body.row(22.0, |mut row| {
-                    row.set_selected(lit);
-                    row.col(|ui| {
-                        if ui
-                            .selectable_label(lit, &r.region)
-                            .on_hover_text("Highlight this region in the viewer")
-                            .clicked()
-                        {
-                            clicked_row = Some(r.region.clone());
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        TableBuilder::new(ui)
+            .id_salt(("table", kind as u8))
+            .striped(true)
+            .column(Column::auto().at_least(88.0))
+            .columns(Column::auto().at_least(36.0), table.methods.len())
+            .column(Column::auto().at_least(52.0))
+            .column(Column::auto().at_least(70.0))
+            .header(22.0, |mut header| {
+                for c in &columns {
+                    header.col(|ui| {
+                        let dir = match &app.settings.sort {
+                            Some((s, asc)) if s == c => Some(*asc),
+                            _ => None,
+                        };
+                        let resp = ui
+                            .add(egui::Button::new(RichText::new(c.short()).strong()).frame(false))
+                            .on_hover_text(match dir {
+                                Some(true) => {
+                                    format!(
+                                        "Sorted by {} ascending; click for descending",
+                                        c.name()
+                                    )
+                                }
+                                Some(false) => {
+                                    format!(
+                                        "Sorted by {} descending; click for ascending",
+                                        c.name()
+                                    )
+                                }
+                                None => format!("Sort by {}", c.name()),
+                            });
+                        if let Some(asc) = dir {
+                            sort_arrow(ui, resp.rect, asc);
+                        }
+                        if resp.clicked() {
+                            clicked_header = Some(c.clone());
                         }
                     });
-                    for m in &table.methods {
-                        row.col(|ui| match r.levels.get(m) {
-                            Some(&l) => {
-                                let c = level_colour(kind, l);
-                                ui.painter().rect_filled(ui.max_rect(), 0.0, c);
-                                ui.label(RichText::new(l.to_string()).color(text_on(c)));
-                            }
-                            None => {
-                                ui.weak("–");
+                }
+            })
+            .body(|mut body| {
+                for r in &rows {
+                    let lit = app.viewer.highlight.is_some_and(|h| h.name() == r.region);
+                    body.row(22.0, |mut row| {
+                        row.set_selected(lit);
+                        row.col(|ui| {
+                            if ui
+                                .selectable_label(lit, &r.region)
+                                .on_hover_text("Highlight this region in the viewer")
+                                .clicked()
+                            {
+                                clicked_row = Some(r.region.clone());
                             }
                         });
-                    }
-                    row.col(|ui| {
-                        ui.label(format!("{:.2}", r.mean));
+                        for m in &table.methods {
+                            row.col(|ui| match r.levels.get(m) {
+                                Some(&l) => {
+                                    let c = level_colour(kind, l);
+                                    ui.painter().rect_filled(ui.max_rect(), 0.0, c);
+                                    ui.label(RichText::new(l.to_string()).color(text_on(c)));
+                                }
+                                None => {
+                                    ui.weak("–");
+                                }
+                            });
+                        }
+                        row.col(|ui| {
+                            ui.label(format!("{:.2}", r.mean));
+                        });
+                        row.col(|ui| {
+                            ui.label(format!("{:.2}", r.ratio_of_ones));
+                        });
                     });
-                    row.col(|ui| {
-                        ui.label(format!("{:.2}", r.ratio_of_ones));
-                    });
-                });
-            }
-        });
+                }
+            });
+    });
     if let Some(c) = clicked_header {
         app.settings.sort = Some(match &app.settings.sort {
             Some((s, asc)) if *s == c => (c, !asc),

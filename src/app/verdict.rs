@@ -25,8 +25,8 @@ fn provenance(c: &Calibration) -> String {
 
 fn figure(ui: &mut egui::Ui, name: &str, value: String, tip: String) {
     ui.vertical(|ui| {
-        ui.label(RichText::new(name).small().weak());
-        ui.label(RichText::new(value).size(18.0).strong())
+        ui.add(egui::Label::new(RichText::new(name).small().weak()).extend());
+        ui.add(egui::Label::new(RichText::new(value).size(17.0).strong()).extend())
     })
     .response
     .on_hover_text(tip);
@@ -43,7 +43,7 @@ pub fn ui(app: &FacexplainApp, ui: &mut egui::Ui) {
         return;
     };
     let calibration = models.calibration.as_ref().ok();
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let (text, colour) = match an.decision {
             Decision::Match => ("MATCH", Color32::from_rgb(30, 130, 60)),
             Decision::NonMatch => ("NON-MATCH", Color32::from_rgb(180, 45, 40)),
@@ -56,7 +56,7 @@ pub fn ui(app: &FacexplainApp, ui: &mut egui::Ui) {
                 ui.label(
                     RichText::new(format!("Decision: {text}"))
                         .strong()
-                        .size(20.0)
+                        .size(18.0)
                         .color(Color32::WHITE),
                 )
                 .on_hover_text(

@@ -355,7 +355,9 @@ fn readout(app: &FacexplainApp, ui: &mut egui::Ui) {
     };
     if !status.is_empty() {
         ui.horizontal(|ui| {
-            ui.spinner();
+            if app.explaining() {
+                ui.spinner();
+            }
             ui.label(status);
         });
     }

@@ -566,15 +566,15 @@ impl FacexplainApp {
         egui::Panel::bottom("status").show(ui, |ui| status_bar::ui(self, ui));
         egui::Panel::left("pair")
             .resizable(true)
-            .default_size(300.0)
+            .default_size(250.0)
             .size_range(220.0..=520.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| pair_panel::ui(self, ui));
             });
         egui::Panel::right("explain-side")
             .resizable(true)
-            .default_size(420.0)
-            .size_range(300.0..=760.0)
+            .default_size(450.0)
+            .size_range(320.0..=760.0)
             .show(ui, |ui| {
                 if self.settings.show_chat {
                     egui::Panel::bottom("chat")
