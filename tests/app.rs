@@ -6,6 +6,7 @@
 use egui::{Key, Modifiers, Rect, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use facexplain::analysis::Analysis;
 use facexplain::app::maps::{MapChoice, RenderMode};
 use facexplain::app::table::{SortColumn, TableKind};
 use facexplain::app::{AppOptions, FacexplainApp};
@@ -210,6 +211,40 @@ fn explain_view_sort_highlight_ask_and_cancel() {
     );
     snapshot(&mut h, "xmap_iii");
 
+    // Export: the same record `facexplain compare --json` writes, plus the map files.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("analysis.json");
+    h.state_mut().export_analysis(&out).unwrap();
+    let exported = Analysis::read(&out).unwrap();
+    let [a, b] = h.state().faces().unwrap().map(|f| f.image.path.clone());
+    let cli_out = tmp.path().join("cli.json");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_facexplain"))
+        .arg("compare")
+        .args([a.as_os_str(), b.as_os_str()])
+        .arg("--json")
+        .arg(&cli_out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cli = Analysis::read(&cli_out).unwrap();
+    assert_eq!(exported.schema, cli.schema);
+    assert_eq!(exported.model, cli.model);
+    assert_eq!(exported.images, cli.images);
+    assert_eq!(exported.similarity, cli.similarity);
+    assert_eq!(exported.threshold, cli.threshold);
+    assert_eq!(exported.threshold_source, cli.threshold_source);
+    assert_eq!(exported.decision, cli.decision);
+    assert_eq!(exported.confidence, cli.confidence);
+    assert_eq!(exported.explainability_table, ex.mery_table);
+    assert_eq!(exported.xmap_table, ex.xmap_table);
+    let dir = tmp.path().join("explain-obama-obama2");
+    assert_eq!(exported.maps.len(), 6 + 5);
+    for m in &exported.maps {
+        assert_eq!(m.files.len(), 3, "{m:?}");
+        assert!(m.files.values().all(|f| dir.join(f).is_file()), "{m:?}");
+    }
+
     // Switch maps and render modes; the hover read-out shows the chosen map's value.
     h.get_by_label("X-Map I").click();
     h.get_by_label("Heat overlay").click();
@@ -320,4 +355,54 @@ fn explain_view_sort_highlight_ask_and_cancel() {
     assert!(h.state().banner.is_none());
     h.get_by_label("Mean");
     assert!(h.state().shown_maps().is_some_and(|m| m.complete.is_some()));
+}
+
+/// eframe storage in memory.
+#[derive(Default)]
+struct MemStorage(std::collections::BTreeMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.into(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn settings_persist_between_runs_and_images_do_not() {
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.open_sample_pair();
+    app.settings.view.map = MapChoice::Mery(MeryMethod::Avg);
+    app.settings.view.mode = RenderMode::Heat;
+    app.settings.view.labels = true;
+    app.settings.params = fast_params();
+    app.settings.params.render.opacity = 0.8;
+    app.settings.sort = Some((SortColumn::Mean, false));
+    app.settings.table = TableKind::XMap;
+    app.settings.theme = egui::ThemePreference::Light;
+    app.settings.threshold_override = Some(0.5);
+    let mut storage = MemStorage::default();
+    eframe::App::save(&mut app, &mut storage);
+    assert!(
+        storage.0.values().all(|v| !v.contains("obama")),
+        "no image or path is stored"
+    );
+
+    let again = FacexplainApp::new(Some(&storage), AppOptions::default());
+    let s = &again.settings;
+    assert_eq!(s.view.map, MapChoice::Mery(MeryMethod::Avg));
+    assert_eq!(s.view.mode, RenderMode::Heat);
+    assert!(s.view.labels);
+    assert_eq!(s.params, app.settings.params);
+    assert_eq!(s.sort, Some((SortColumn::Mean, false)));
+    assert_eq!(s.table, TableKind::XMap);
+    assert_eq!(s.theme, egui::ThemePreference::Light);
+    assert_eq!(s.threshold_override, Some(0.5));
+    assert!(again.slots.iter().all(|sl| sl.path.is_none()));
 }
