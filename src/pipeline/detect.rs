@@ -16,6 +16,8 @@ pub const INPUT_SIDE: u32 = 640;
 const STRIDES: [u32; 3] = [8, 16, 32];
 /// Minimum detection score kept.
 pub const SCORE_THRESHOLD: f32 = 0.6;
+/// Images no larger than this (longest side, px) are treated as tight crops.
+pub const SMALL_SIDE: u32 = 320;
 /// IoU above which the weaker of two boxes is suppressed.
 pub const NMS_IOU: f32 = 0.3;
 
@@ -73,11 +75,25 @@ impl Detector {
     /// All faces in the image, largest first. Tight crops (a face filling the
     /// frame, e.g. 92×112 studio crops) are retried on a padded canvas.
     pub fn detect(&self, img: &RgbImage) -> Result<Vec<Face>> {
-        let faces = self.detect_once(img)?;
-        if !faces.is_empty() {
-            return Ok(faces);
+        // Small images are nearly always tight crops: try the padded canvas first.
+        let small = img.width().max(img.height()) <= SMALL_SIDE;
+        let passes: [bool; 2] = if small { [true, false] } else { [false, true] };
+        for padded in passes {
+            let faces = if padded {
+                self.detect_padded(img)?
+            } else {
+                self.detect_once(img)?
+            };
+            if !faces.is_empty() {
+                return Ok(faces);
+            }
         }
-        // Pad by half the image on each side with the border's mean colour.
+        Ok(Vec::new())
+    }
+
+    /// Detect on a canvas padded by half the image on each side with the
+    /// border's mean colour, so a face that fills the frame is seen whole.
+    fn detect_padded(&self, img: &RgbImage) -> Result<Vec<Face>> {
         let (w, h) = img.dimensions();
         let (px, py) = (w / 2, h / 2);
         let fill = mean_border(img);

@@ -7,8 +7,8 @@ pub mod calibration;
 pub mod compare;
 pub mod detect;
 pub mod embed;
-pub mod facemesh;
 pub mod error;
+pub mod facemesh;
 pub mod load;
 pub mod models;
 pub mod runtime;
@@ -22,6 +22,10 @@ pub use load::{LoadedImage, load_image};
 pub use models::ModelStore;
 
 use std::path::Path;
+
+/// Version of the load → detect → align → embed recipe. Bump it whenever a
+/// change alters the embedding of any image, so caches keyed on it are renewed.
+pub const RECIPE_VERSION: u32 = 2;
 
 /// A loaded image with every face found in it (largest first).
 #[derive(Clone, Debug)]
@@ -76,9 +80,18 @@ impl Pipeline {
         let detector = Detector::load(&store)?;
         let embedder = Embedder::load(&store)?;
         let entry = store.manifest.entry("sface")?;
-        let model = ModelRef { name: entry.name.clone(), sha256: entry.sha256.clone() };
+        let model = ModelRef {
+            name: entry.name.clone(),
+            sha256: entry.sha256.clone(),
+        };
         let default_threshold = entry.default_threshold.unwrap_or(0.363);
-        Ok(Pipeline { store, detector, embedder, model, default_threshold })
+        Ok(Pipeline {
+            store,
+            detector,
+            embedder,
+            model,
+            default_threshold,
+        })
     }
 
     /// Load an image and find its faces; no face is an error naming the file.
@@ -104,7 +117,13 @@ impl Pipeline {
         }
         let aligned = align::align(&detected.image.rgb, &detected.faces[chosen].landmarks5);
         let embedding = self.embedder.embed_faces(&[&aligned.crop])?.row(0).to_vec();
-        Ok(FaceAnalysis { image: detected.image, faces: detected.faces, chosen, aligned, embedding })
+        Ok(FaceAnalysis {
+            image: detected.image,
+            faces: detected.faces,
+            chosen,
+            aligned,
+            embedding,
+        })
     }
 
     /// Load, detect, align and embed one file.

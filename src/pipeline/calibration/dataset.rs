@@ -275,7 +275,8 @@ impl EmbeddingCache {
             .unwrap_or_default();
         let key = sha256_hex(
             format!(
-                "facexplain-embeddings/1\n{}\n{detector}\n",
+                "facexplain-embeddings/1\nrecipe {}\n{}\n{detector}\n",
+                super::super::RECIPE_VERSION,
                 pipeline.model.sha256
             )
             .as_bytes(),
