@@ -355,6 +355,26 @@ fn explain_view_sort_highlight_ask_and_cancel() {
     assert!(h.state().banner.is_none());
     h.get_by_label("Mean");
     assert!(h.state().shown_maps().is_some_and(|m| m.complete.is_some()));
+
+    // A bad file dropped while explaining: the image job does not wait behind
+    // the explanation, the error shows inline, and the same pair's explanation
+    // resumes and completes.
+    h.state_mut().settings.params = fast_params();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::E);
+    wait_for(&mut h, "the recompute to start", 120, |a| a.explaining());
+    let bad = tmp.path().join("broken.png");
+    std::fs::write(&bad, b"\x89PNG but not really").unwrap();
+    let reference = h.get_by_label("Reference").rect().center();
+    drop_files(&mut h, reference, &[bad]);
+    wait_for(&mut h, "the resumed explanation", 300, |a| {
+        !a.busy() && !a.explaining() && a.explanation().is_some_and(|e| !Arc::ptr_eq(e, &ex))
+    });
+    h.get_by_label_contains("broken.png");
+    assert!(h.state().slots[1].error.is_some());
+    assert_eq!(
+        h.state().analysis().map(|a| a.similarity),
+        Some(exported.similarity)
+    );
 }
 
 /// eframe storage in memory.

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Which image slot a job is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -144,6 +145,9 @@ pub struct ModelInfo {
 }
 
 type Queued = (u64, Job, Arc<AtomicBool>);
+
+/// Shortest time between two repaints asked for by progress events.
+const WAKE_EVERY: Duration = Duration::from_millis(50);
 
 /// The UI's handle on the worker thread.
 pub struct Worker {
@@ -273,9 +277,18 @@ fn model_info(p: &Pipeline) -> ModelInfo {
 }
 
 fn worker_main(jobs: Receiver<Queued>, events: Sender<Event>, wake: Arc<dyn Fn() + Send + Sync>) {
+    // Progress wakes the UI at most every WAKE_EVERY (the status bar also
+    // repaints on its own while a job runs); every other event wakes it at once.
+    let last_wake = std::sync::Mutex::new(Instant::now());
     let send = |e: Event| {
+        let progress = matches!(e, Event::Progress { .. });
         let _ = events.send(e);
-        wake();
+        if let Ok(mut last) = last_wake.lock() {
+            if !progress || last.elapsed() >= WAKE_EVERY {
+                *last = Instant::now();
+                wake();
+            }
+        }
     };
     let mut models = match Pipeline::load() {
         Ok(p) => {

@@ -119,6 +119,8 @@ pub struct FacexplainApp {
     /// The explanation being computed: (generation, maps so far).
     pub explaining: Option<(u64, Maps)>,
     maps_version: u64,
+    /// An image job cancelled the running explanation (resume it if the pair stays).
+    resume_explain: bool,
     pub chat: ChatState,
     pub viewer: ViewerState,
     /// The last failure of a job, shown as a banner until dismissed.
@@ -157,6 +159,7 @@ impl FacexplainApp {
             explained: None,
             explaining: None,
             maps_version: 0,
+            resume_explain: false,
             chat: ChatState::default(),
             viewer: ViewerState::default(),
             banner: None,
@@ -194,8 +197,18 @@ impl FacexplainApp {
         }
     }
 
+    /// Stop explaining and answering so an image job does not wait behind
+    /// them on the worker; the explanation resumes if the pair stays the same.
+    fn interrupt_for_image_job(&mut self) {
+        if self.explaining.is_some() {
+            self.resume_explain = true;
+        }
+        self.worker.cancel(&[JobKind::Explain, JobKind::Ask]);
+    }
+
     /// Load one file into one slot.
     pub fn open_in_slot(&mut self, slot: Slot, path: PathBuf) {
+        self.interrupt_for_image_job();
         let generation = self.worker.send(Job::LoadImage {
             slot,
             path: path.clone(),
@@ -218,6 +231,7 @@ impl FacexplainApp {
             image: a.image.clone(),
             faces: a.faces.clone(),
         });
+        self.interrupt_for_image_job();
         let generation = self.worker.send(Job::PickFace {
             slot,
             detected,
@@ -524,8 +538,14 @@ impl FacexplainApp {
         }
         let key = (self.slots[0].loaded, self.slots[1].loaded);
         if self.pair_key == Some(key) {
+            // A failed load interrupted the explanation of this same pair: resume it.
+            if self.resume_explain && self.explaining.is_none() {
+                self.resume_explain = false;
+                self.explain();
+            }
             return;
         }
+        self.resume_explain = false;
         self.pair_key = Some(key);
         self.worker.cancel(&[JobKind::Explain, JobKind::Ask]);
         self.explained = None;
