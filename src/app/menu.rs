@@ -58,10 +58,9 @@ fn export_dialog(app: &mut FacexplainApp) {
         .set_file_name(name)
         .add_filter("Analysis JSON", &["json"])
         .save_file()
+        && let Err(e) = app.export_analysis(&p)
     {
-        if let Err(e) = app.export_analysis(&p) {
-            app.banner = Some(format!("Export failed: {e}"));
-        }
+        app.banner = Some(format!("Export failed: {e}"));
     }
 }
 

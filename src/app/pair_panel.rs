@@ -63,10 +63,9 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
                 .button("Open…")
                 .on_hover_text(format!("Choose the {} image", slot.label().to_lowercase()))
                 .clicked()
+                && let Some(p) = pick_file(slot)
             {
-                if let Some(p) = pick_file(slot) {
-                    app.open_in_slot(slot, p);
-                }
+                app.open_in_slot(slot, p);
             }
             if app.slots[slot.index()].pending.is_some() {
                 ui.spinner();
@@ -143,7 +142,7 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
                 app.pick_face(slot, i);
             }
         }
-        ui.label(format!("{}", a.image.file_name()));
+        ui.label(a.image.file_name().to_string());
         ui.label(format!(
             "{}×{} px, {} — {} face(s), using #{}",
             a.image.width(),

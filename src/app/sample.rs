@@ -15,10 +15,10 @@ pub fn data_dirs() -> Vec<PathBuf> {
         d.push(PathBuf::from(p));
     }
     d.push(PathBuf::from("data"));
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(parent) = exe.parent() {
-            d.push(parent.join("data"));
-        }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(parent) = exe.parent()
+    {
+        d.push(parent.join("data"));
     }
     d.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("data"));
     d

@@ -180,14 +180,13 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
             .on_hover_text(
                 "Levels from the X-Maps of both faces; 1 = most similar, 5 = most dissimilar",
             );
-        if let Some(csv) = current_csv(app) {
-            if ui
+        if let Some(csv) = current_csv(app)
+            && ui
                 .button("Copy CSV")
                 .on_hover_text("Copy the table as shown (CSV) to the clipboard")
                 .clicked()
-            {
-                ui.ctx().copy_text(csv);
-            }
+        {
+            ui.ctx().copy_text(csv);
         }
         if app.settings.sort.is_some() && ui.button("Ranking order").clicked() {
             app.settings.sort = None;

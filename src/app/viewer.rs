@@ -11,6 +11,10 @@ use crate::explain::regions::Region;
 use crate::pipeline::CROP;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureHandle, Vec2};
 
+/// The read-out under the pointer: face (0 = A), crop pixel x and y, the
+/// shown map's value there and the region.
+pub type Hover = (usize, usize, usize, Option<f32>, Option<Region>);
+
 /// What the viewer remembers between frames (not persisted).
 pub struct ViewerState {
     /// 1 = whole face; up to 8×.
@@ -19,8 +23,8 @@ pub struct ViewerState {
     pub centre: Vec2,
     /// The region highlighted from the table.
     pub highlight: Option<Region>,
-    /// The read-out under the pointer: (face, x, y, value, region).
-    pub hover: Option<(usize, usize, usize, Option<f32>, Option<Region>)>,
+    /// The read-out under the pointer.
+    pub hover: Option<Hover>,
     cache: Option<(CacheKey, [Option<TextureHandle>; 2])>,
 }
 
@@ -175,10 +179,10 @@ fn map_textures(app: &mut FacexplainApp, ctx: &egui::Context) -> [Option<Texture
         cmap: colormap(v.map, render_params),
         opacity_bits: render_params.opacity.to_bits(),
     };
-    if let Some((k, t)) = &app.viewer.cache {
-        if *k == key {
-            return t.clone();
-        }
+    if let Some((k, t)) = &app.viewer.cache
+        && *k == key
+    {
+        return t.clone();
     }
     let faces = app.faces();
     let tex = [0, 1].map(|f| {
@@ -311,7 +315,7 @@ fn interact(
     rect: Rect,
     uv: Rect,
     f: usize,
-    hover: &mut Option<(usize, usize, usize, Option<f32>, Option<Region>)>,
+    hover: &mut Option<Hover>,
 ) {
     let z = &mut app.viewer;
     if resp.dragged() {

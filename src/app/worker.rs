@@ -100,7 +100,7 @@ pub enum Partial {
 /// What the worker reports back.
 pub enum Event {
     /// The models are loaded (or failed to load: the message says why and how to fix it).
-    ModelsReady(Result<ModelInfo, String>),
+    ModelsReady(Result<Box<ModelInfo>, String>),
     Progress {
         generation: u64,
         progress: Progress,
@@ -283,16 +283,16 @@ fn worker_main(jobs: Receiver<Queued>, events: Sender<Event>, wake: Arc<dyn Fn()
     let send = |e: Event| {
         let progress = matches!(e, Event::Progress { .. });
         let _ = events.send(e);
-        if let Ok(mut last) = last_wake.lock() {
-            if !progress || last.elapsed() >= WAKE_EVERY {
-                *last = Instant::now();
-                wake();
-            }
+        if let Ok(mut last) = last_wake.lock()
+            && (!progress || last.elapsed() >= WAKE_EVERY)
+        {
+            *last = Instant::now();
+            wake();
         }
     };
     let mut models = match Pipeline::load() {
         Ok(p) => {
-            send(Event::ModelsReady(Ok(model_info(&p))));
+            send(Event::ModelsReady(Ok(Box::new(model_info(&p)))));
             Some(Models {
                 pipeline: p,
                 facemesh: None,

@@ -419,7 +419,7 @@ impl FacexplainApp {
     pub fn poll_worker(&mut self, ctx: &egui::Context) {
         for ev in self.worker.poll() {
             match ev {
-                Event::ModelsReady(r) => self.models = Some(r),
+                Event::ModelsReady(r) => self.models = Some(r.map(|m| *m)),
                 Event::Progress {
                     generation,
                     progress,
@@ -450,10 +450,10 @@ impl FacexplainApp {
                 } => self.slot_done(ctx, generation, slot, result),
                 Event::ExplainPartial { generation, part } => {
                     let v = self.next_version();
-                    if let Some((g, maps)) = &mut self.explaining {
-                        if *g == generation {
-                            maps.add(part, v);
-                        }
+                    if let Some((g, maps)) = &mut self.explaining
+                        && *g == generation
+                    {
+                        maps.add(part, v);
                     }
                 }
                 Event::Explained { generation, result } => {
