@@ -347,6 +347,22 @@ fn explain_view_sort_highlight_ask_and_cancel() {
                 .as_ref()
                 .is_some_and(|p| p.progress.stage == "X-Maps")
     });
+    // A question asked meanwhile is answered between batches, not after the explanation.
+    h.get_by_label("How sure are you about the decision?")
+        .click();
+    wait_for(&mut h, "the answer during the explanation", 120, |a| {
+        a.chat.turns.get(1).is_some_and(|t| t.answer.is_some())
+    });
+    assert!(
+        h.state().explaining(),
+        "answered while the explanation runs"
+    );
+    let sure = h.state().chat.turns[1]
+        .answer
+        .clone()
+        .unwrap()
+        .expect("an answer");
+    assert!(!sure.text.is_empty() && sure.confidence > 0.0);
     h.get_by_label("Cancel");
     h.key_press(Key::Escape);
     wait_for(&mut h, "the cancel", 60, |a| !a.explaining());

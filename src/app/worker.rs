@@ -152,6 +152,9 @@ const WAKE_EVERY: Duration = Duration::from_millis(50);
 /// The UI's handle on the worker thread.
 pub struct Worker {
     jobs: Sender<Queued>,
+    /// Questions jump the queue: answered before the next job and between
+    /// the batches of a running explanation.
+    asks: Sender<Queued>,
     events: Receiver<Event>,
     start: Sender<()>,
     started: bool,
@@ -166,6 +169,7 @@ impl Worker {
     /// `ctx.request_repaint`).
     pub fn spawn(wake: impl Fn() + Send + Sync + 'static) -> Worker {
         let (job_tx, job_rx) = unbounded::<Queued>();
+        let (ask_tx, ask_rx) = unbounded::<Queued>();
         let (ev_tx, ev_rx) = unbounded::<Event>();
         let (start_tx, start_rx) = bounded::<()>(1);
         let wake = Arc::new(wake);
@@ -174,12 +178,13 @@ impl Worker {
             .spawn(move || {
                 // Wait for the first frame (or for the app to go away).
                 if start_rx.recv().is_ok() {
-                    worker_main(job_rx, ev_tx, wake)
+                    worker_main(job_rx, ask_rx, ev_tx, wake)
                 }
             })
             .expect("spawning the worker thread");
         Worker {
             jobs: job_tx,
+            asks: ask_tx,
             events: ev_rx,
             start: start_tx,
             started: false,
@@ -204,8 +209,12 @@ impl Worker {
         let cancel = Arc::new(AtomicBool::new(false));
         self.in_flight
             .insert(generation, (job.kind(), cancel.clone()));
+        let queue = match job.kind() {
+            JobKind::Ask => &self.asks,
+            _ => &self.jobs,
+        };
         // The worker thread only stops when this handle is dropped, so the send cannot fail while we hold it.
-        let _ = self.jobs.send((generation, job, cancel));
+        let _ = queue.send((generation, job, cancel));
         generation
     }
 
@@ -250,8 +259,11 @@ impl Worker {
 struct Models {
     pipeline: Pipeline,
     facemesh: Option<Result<FaceMesh, String>>,
-    chat: Option<Result<ChatEngine, String>>,
 }
+
+/// The chat engine, loaded with the first question (a lock because questions
+/// are also answered from inside a running explanation's progress callback).
+type Chat = std::sync::Mutex<Option<Result<ChatEngine, String>>>;
 
 fn model_info(p: &Pipeline) -> ModelInfo {
     ModelInfo {
@@ -276,7 +288,12 @@ fn model_info(p: &Pipeline) -> ModelInfo {
     }
 }
 
-fn worker_main(jobs: Receiver<Queued>, events: Sender<Event>, wake: Arc<dyn Fn() + Send + Sync>) {
+fn worker_main(
+    jobs: Receiver<Queued>,
+    asks: Receiver<Queued>,
+    events: Sender<Event>,
+    wake: Arc<dyn Fn() + Send + Sync>,
+) {
     // Progress wakes the UI at most every WAKE_EVERY (the status bar also
     // repaints on its own while a job runs); every other event wakes it at once.
     let last_wake = std::sync::Mutex::new(Instant::now());
@@ -296,7 +313,6 @@ fn worker_main(jobs: Receiver<Queued>, events: Sender<Event>, wake: Arc<dyn Fn()
             Some(Models {
                 pipeline: p,
                 facemesh: None,
-                chat: None,
             })
         }
         Err(e) => {
@@ -304,28 +320,77 @@ fn worker_main(jobs: Receiver<Queued>, events: Sender<Event>, wake: Arc<dyn Fn()
             None
         }
     };
-    for (generation, job, cancel) in jobs.iter() {
+    let chat: Chat = std::sync::Mutex::new(None);
+    loop {
+        // Questions first; otherwise wait for whichever queue has work.
+        let next = asks.try_recv().or_else(|_| {
+            crossbeam_channel::select! {
+                recv(asks) -> m => m,
+                recv(jobs) -> m => m,
+            }
+        });
+        let Ok((generation, job, cancel)) = next else {
+            return; // the app has gone
+        };
         if cancel.load(Ordering::Relaxed) {
             send(Event::Cancelled { generation });
             continue;
         }
+        let Some(Models { pipeline, facemesh }) = models.as_mut() else {
+            send(failed(generation, job, "the models are not loaded".into()));
+            continue;
+        };
+        if let Job::Ask { analysis, question } = job {
+            send(answer(pipeline, &chat, generation, &analysis, &question));
+            continue;
+        }
+        // Between batches, answer the questions that arrived meanwhile.
         let progress = |pr: Progress| {
             send(Event::Progress {
                 generation,
                 progress: pr,
-            })
+            });
+            while let Ok((g, job, cancel)) = asks.try_recv() {
+                send(match job {
+                    Job::Ask { analysis, question } if !cancel.load(Ordering::Relaxed) => {
+                        answer(pipeline, &chat, g, &analysis, &question)
+                    }
+                    _ => Event::Cancelled { generation: g },
+                });
+            }
         };
         let ctl = Ctl::new(&progress, &cancel);
-        let event = match models.as_mut() {
-            Some(m) => run_job(m, generation, job, ctl, &send),
-            None => failed(generation, job, "the models are not loaded".into()),
-        };
+        let event = run_job(pipeline, facemesh, generation, job, ctl, &send);
         send(if ctl.is_cancelled() {
             Event::Cancelled { generation }
         } else {
             event
         });
     }
+}
+
+/// Answer one question with the chat engine (loaded on first use).
+fn answer(
+    p: &Pipeline,
+    chat: &Chat,
+    generation: u64,
+    analysis: &Analysis,
+    question: &str,
+) -> Event {
+    let result = match chat.lock() {
+        Ok(mut engine) => {
+            let engine = engine.get_or_insert_with(|| {
+                ChatEngine::load(&p.store, None)
+                    .map_err(|e| format!("the chat is not available: {e}"))
+            });
+            match engine {
+                Ok(engine) => engine.ask(analysis, question).map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            }
+        }
+        Err(_) => Err("the chat engine failed earlier; restart the app".into()),
+    };
+    Event::Answered { generation, result }
 }
 
 /// The final event of a job that failed with `msg`.
@@ -347,8 +412,14 @@ fn failed(generation: u64, job: Job, msg: String) -> Event {
     }
 }
 
-fn run_job(m: &mut Models, generation: u64, job: Job, ctl: Ctl, send: &dyn Fn(Event)) -> Event {
-    let p = &m.pipeline;
+fn run_job(
+    p: &Pipeline,
+    facemesh: &mut Option<Result<FaceMesh, String>>,
+    generation: u64,
+    job: Job,
+    ctl: Ctl,
+    send: &dyn Fn(Event),
+) -> Event {
     match job {
         Job::LoadImage { slot, path, face } => {
             let result = (|| {
@@ -382,7 +453,7 @@ fn run_job(m: &mut Models, generation: u64, job: Job, ctl: Ctl, send: &dyn Fn(Ev
                 .map_err(|e| e.to_string()),
         },
         Job::Explain { faces, params } => {
-            let fm = m.facemesh.get_or_insert_with(|| {
+            let fm = facemesh.get_or_insert_with(|| {
                 ctl.report("loading FaceMesh", 0, 1);
                 FaceMesh::load(&p.store).map_err(|e| e.to_string())
             });
@@ -413,17 +484,6 @@ fn run_job(m: &mut Models, generation: u64, job: Job, ctl: Ctl, send: &dyn Fn(Ev
                 },
             }
         }
-        Job::Ask { analysis, question } => {
-            let engine = m.chat.get_or_insert_with(|| {
-                ctl.report("loading the chat models", 0, 1);
-                ChatEngine::load(&p.store, None)
-                    .map_err(|e| format!("the chat is not available: {e}"))
-            });
-            let result = match engine {
-                Ok(engine) => engine.ask(&analysis, &question).map_err(|e| e.to_string()),
-                Err(e) => Err(e.clone()),
-            };
-            Event::Answered { generation, result }
-        }
+        Job::Ask { .. } => failed(generation, job, "questions are answered elsewhere".into()),
     }
 }
