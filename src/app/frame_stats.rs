@@ -69,10 +69,14 @@ impl FrameStats {
         }
     }
 
-    /// Print the summary of the explanation that just finished and start afresh.
-    pub fn explanation_finished(&mut self) {
+    /// Print the summary of the explanation that just finished (`work_ms`: its
+    /// FaceMesh + X-Map + Mery time on the worker) and start afresh.
+    pub fn explanation_finished(&mut self, work_ms: f64) {
         if self.enabled && !self.ui_ms.is_empty() {
-            self.print("explanation finished");
+            self.print(&format!(
+                "explanation finished after {:.1} s of worker time",
+                work_ms / 1e3
+            ));
             self.ui_ms.clear();
             self.cpu_ms.clear();
         }

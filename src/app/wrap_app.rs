@@ -464,8 +464,10 @@ impl FacexplainApp {
                     match result {
                         Ok(ex) => {
                             let v = self.next_version();
+                            self.frame_stats.explanation_finished(
+                                ex.regions_ms + ex.xmap_stats.total_ms + ex.mery_stats.total_ms,
+                            );
                             self.explained = Some(Maps::finished(ex, v));
-                            self.frame_stats.explanation_finished();
                         }
                         Err(e) => self.banner = Some(format!("The explanation failed: {e}")),
                     }
