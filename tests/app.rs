@@ -154,6 +154,17 @@ fn dropped_files_fill_the_slots_and_bad_files_fail_inline() {
     );
     assert!(h.state().slots[0].error.is_none());
 
+    // A readable image without a face: the same, with the reason.
+    let blank = tmp.path().join("blank.png");
+    image::RgbImage::from_pixel(320, 240, image::Rgb([128, 128, 128]))
+        .save(&blank)
+        .unwrap();
+    let reference = h.get_by_label("Reference").rect().center();
+    drop_files(&mut h, reference, &[blank]);
+    wait_for(&mut h, "the blank image", 60, |a| !a.busy());
+    h.get_by_label_contains("blank.png: no face was found in the image");
+    assert_eq!(h.state().analysis().map(|a| a.similarity), similarity);
+
     // Biden dropped on the reference slot: non-match.
     let reference = h.get_by_label("Reference").rect().center();
     drop_files(&mut h, reference, &[data("face_recognition/biden.jpg")]);
