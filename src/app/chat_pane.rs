@@ -7,16 +7,7 @@ use super::wrap_app::FacexplainApp;
 use crate::chat::Answer;
 use egui::{Color32, RichText};
 
-/// The question types of the Pixels-to-Words evaluation (its Table 2).
-pub const SUGGESTED: [&str; 7] = [
-    "What is the decision?",
-    "How did you come to this decision?",
-    "How sure are you about the decision?",
-    "What is the most important feature of this decision?",
-    "What is the least important feature of this decision?",
-    "What is explainable AI?",
-    "What are these output images?",
-];
+pub use crate::chat::SUGGESTED_QUESTIONS as SUGGESTED;
 
 /// One question and its answer (once it has arrived).
 pub struct Turn {

@@ -23,3 +23,15 @@ pub mod qa;
 pub use answerer::{Answer, AnswerPath};
 pub use engine::ChatEngine;
 pub use error::ChatError;
+
+/// The questions the Pixels-to-Words evaluation asks (its Table 2), offered
+/// as suggestions by the app's chat pane and the terminal chat.
+pub const SUGGESTED_QUESTIONS: [&str; 7] = [
+    "What is the decision?",
+    "How did you come to this decision?",
+    "How sure are you about the decision?",
+    "What is the most important feature of this decision?",
+    "What is the least important feature of this decision?",
+    "What is explainable AI?",
+    "What are these output images?",
+];

@@ -18,15 +18,7 @@ pub struct ChatArgs {
 }
 
 /// Questions offered when the chat starts (the paper's question types).
-pub const SUGGESTED: &[&str] = &[
-    "What is the decision?",
-    "How did you come to this decision?",
-    "How sure are you about the decision?",
-    "What is the most important feature of this decision?",
-    "What is the least important feature of this decision?",
-    "What is explainable AI?",
-    "What are these output images?",
-];
+pub use crate::chat::SUGGESTED_QUESTIONS as SUGGESTED;
 
 pub fn run(a: ChatArgs) -> anyhow::Result<()> {
     let analysis = Analysis::read(&a.analysis)?;
