@@ -348,18 +348,7 @@ impl FacexplainApp {
             .analysis()
             .ok_or("there is no analysis to export yet: load two images")?;
         if let (Some(ex), Some([a, b])) = (self.explanation(), self.faces()) {
-            let stem = |f: &FaceAnalysis| {
-                f.image
-                    .path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            };
-            let dir = path.parent().unwrap_or(Path::new(".")).join(format!(
-                "explain-{}-{}",
-                stem(&a),
-                stem(&b)
-            ));
+            let dir = crate::explain::output::default_dir(Some(path), [&a, &b]);
             // The maps are drawn with the colormaps and opacity in use now.
             let mut ex = (**ex).clone();
             ex.params.render = self.settings.params.render.clone();

@@ -58,19 +58,10 @@ pub fn run(
     if !args.explain.contains(&ExplainKind::Mery) {
         params.mery = None;
     }
-    let dir = args.out_dir.clone().unwrap_or_else(|| {
-        let stem = |f: &FaceAnalysis| {
-            f.image
-                .path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        };
-        let name = format!("explain-{}-{}", stem(faces[0]), stem(faces[1]));
-        json.and_then(|j| j.parent())
-            .map(|p| p.join(&name))
-            .unwrap_or_else(|| PathBuf::from(name))
-    });
+    let dir = args
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| explain::output::default_dir(json, faces));
     let facemesh = FaceMesh::load(&pipeline.store)?;
     let bar = TermProgress::new();
     let progress = |p| bar.update(p);

@@ -74,6 +74,25 @@ fn write_map(
 }
 
 /// Write everything into `dir` (created if needed) and add it to `analysis`.
+/// Where the maps of a pair go by default: `explain-<A>-<B>/` (the images'
+/// file stems) beside the analysis JSON, or in the working folder.
+pub fn default_dir(
+    json: Option<&Path>,
+    faces: [&crate::pipeline::FaceAnalysis; 2],
+) -> std::path::PathBuf {
+    let stem = |f: &crate::pipeline::FaceAnalysis| {
+        f.image
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let name = format!("explain-{}-{}", stem(faces[0]), stem(faces[1]));
+    json.and_then(|j| j.parent())
+        .unwrap_or(Path::new(""))
+        .join(name)
+}
+
 pub fn write(dir: &Path, ex: &Explanation, analysis: &mut Analysis) -> Result<(), ExplainError> {
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
     let mut crops = serde_json::Map::new();
