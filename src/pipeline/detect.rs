@@ -142,12 +142,13 @@ impl Detector {
         let mut faces = Vec::new();
         for s in STRIDES {
             let get = |name: &str| -> Result<Vec<f32>> {
-                let v = outputs.get(&format!("{name}_{s}")).ok_or_else(|| {
-                    PipelineError::Inference {
-                        model: "yunet".into(),
-                        reason: format!("output {name}_{s} missing"),
-                    }
-                })?;
+                let v =
+                    outputs
+                        .get(format!("{name}_{s}"))
+                        .ok_or_else(|| PipelineError::Inference {
+                            model: "yunet".into(),
+                            reason: format!("output {name}_{s} missing"),
+                        })?;
                 Ok(v.try_extract_tensor::<f32>().map_err(err)?.1.to_vec())
             };
             let (cls, obj, bbox, kps) = (get("cls")?, get("obj")?, get("bbox")?, get("kps")?);

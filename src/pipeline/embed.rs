@@ -109,7 +109,7 @@ impl Embedder {
             let end = (start + self.batch.max(1)).min(n);
             let e = self.embed_tensor(faces.slice(s![start..end, .., .., ..]))?;
             d = e.ncols();
-            rows.extend(e.into_iter());
+            rows.extend(e);
             start = end;
             ctl.report(stage, end, n);
         }

@@ -119,10 +119,10 @@ pub fn search_dirs() -> Vec<PathBuf> {
         dirs.push(PathBuf::from(d));
     }
     dirs.push(PathBuf::from("models"));
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(parent) = exe.parent() {
-            dirs.push(parent.join("models"));
-        }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(parent) = exe.parent()
+    {
+        dirs.push(parent.join("models"));
     }
     dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
     if let Some(data) = dirs::data_dir() {

@@ -19,10 +19,10 @@ fn candidates() -> Vec<PathBuf> {
     if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
         c.push(PathBuf::from(p));
     }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe.parent() {
-            c.push(dir.join(ORT_LIB));
-        }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        c.push(dir.join(ORT_LIB));
     }
     for d in search_dirs() {
         c.push(d.join("onnxruntime").join(ORT_LIB));
