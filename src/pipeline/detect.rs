@@ -125,10 +125,17 @@ impl Detector {
         let resized = image::imageops::resize(img, sw, sh, image::imageops::FilterType::Triangle);
         let side = INPUT_SIDE as usize;
         let mut input = Array4::<f32>::zeros((1, 3, side, side));
-        for (x, y, p) in resized.enumerate_pixels() {
-            // BGR, raw 0–255.
-            for c in 0..3 {
-                input[[0, c, y as usize, x as usize]] = p[2 - c] as f32;
+        // BGR planes, raw 0–255, written row by row through plain slices.
+        let raw = resized.as_raw();
+        let rw = sw as usize;
+        if let Some(planes) = input.as_slice_mut() {
+            for (c, plane) in planes.chunks_exact_mut(side * side).enumerate() {
+                for (y, row) in raw.chunks_exact(rw * 3).enumerate() {
+                    let dst = &mut plane[y * side..y * side + rw];
+                    for (d, px) in dst.iter_mut().zip(row.chunks_exact(3)) {
+                        *d = px[2 - c] as f32;
+                    }
+                }
             }
         }
         let err = |e: ort::Error| PipelineError::Inference {
