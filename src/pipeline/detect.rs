@@ -122,7 +122,12 @@ impl Detector {
             ((w as f32 * scale).round() as u32).clamp(1, INPUT_SIDE),
             ((h as f32 * scale).round() as u32).clamp(1, INPUT_SIDE),
         );
-        let resized = image::imageops::resize(img, sw, sh, image::imageops::FilterType::Triangle);
+        // Downscaling averages pixel areas (fast, no aliasing); upscaling is bilinear.
+        let resized = if scale < 1.0 {
+            image::imageops::thumbnail(img, sw, sh)
+        } else {
+            image::imageops::resize(img, sw, sh, image::imageops::FilterType::Triangle)
+        };
         let side = INPUT_SIDE as usize;
         let mut input = Array4::<f32>::zeros((1, 3, side, side));
         // BGR planes, raw 0–255, written row by row through plain slices.

@@ -25,7 +25,7 @@ use std::path::Path;
 
 /// Version of the load → detect → align → embed recipe. Bump it whenever a
 /// change alters the embedding of any image, so caches keyed on it are renewed.
-pub const RECIPE_VERSION: u32 = 2;
+pub const RECIPE_VERSION: u32 = 3;
 
 /// A loaded image with every face found in it (largest first).
 #[derive(Clone, Debug)]
