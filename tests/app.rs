@@ -250,7 +250,11 @@ fn explain_view_sort_highlight_ask_and_cancel() {
     assert_eq!(exported.explainability_table, ex.mery_table);
     assert_eq!(exported.xmap_table, ex.xmap_table);
     let dir = tmp.path().join("explain-obama-obama2");
-    assert_eq!(exported.maps.len(), 6 + 5);
+    assert_eq!(
+        exported.maps.len(),
+        6 + 10,
+        "X-Maps and Mery maps of both faces"
+    );
     for m in &exported.maps {
         assert_eq!(m.files.len(), 3, "{m:?}");
         assert!(m.files.values().all(|f| dir.join(f).is_file()), "{m:?}");
@@ -279,23 +283,38 @@ fn explain_view_sort_highlight_ask_and_cancel() {
         MapChoice::Mery(MeryMethod::S0Minus)
     );
     assert_eq!(h.state().settings.view.mode, RenderMode::MapOnly);
-    h.hover_at(face_a.left_bottom() + vec2(60.0, 80.0));
-    settle(&mut h);
-    let (_, x, y, value, _) = h.state().viewer.hover.unwrap();
-    let s0 = ex
-        .mery
-        .as_ref()
-        .unwrap()
-        .get(MeryMethod::S0Minus, 0)
-        .unwrap();
-    assert_eq!(value, Some(s0.values[[y, x]]));
-    h.get_by_label_contains("no Mery map (computed for face A)");
+    // Both faces have their own Mery maps (each perturbed against the other).
+    let face_b = h.get_by_label_contains("face B (reference)").rect();
+    for (face, label) in [(0, face_a), (1, face_b)] {
+        h.hover_at(label.left_bottom() + vec2(60.0, 80.0));
+        settle(&mut h);
+        let (f, x, y, value, _) = h.state().viewer.hover.unwrap();
+        assert_eq!(f, face);
+        let s0 = ex.mery.as_ref().unwrap().get(MeryMethod::S0Minus, face);
+        assert_eq!(value, Some(s0.unwrap().values[[y, x]]));
+    }
+    assert!(h.query_by_label_contains("no Mery map").is_none());
     h.get_by_label("X-Map III").click();
     h.get_by_label("HLS blend").click();
 
-    // Sort the saliency table by Mean, both ways, and read the row order on screen.
+    // The saliency table of face A (the paper's), of face B, of both together.
     assert_eq!(h.state().settings.table, TableKind::Saliency);
-    let table = ex.mery_table.clone().unwrap();
+    let shown =
+        |h: &Harness<'_, FacexplainApp>| facexplain::app::table::current(h.state()).cloned();
+    assert_eq!(shown(&h), ex.mery_face_tables[0]);
+    h.get_by_label("Face B").click();
+    settle(&mut h);
+    assert_eq!(shown(&h), ex.mery_face_tables[1]);
+    assert!(shown(&h).is_some_and(|t| t.methods == ["S0-", "S1-", "S0+", "S1+", "AVG"]));
+    h.get_by_label("A and B").click();
+    settle(&mut h);
+    assert_eq!(shown(&h), ex.mery_table);
+    assert_eq!(ex.mery_table.as_ref().unwrap().methods.len(), 10);
+    h.get_by_label("Face A").click();
+    settle(&mut h);
+
+    // Sort face A's saliency table by Mean, both ways, and read the row order on screen.
+    let table = ex.mery_face_tables[0].clone().unwrap();
     let names: Vec<String> = table.rows.iter().map(|r| r.region.clone()).collect();
     let by_mean = |asc: bool| {
         let mut rows = table.rows.clone();
@@ -452,4 +471,22 @@ fn settings_persist_between_runs_and_images_do_not() {
     assert_eq!(s.theme, egui::ThemePreference::Light);
     assert_eq!(s.threshold_override, Some(0.5));
     assert!(again.slots.iter().all(|sl| sl.path.is_none()));
+
+    // Settings saved before Mery maps covered both faces get both faces;
+    // a choice of one face made since is kept.
+    let mut old = FacexplainApp::new(None, AppOptions::default());
+    old.settings.version = 0;
+    if let Some(m) = &mut old.settings.params.mery {
+        m.faces = vec![0];
+    }
+    eframe::App::save(&mut old, &mut storage);
+    let upgraded = FacexplainApp::new(Some(&storage), AppOptions::default());
+    assert_eq!(
+        upgraded.settings.params.mery.as_ref().unwrap().faces,
+        [0, 1]
+    );
+    old.settings.version = upgraded.settings.version;
+    eframe::App::save(&mut old, &mut storage);
+    let kept = FacexplainApp::new(Some(&storage), AppOptions::default());
+    assert_eq!(kept.settings.params.mery.as_ref().unwrap().faces, [0]);
 }

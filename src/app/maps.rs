@@ -57,7 +57,7 @@ impl MapChoice {
             MapChoice::XMap(XMapMethod::II) => "X-Map II (Knoche et al., eq. 7): each occlusion of one face against the other face unoccluded.".into(),
             MapChoice::XMap(XMapMethod::III) => "X-Map III (Knoche et al., eq. 8): the same square occluded in both faces; one map for both.".into(),
             MapChoice::Mery(m) => format!(
-                "{} — {} (Mery & Morris): importance of each area of face A for the similarity, 0 … 1.",
+                "{} — {} (Mery & Morris): importance of each area of a face for its similarity to the other face, 0 … 1.",
                 m.name(),
                 m.long_name()
             ),

@@ -1,5 +1,5 @@
 //! The explanation parameters panel (X-Map patch sizes, stride, blur; Mery &
-//! Morris d, nh, tmax, th) with Recompute. Parameters persist between runs.
+//! Morris d, nh, tmax, th, faces) with Recompute. Parameters persist between runs.
 
 use super::wrap_app::FacexplainApp;
 use crate::explain::mery::MeryParams;
@@ -7,6 +7,26 @@ use crate::explain::xmap::XMapParams;
 
 /// Patch sizes offered (the paper's).
 const PATCH_SIZES: [usize; 3] = [7, 14, 28];
+
+/// A checkbox for whether `value` is in the sorted list `list`.
+fn member_checkbox(
+    ui: &mut egui::Ui,
+    list: &mut Vec<usize>,
+    value: usize,
+    label: &str,
+) -> egui::Response {
+    let mut has = list.contains(&value);
+    let resp = ui.checkbox(&mut has, label);
+    if resp.changed() {
+        if has {
+            list.push(value);
+            list.sort_unstable();
+        } else {
+            list.retain(|&q| q != value);
+        }
+    }
+    resp
+}
 
 /// The collapsible panel.
 pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
@@ -23,15 +43,7 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
                 if let Some(x) = &mut p.xmap {
                     ui.label("patch sizes");
                     for s in PATCH_SIZES {
-                        let mut has = x.patch_sizes.contains(&s);
-                        if ui.checkbox(&mut has, format!("{s}")).changed() {
-                            if has {
-                                x.patch_sizes.push(s);
-                                x.patch_sizes.sort_unstable();
-                            } else {
-                                x.patch_sizes.retain(|&q| q != s);
-                            }
-                        }
+                        member_checkbox(ui, &mut x.patch_sizes, s, &s.to_string());
                     }
                     ui.add(
                         egui::DragValue::new(&mut x.stride)
@@ -75,6 +87,12 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
                             .prefix("th "),
                     )
                     .on_hover_text("Greedy loops stop once a step changes the score by ≤ th");
+                    ui.label("faces");
+                    for (f, name) in [(0, "A"), (1, "B")] {
+                        member_checkbox(ui, &mut m.faces, f, name).on_hover_text(format!(
+                            "Compute the Mery maps of face {name} (perturbed against the other face)"
+                        ));
+                    }
                 }
             });
             ui.horizontal(|ui| {

@@ -22,6 +22,29 @@ pub enum TableKind {
     XMap,
 }
 
+/// Whose Mery maps the saliency table is built from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaliencyFace {
+    /// Face A alone (the paper's table).
+    #[default]
+    A,
+    /// Face B alone.
+    B,
+    /// Both faces, one column per map and face (the analysis record's table).
+    Both,
+}
+
+impl SaliencyFace {
+    pub const ALL: [SaliencyFace; 3] = [SaliencyFace::A, SaliencyFace::B, SaliencyFace::Both];
+    pub fn label(self) -> &'static str {
+        match self {
+            SaliencyFace::A => "Face A",
+            SaliencyFace::B => "Face B",
+            SaliencyFace::Both => "A and B",
+        }
+    }
+}
+
 /// A column to sort by.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SortColumn {
@@ -153,9 +176,11 @@ fn text_on(c: Color32) -> Color32 {
 /// The table shown now, if the explanation has it.
 pub fn current(app: &FacexplainApp) -> Option<&ExplainabilityTable> {
     let ex = app.explanation()?;
-    match app.settings.table {
-        TableKind::Saliency => ex.mery_table.as_ref(),
-        TableKind::XMap => ex.xmap_table.as_ref(),
+    match (app.settings.table, app.settings.saliency_face) {
+        (TableKind::Saliency, SaliencyFace::A) => ex.mery_face_tables[0].as_ref(),
+        (TableKind::Saliency, SaliencyFace::B) => ex.mery_face_tables[1].as_ref(),
+        (TableKind::Saliency, SaliencyFace::Both) => ex.mery_table.as_ref(),
+        (TableKind::XMap, _) => ex.xmap_table.as_ref(),
     }
 }
 
@@ -174,7 +199,7 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
         let k = &mut app.settings.table;
         ui.selectable_value(k, TableKind::Saliency, "Saliency (Mery & Morris)")
             .on_hover_text(
-                "Levels from the S0−, S1−, S0+, S1+ and AVG maps of face A; 1 = most important",
+                "Levels from the S0−, S1−, S0+, S1+ and AVG maps of the face chosen below; 1 = most important",
             );
         ui.selectable_value(k, TableKind::XMap, "X-Maps")
             .on_hover_text(
@@ -192,11 +217,23 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
             app.settings.sort = None;
         }
     });
+    if app.settings.table == TableKind::Saliency {
+        ui.horizontal(|ui| {
+            ui.label("Maps of:");
+            for f in SaliencyFace::ALL {
+                ui.selectable_value(&mut app.settings.saliency_face, f, f.label());
+            }
+        });
+    }
     ui.small("Left/right are the subject's own. Level 1 = most important (saliency) or most similar (X-Maps).");
     let Some(table) = current(app).cloned() else {
         ui.add_space(12.0);
         ui.weak(if app.explaining() {
             "The table appears when the explanation is complete."
+        } else if app.explanation().is_some_and(|e| e.mery.is_some())
+            && app.settings.table == TableKind::Saliency
+        {
+            "No Mery maps of this face: tick it under Explanation parameters and Recompute."
         } else if app.faces().is_some() {
             "No table: explain the pair (Ctrl+E); the regions need FaceMesh."
         } else {
@@ -214,7 +251,7 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
     egui::ScrollArea::horizontal().show(ui, |ui| {
         ui.spacing_mut().item_spacing.x = 4.0;
         TableBuilder::new(ui)
-            .id_salt(("table", kind as u8))
+            .id_salt(("table", kind as u8, app.settings.saliency_face as u8))
             .striped(true)
             .column(Column::auto().at_least(88.0))
             .columns(Column::auto().at_least(36.0), table.methods.len())

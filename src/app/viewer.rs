@@ -208,8 +208,10 @@ fn faces(app: &mut FacexplainApp, ui: &mut egui::Ui, side: f32) {
             ui.vertical(|ui| {
                 let note = if tex[f].is_some() {
                     String::new()
-                } else if app.shown_maps().is_some() && !app.settings.view.map.is_xmap() {
-                    " — no Mery map (computed for face A)".into()
+                } else if app.shown_maps().is_some_and(|m| m.mery.is_some())
+                    && !app.settings.view.map.is_xmap()
+                {
+                    " — no Mery map for this face (not chosen in the parameters)".into()
                 } else {
                     String::new()
                 };

@@ -6,7 +6,7 @@
 use super::chat_pane::ChatState;
 use super::frame_stats::FrameStats;
 use super::maps::{MapChoice, Maps, RenderMode};
-use super::table::{SortColumn, TableKind};
+use super::table::{SaliencyFace, SortColumn, TableKind};
 use super::viewer::ViewerState;
 use super::worker::{Event, Job, JobKind, ModelInfo, Slot, Worker};
 use super::{AppOptions, chat_pane, menu, pair_panel, status_bar, table, verdict, viewer};
@@ -63,6 +63,9 @@ impl Default for ViewSettings {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Settings {
+    /// Version of these settings (older saved settings are brought up to date on load).
+    #[serde(default)]
+    pub version: u32,
     /// User override of the decision threshold.
     pub threshold_override: Option<f32>,
     pub theme: egui::ThemePreference,
@@ -72,6 +75,8 @@ pub struct Settings {
     /// Explain every new pair at once.
     pub auto_explain: bool,
     pub table: TableKind,
+    /// Whose Mery maps the saliency table shows.
+    pub saliency_face: SaliencyFace,
     /// Column and direction (true = ascending) the table is sorted by; `None` = the ranking.
     pub sort: Option<(SortColumn, bool)>,
     pub show_chat: bool,
@@ -80,12 +85,14 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            version: SETTINGS_VERSION,
             threshold_override: None,
             theme: egui::ThemePreference::Dark,
             view: ViewSettings::default(),
             params: ExplainParams::default(),
             auto_explain: true,
             table: TableKind::default(),
+            saliency_face: SaliencyFace::default(),
             sort: None,
             show_chat: true,
         }
@@ -93,6 +100,23 @@ impl Default for Settings {
 }
 
 const SETTINGS_KEY: &str = "facexplain-settings";
+
+/// 1: Mery maps of both faces by default (saved settings before it have face A only).
+const SETTINGS_VERSION: u32 = 1;
+
+impl Settings {
+    /// Settings saved by an older version, brought up to date.
+    fn upgraded(mut self) -> Settings {
+        if self.version < 1
+            && let Some(m) = &mut self.params.mery
+            && m.faces == [0]
+        {
+            m.faces = vec![0, 1];
+        }
+        self.version = SETTINGS_VERSION;
+        self
+    }
+}
 
 /// The job in flight whose progress the status bar shows.
 pub struct ProgressState {
@@ -145,7 +169,8 @@ impl FacexplainApp {
             }
         });
         let settings = storage
-            .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
+            .and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY))
+            .map(Settings::upgraded)
             .unwrap_or_default();
         FacexplainApp {
             worker,

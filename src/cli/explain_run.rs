@@ -17,7 +17,7 @@ use std::path::PathBuf;
 pub enum ExplainKind {
     /// X-Maps I, II, III (Knoche et al.): similar/dissimilar regions of both faces.
     Xmap,
-    /// Mery & Morris S0−, S1−, S0+, S1+, AVG on the first face, with the explainability table.
+    /// Mery & Morris S0−, S1−, S0+, S1+, AVG on both faces, with the explainability table.
     Mery,
 }
 
@@ -77,16 +77,20 @@ pub fn run(
     bar.finish();
     let ex = result.map_err(to_anyhow)?;
     output::write(&dir, &ex, analysis).map_err(to_anyhow)?;
-    for (title, t) in [
+    // The paper's table for each face on the terminal; the analysis JSON has
+    // the table of both faces together (one column per map and face).
+    let face_tables = ex.mery_face_tables.iter().enumerate().map(|(f, t)| {
         (
-            "Explainability table (Mery & Morris maps of face A; left/right = the subject's own)",
-            &ex.mery_table,
-        ),
-        (
-            "X-Map table (level 1 = most similar; left/right = the subject's own)",
-            &ex.xmap_table,
-        ),
-    ] {
+            format!(
+                "Explainability table of face {} (Mery & Morris maps; left/right = the subject's own)",
+                explain::face_label(f)
+            ),
+            t,
+        )
+    });
+    let xmap_title =
+        "X-Map table (level 1 = most similar; left/right = the subject's own)".to_string();
+    for (title, t) in face_tables.chain([(xmap_title, &ex.xmap_table)]) {
         if let Some(t) = t {
             println!("{title}:");
             println!(

@@ -101,7 +101,8 @@ pub struct MeryParams {
     pub th: f64,
     /// Seed of the {0,1} noise image aggregation starts from.
     pub seed: u64,
-    /// Faces to perturb (0 = first image, 1 = second); the other is the reference.
+    /// Faces to perturb (0 = first image, 1 = second), each against the
+    /// other's embedding; both by default.
     pub faces: Vec<usize>,
 }
 
@@ -113,7 +114,7 @@ impl Default for MeryParams {
             tmax: 20,
             th: 0.01,
             seed: 0,
-            faces: vec![0],
+            faces: vec![0, 1],
         }
     }
 }
@@ -128,7 +129,7 @@ impl MeryParams {
                 side - 1
             ));
         }
-        if self.nh < 3 || self.nh % 2 == 0 {
+        if self.nh < 3 || self.nh.is_multiple_of(2) {
             return bad(format!(
                 "mask size nh = {} must be odd and at least 3",
                 self.nh
@@ -528,6 +529,11 @@ mod tests {
             (arg.0 as i32 - 48).abs() <= 2 && (arg.1 as i32 - 48).abs() <= 2,
             "{arg:?}"
         );
+    }
+
+    #[test]
+    fn both_faces_by_default() {
+        assert_eq!(MeryParams::default().faces, vec![0, 1]);
     }
 
     #[test]

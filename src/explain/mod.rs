@@ -161,8 +161,11 @@ pub struct Explanation {
     pub mery: Option<MerySet>,
     /// X-Map table: level 1 = most similar, last rows = most dissimilar.
     pub xmap_table: Option<ExplainabilityTable>,
-    /// Mery table (the paper's explainability table).
+    /// Mery table (the paper's explainability table): one column per map and
+    /// perturbed face ("S0- (A)", …) when both faces are, plain names for one.
     pub mery_table: Option<ExplainabilityTable>,
+    /// The paper's table of each perturbed face on its own (S0-, S1-, S0+, S1+, AVG).
+    pub mery_face_tables: [Option<ExplainabilityTable>; 2],
     pub xmap_stats: PartStats,
     pub mery_stats: PartStats,
     /// FaceMesh wall time, ms.
@@ -172,6 +175,23 @@ pub struct Explanation {
 /// "A" or "B" for face 0 or 1.
 pub fn face_label(face: usize) -> &'static str {
     if face == 0 { "A" } else { "B" }
+}
+
+/// The explainability table of `maps` (column name, values, face), each map
+/// read through its own face's regions.
+fn region_table<'a>(
+    regions: &'a [RegionMasks; 2],
+    maps: impl Iterator<Item = (String, &'a ndarray::Array2<f32>, usize)>,
+) -> ExplainabilityTable {
+    table::build(
+        &maps
+            .map(|(name, map, f)| table::Column {
+                name,
+                map,
+                regions: &regions[f],
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Explain the comparison of two analysed faces. `facemesh` gives the regions
@@ -247,38 +267,44 @@ pub fn explain(
     };
     let mery_stats = PartStats::from(&engine, p0, m0, t2);
 
+    let with_face = |name: &str, f: usize| format!("{name} ({})", face_label(f));
     let xmap_table = match (&xmaps, &regions) {
-        (Some(x), Some(r)) => Some(table::build(
-            &x.maps
+        (Some(x), Some(r)) => Some(region_table(
+            r,
+            x.maps
                 .iter()
-                .map(|m| table::Column {
-                    name: format!("{} ({})", m.name(), face_label(m.face)),
-                    map: &m.values,
-                    regions: &r[m.face],
-                })
-                .collect::<Vec<_>>(),
+                .map(|m| (with_face(m.name(), m.face), &m.values, m.face)),
         )),
         _ => None,
     };
-    let mery_table = match (&mery, &regions) {
+    let (mery_table, mery_face_tables) = match (&mery, &regions) {
         (Some(s), Some(r)) => {
             let one_face = s.params.faces.len() == 1;
-            Some(table::build(
-                &s.maps
-                    .iter()
-                    .map(|m| table::Column {
-                        name: if one_face {
-                            m.name().to_string()
-                        } else {
-                            format!("{} ({})", m.name(), face_label(m.face))
-                        },
-                        map: &m.values,
-                        regions: &r[m.face],
-                    })
-                    .collect::<Vec<_>>(),
-            ))
+            let all = region_table(
+                r,
+                s.maps.iter().map(|m| {
+                    let name = if one_face {
+                        m.name().to_string()
+                    } else {
+                        with_face(m.name(), m.face)
+                    };
+                    (name, &m.values, m.face)
+                }),
+            );
+            let of_face = |f: usize| {
+                s.maps.iter().any(|m| m.face == f).then(|| {
+                    region_table(
+                        r,
+                        s.maps
+                            .iter()
+                            .filter(|m| m.face == f)
+                            .map(|m| (m.name().to_string(), &m.values, f)),
+                    )
+                })
+            };
+            (Some(all), [of_face(0), of_face(1)])
         }
-        _ => None,
+        _ => (None, [None, None]),
     };
     Ok(Explanation {
         params: params.clone(),
@@ -289,6 +315,7 @@ pub fn explain(
         mery,
         xmap_table,
         mery_table,
+        mery_face_tables,
         xmap_stats,
         mery_stats,
         regions_ms,
