@@ -490,3 +490,181 @@ fn settings_persist_between_runs_and_images_do_not() {
     let kept = FacexplainApp::new(Some(&storage), AppOptions::default());
     assert_eq!(kept.settings.params.mery.as_ref().unwrap().faces, [0]);
 }
+
+/// Open `menu` (unless it is open already) and click `item` in it.
+fn menu_item(h: &mut Harness<'_, FacexplainApp>, menu: &str, item: &str) {
+    if h.query_by_label(item).is_none() {
+        h.get_by_label(menu).click();
+        settle(h);
+    }
+    h.get_by_label(item).click();
+    settle(h);
+}
+
+/// The crop pixel (x, y) of face A the read-out gives under `pos`.
+fn crop_at(h: &mut Harness<'_, FacexplainApp>, pos: egui::Pos2) -> (f32, f32) {
+    h.hover_at(pos);
+    settle(h);
+    let (f, x, y, _, _) = h.state().viewer.hover.expect("a read-out");
+    assert_eq!(f, 0);
+    (x as f32, y as f32)
+}
+
+/// The left edge of the viewer's face A (moves when the pair panel is resized).
+fn viewer_left(h: &Harness<'_, FacexplainApp>) -> f32 {
+    h.get_by_label_contains("face A (probe)").rect().left()
+}
+
+#[test]
+fn zoom_pan_theme_help_windows_and_reset_layout() {
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.settings.auto_explain = false;
+    app.open_sample_pair();
+    let mut h = harness(app);
+    wait_for(&mut h, "the pair", 120, |a| a.analysis().is_some());
+    assert_eq!(h.state().viewer.zoom, 1.0);
+
+    // Scroll over face A to zoom: the same screen distance covers fewer crop pixels.
+    let p = h
+        .get_by_label_contains("face A (probe)")
+        .rect()
+        .left_bottom()
+        + vec2(60.0, 80.0);
+    let step = vec2(80.0, 0.0);
+    let fit_at_p = crop_at(&mut h, p);
+    let span_fit = crop_at(&mut h, p + step).0 - fit_at_p.0;
+    h.hover_at(p);
+    for _ in 0..4 {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: vec2(0.0, 100.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: Modifiers::NONE,
+        });
+        h.step();
+    }
+    settle(&mut h);
+    let zoom = h.state().viewer.zoom;
+    assert!(zoom > 1.5 && zoom <= 8.0, "zoom {zoom}");
+    let span_zoomed = crop_at(&mut h, p + step).0 - crop_at(&mut h, p).0;
+    let ratio = span_fit / span_zoomed;
+    assert!(
+        (ratio - zoom).abs() < 0.3 * zoom,
+        "{span_fit} crop px at 100 %, {span_zoomed} at {zoom}"
+    );
+    h.get_by_label_contains(&format!("{:.0}%", zoom * 100.0));
+
+    // Drag to pan: dragging up and left brings the lower right of the face under the pointer.
+    let before = crop_at(&mut h, p);
+    let centre = h.state().viewer.centre;
+    h.drag_at(p);
+    h.step();
+    h.hover_at(p - vec2(40.0, 30.0));
+    h.step();
+    h.drop_at(p - vec2(40.0, 30.0));
+    settle(&mut h);
+    let moved = h.state().viewer.centre;
+    assert!(
+        moved.x > centre.x && moved.y > centre.y,
+        "{centre:?} → {moved:?}"
+    );
+    let after = crop_at(&mut h, p);
+    assert!(
+        after.0 > before.0 && after.1 > before.1,
+        "{before:?} → {after:?}"
+    );
+
+    // The zoom buttons, then Fit: the whole face again, as before zooming.
+    h.get_by_label("+").click();
+    settle(&mut h);
+    assert!((h.state().viewer.zoom - (zoom * 1.25).min(8.0)).abs() < 1e-4);
+    h.get_by_label("−").click();
+    settle(&mut h);
+    assert!((h.state().viewer.zoom - zoom).abs() < 1e-3);
+    h.get_by_label("Fit").click();
+    settle(&mut h);
+    assert_eq!(h.state().viewer.zoom, 1.0);
+    assert_eq!(crop_at(&mut h, p), fit_at_p);
+
+    // View → Light / Dark switches the theme of the whole window.
+    menu_item(&mut h, "View", "Light");
+    assert_eq!(h.state().settings.theme, egui::ThemePreference::Light);
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+    menu_item(&mut h, "View", "Dark");
+    assert_eq!(h.state().settings.theme, egui::ThemePreference::Dark);
+    assert_eq!(h.ctx.theme(), egui::Theme::Dark);
+    h.remove_cursor();
+    h.key_press(Key::Escape);
+    settle(&mut h);
+
+    // Help → About, closed with its close button.
+    menu_item(&mut h, "Help", "About facexplain");
+    assert!(h.state().windows.about);
+    h.get_by_label_contains("Offline face comparison with explanations.");
+    h.get_by_label_contains("Nothing leaves this computer");
+    h.get_by_label("Close window").click();
+    settle(&mut h);
+    assert!(!h.state().windows.about);
+    assert!(
+        h.query_by_label_contains("Nothing leaves this computer")
+            .is_none()
+    );
+
+    // Help → Model licences lists every model of the manifest with its licence and source.
+    menu_item(&mut h, "Help", "Model licences");
+    assert!(h.state().windows.licences);
+    let licences = match &h.state().models {
+        Some(Ok(m)) => m.licences.clone(),
+        _ => panic!("the models are loaded"),
+    };
+    assert!(licences.len() >= 3, "{licences:?}");
+    for [_, name, licence, source] in &licences {
+        for text in [name, licence, source] {
+            assert!(h.query_all_by_label(text).count() >= 1, "{text} is shown");
+        }
+    }
+    assert!(licences.iter().any(|l| l[2] == "Apache-2.0"));
+    h.get_by_label("Close window").click();
+    settle(&mut h);
+    assert!(!h.state().windows.licences);
+
+    // Change the layout: hide the chat, widen the pair panel, zoom in.
+    let left = viewer_left(&h);
+    h.get_by_label("What is the decision?");
+    menu_item(&mut h, "View", "Chat pane");
+    assert!(!h.state().settings.show_chat);
+    h.remove_cursor();
+    h.key_press(Key::Escape);
+    settle(&mut h);
+    assert!(h.query_by_label("What is the decision?").is_none());
+    let splitter = h
+        .query_all_by_label("Resize panel")
+        .map(|n| n.rect().center())
+        .min_by(|a, b| a.x.total_cmp(&b.x))
+        .expect("the pair panel's resize handle");
+    h.drag_at(splitter);
+    h.step();
+    h.hover_at(splitter + vec2(100.0, 0.0));
+    h.step();
+    h.drop_at(splitter + vec2(100.0, 0.0));
+    settle(&mut h);
+    let wider = viewer_left(&h);
+    assert!(
+        wider > left + 60.0,
+        "the pair panel was resized: {left} → {wider}"
+    );
+    h.get_by_label("+").click();
+    settle(&mut h);
+    assert!(h.state().viewer.zoom > 1.0);
+
+    // View → Reset layout: panel sizes, chat pane and zoom are back to the defaults.
+    menu_item(&mut h, "View", "Reset layout");
+    h.remove_cursor();
+    settle(&mut h);
+    assert!(h.state().settings.show_chat);
+    assert_eq!(h.state().viewer.zoom, 1.0);
+    h.get_by_label("What is the decision?");
+    let reset = viewer_left(&h);
+    assert!((reset - left).abs() < 2.0, "{left} → {wider} → {reset}");
+}
