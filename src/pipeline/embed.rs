@@ -11,8 +11,9 @@ use ort::session::Session;
 use ort::value::TensorRef;
 use std::sync::Mutex;
 
-/// Default number of faces per forward pass.
-pub const DEFAULT_BATCH: usize = 32;
+/// Default number of faces per forward pass: the fastest per pass on a
+/// 2-core machine (`facexplain bench-explain` sweeps it) and small in memory.
+pub const DEFAULT_BATCH: usize = 16;
 
 /// A face embedder over one ONNX session.
 pub struct Embedder {
