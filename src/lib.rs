@@ -15,6 +15,7 @@ pub mod cli;
 pub mod explain;
 pub mod pipeline;
 pub mod progress;
+pub mod report;
 
 /// Software name and version written into every analysis and report.
 pub const SOFTWARE_NAME: &str = env!("CARGO_PKG_NAME");

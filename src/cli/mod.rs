@@ -12,6 +12,7 @@ mod eval;
 mod explain_run;
 mod faces;
 pub mod progress;
+mod report;
 
 use crate::pipeline::PipelineError;
 use clap::{Parser, Subcommand};
@@ -52,6 +53,8 @@ pub enum Command {
     Chat(chat::ChatArgs),
     /// Score the chat on a question set per question type and measure its latency.
     ChatEval(chat_eval::ChatEvalArgs),
+    /// Write the self-contained, printable HTML report of an analysis JSON (images and maps embedded).
+    Report(report::ReportArgs),
 }
 
 /// A problem with what the user gave us (exit code 2).
@@ -102,5 +105,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Ask(a) => ask::run(a),
         Command::Chat(a) => chat::run(a),
         Command::ChatEval(a) => chat_eval::run(a),
+        Command::Report(a) => report::run(a),
     }
 }

@@ -1,0 +1,124 @@
+//! Small helpers for writing HTML by hand: escaping, `data:` URIs, tables,
+//! and a UTC date from UNIX seconds (for the report's time stamp).
+
+use base64::Engine;
+use std::fmt::Write;
+
+/// Escape text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Standard base64 (RFC 4648 §4, with padding).
+pub fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A `data:image/png;base64,…` URI of PNG bytes.
+pub fn png_data_uri(png: &[u8]) -> String {
+    format!("data:image/png;base64,{}", base64(png))
+}
+
+/// An `<img>` of PNG bytes with escaped alternative text.
+pub fn img(png: &[u8], alt: &str, class: &str) -> String {
+    format!(
+        "<img class=\"{class}\" alt=\"{}\" src=\"{}\">",
+        escape(alt),
+        png_data_uri(png)
+    )
+}
+
+/// A two-column table of label → value; values are HTML (escape text first).
+pub fn facts_table(rows: &[(&str, String)]) -> String {
+    let mut out = String::from("<table class=\"facts\">\n");
+    for (label, value) in rows {
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{value}</td></tr>",
+            escape(label)
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// Hash or other long token, escaped and set in monospace so it wraps anywhere.
+pub fn code(text: &str) -> String {
+    format!("<code>{}</code>", escape(text))
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` of a UNIX time (proleptic Gregorian calendar).
+pub fn utc_date_time(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let secs = unix_seconds.rem_euclid(86_400);
+    // Days since 1970-01-01 → civil date (era-based algorithm, eras of 400 years).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_test_vectors() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), want, "{input:?}");
+        }
+        // Every 6-bit value, including the two non-alphanumeric ones.
+        assert_eq!(base64(&[0xfb, 0xff, 0xbf]), "+/+/");
+        assert_eq!(png_data_uri(b"foo"), "data:image/png;base64,Zm9v");
+    }
+
+    #[test]
+    fn escape_neutralises_markup_and_quotes() {
+        assert_eq!(
+            escape(r#"<script>alert("x&y")</script> it's"#),
+            "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt; it&#39;s"
+        );
+        assert_eq!(escape("S0+ (A) – ≥ 0.5"), "S0+ (A) – ≥ 0.5");
+        let t = facts_table(&[("a<b", escape("<i>"))]);
+        assert!(t.contains("<th scope=\"row\">a&lt;b</th><td>&lt;i&gt;</td>"));
+        assert!(img(b"x", "\"><script>", "c").contains("alt=\"&quot;&gt;&lt;script&gt;\""));
+    }
+
+    #[test]
+    fn utc_dates_of_known_instants() {
+        assert_eq!(utc_date_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_date_time(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_date_time(1_700_000_000), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc_date_time(-1), "1969-12-31 23:59:59 UTC");
+    }
+}
