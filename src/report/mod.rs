@@ -210,11 +210,17 @@ fn prob(p: f64) -> String {
     format!("{} (≈ {:.2} %)", num(p), p * 100.0)
 }
 
-/// A parameter value for display: strings as they are, the rest as compact JSON.
-fn param_text(v: &serde_json::Value) -> String {
+/// A parameter value as HTML: objects as nested tables, strings as they
+/// are, the rest as compact JSON.
+fn param_html(v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::String(s) => s.clone(),
-        v => v.to_string(),
+        serde_json::Value::Object(o) => {
+            let rows: Vec<(&str, String)> =
+                o.iter().map(|(k, v)| (k.as_str(), param_html(v))).collect();
+            facts_table(&rows)
+        }
+        serde_json::Value::String(s) => escape(s),
+        v => escape(&v.to_string()),
     }
 }
 
@@ -320,12 +326,11 @@ fn result_section(a: &Analysis) -> String {
         ),
     ];
     format!(
-        "<section>\n<h2>Result</h2>\n{}<p>The similarity is the cosine of the two faces' {} embeddings \
-         (−1 … 1, higher = more alike). It is {relation} the threshold, so the decision is \
-         <b>{}</b>: a match means the model considers both photographs to show the same person.</p>\n\
-         </section>\n",
+        "<section>\n<h2>Result</h2>\n{}<p>The similarity is the cosine similarity of the two \
+         faces' embeddings by the model above (−1 … 1, higher = more alike). It is {relation} \
+         the threshold, so the decision is <b>{}</b>: a match means the model considers both \
+         photographs to show the same person.</p>\n</section>\n",
         facts_table(&rows),
-        escape(&a.model.name),
         escape(a.decision.as_str())
     )
 }
@@ -537,12 +542,8 @@ fn map_group(out: &mut String, a: &Analysis, e: &Embedded, title: &str, key: &st
         return;
     }
     let _ = writeln!(out, "<h3>{}</h3>", escape(title));
-    if let Some(serde_json::Value::Object(p)) = params {
-        let rows: Vec<(&str, String)> = p
-            .iter()
-            .map(|(k, v)| (k.as_str(), escape(&param_text(v))))
-            .collect();
-        out.push_str(&facts_table(&rows));
+    if let Some(p) = params {
+        out.push_str(&param_html(p));
     }
     let mut names: Vec<&str> = Vec::new();
     for (m, _) in &maps {
@@ -574,14 +575,13 @@ fn map_group(out: &mut String, a: &Analysis, e: &Embedded, title: &str, key: &st
 }
 
 fn explanation_section(a: &Analysis, e: &Embedded) -> String {
-    let mut out = String::from("<section class=\"maps\">\n<h2>Explanation maps</h2>\n");
     let Some(crops) = &e.crops else {
-        out.push_str(
-            "<p>Absent: no explanation was run for this analysis (compare without --explain), \
+        return String::from(
+            "<section>\n<h2>Explanation maps</h2>\n<p>Absent: no explanation was run for this analysis (compare without --explain), \
              so there are no aligned crops, maps or explainability tables.</p>\n</section>\n",
         );
-        return out;
     };
+    let mut out = String::from("<section class=\"maps\">\n<h2>Explanation maps</h2>\n");
     let _ = write!(
         out,
         "<p>Maps lie on the aligned 112 × 112 crops the model compared and are drawn as HLS \
@@ -604,7 +604,7 @@ fn explanation_section(a: &Analysis, e: &Embedded) -> String {
         .parameters
         .iter()
         .filter(|(k, _)| !["aligned_crops", "xmap", "mery"].contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), escape(&param_text(v))))
+        .map(|(k, v)| (k.as_str(), param_html(v)))
         .collect();
     if !other.is_empty() {
         out.push_str("<h3>Other parameters</h3>\n");
