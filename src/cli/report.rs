@@ -56,6 +56,17 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         ))
     })?;
     let out = a.out.unwrap_or_else(|| a.analysis.with_extension("html"));
+    if out
+        .canonicalize()
+        .ok()
+        .is_some_and(|o| a.analysis.canonicalize().ok() == Some(o))
+    {
+        return Err(BadInput(format!(
+            "{}: --out is the analysis file itself; choose another file for the report",
+            out.display()
+        ))
+        .into());
+    }
     std::fs::write(&out, html)
         .map_err(|e| BadInput(format!("{}: cannot write the report: {e}", out.display())))?;
     println!("report written to {}", out.display());
