@@ -525,11 +525,9 @@ fn zoom_pan_theme_help_windows_and_reset_layout() {
     assert_eq!(h.state().viewer.zoom, 1.0);
 
     // Scroll over face A to zoom: the same screen distance covers fewer crop pixels.
-    let p = h
-        .get_by_label_contains("face A (probe)")
-        .rect()
-        .left_bottom()
-        + vec2(60.0, 80.0);
+    let view = h.get_by_label_contains("Map view of face A").rect();
+    assert!(view.width() > 200.0, "{view:?}");
+    let p = view.left_top() + vec2(60.0, 60.0);
     let step = vec2(80.0, 0.0);
     let fit_at_p = crop_at(&mut h, p);
     let span_fit = crop_at(&mut h, p + step).0 - fit_at_p.0;
@@ -576,10 +574,10 @@ fn zoom_pan_theme_help_windows_and_reset_layout() {
     );
 
     // The zoom buttons, then Fit: the whole face again, as before zooming.
-    h.get_by_label("+").click();
+    h.get_by_label("Zoom in").click();
     settle(&mut h);
     assert!((h.state().viewer.zoom - (zoom * 1.25).min(8.0)).abs() < 1e-4);
-    h.get_by_label("−").click();
+    h.get_by_label("Zoom out").click();
     settle(&mut h);
     assert!((h.state().viewer.zoom - zoom).abs() < 1e-3);
     h.get_by_label("Fit").click();
@@ -654,7 +652,7 @@ fn zoom_pan_theme_help_windows_and_reset_layout() {
         wider > left + 60.0,
         "the pair panel was resized: {left} → {wider}"
     );
-    h.get_by_label("+").click();
+    h.get_by_label("Zoom in").click();
     settle(&mut h);
     assert!(h.state().viewer.zoom > 1.0);
 

@@ -146,12 +146,18 @@ fn toolbar(app: &mut FacexplainApp, ui: &mut egui::Ui) {
             .on_hover_text("Region names (left/right = the subject's own)");
         ui.separator();
         let z = &mut app.viewer;
-        if ui.button("−").on_hover_text("Zoom out").clicked() {
+        if labelled(ui.button("−"), "Zoom out")
+            .on_hover_text("Zoom out")
+            .clicked()
+        {
             z.zoom = (z.zoom / 1.25).max(1.0);
         }
         ui.label(format!("{:.0}%", z.zoom * 100.0))
             .on_hover_text("Scroll over a face to zoom, drag to pan");
-        if ui.button("+").on_hover_text("Zoom in").clicked() {
+        if labelled(ui.button("+"), "Zoom in")
+            .on_hover_text("Zoom in")
+            .clicked()
+        {
             z.zoom = (z.zoom * 1.25).min(8.0);
         }
         if ui
@@ -162,6 +168,12 @@ fn toolbar(app: &mut FacexplainApp, ui: &mut egui::Ui) {
             z.reset_zoom();
         }
     });
+}
+
+/// Give a widget whose text is a symbol an accessible name.
+fn labelled(resp: egui::Response, name: &str) -> egui::Response {
+    resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name));
+    resp
 }
 
 /// Textures of the chosen map drawn on both faces (cached until anything changes).
@@ -222,6 +234,16 @@ fn faces(app: &mut FacexplainApp, ui: &mut egui::Ui, side: f32) {
                 ));
                 let (rect, resp) =
                     ui.allocate_exact_size(Vec2::splat(side), Sense::click_and_drag());
+                resp.widget_info(|| {
+                    egui::WidgetInfo::labeled(
+                        egui::Role::Image,
+                        true,
+                        format!(
+                            "Map view of face {}: scroll to zoom, drag to pan",
+                            crate::explain::face_label(f)
+                        ),
+                    )
+                });
                 let shown = tex[f].as_ref().or(app.slots[f].crop.as_ref());
                 let painter = ui.painter_at(rect);
                 match shown {
