@@ -1,24 +1,8 @@
 //! The `facexplain` binary: exit codes and messages for bad input, and the
 //! analysis JSON of `compare`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
-}
-
-fn facexplain(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_facexplain"))
-        .args(args)
-        .output()
-        .expect("run facexplain");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{data, facexplain};
 
 /// A PNG whose header claims `w`×`h` pixels (with a correct header CRC).
 fn png_header_only(w: u32, h: u32) -> Vec<u8> {

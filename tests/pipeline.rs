@@ -2,12 +2,11 @@
 //! `scripts/setup.sh` into `models/` and `data/`).
 
 use facexplain::pipeline::{Decision, Pipeline, PipelineError, align, load_image};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
-}
+mod common;
+use common::data;
 
 fn pipeline() -> &'static Pipeline {
     static P: OnceLock<Pipeline> = OnceLock::new();

@@ -12,24 +12,10 @@ use facexplain::pipeline::facemesh::FaceMesh;
 use facexplain::progress::Ctl;
 use facexplain::report::{self, ReportOptions, html::base64};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
-}
-
-fn facexplain(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_facexplain"))
-        .args(args)
-        .output()
-        .expect("run facexplain");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{data, facexplain};
 
 /// A real analysis of obama.jpg vs obama2.jpg with X-Maps (p = 28, stride 10)
 /// and Mery maps of face A only (coarse grid), written as `compare --explain`

@@ -1,0 +1,24 @@
+//! Helpers shared by the integration tests: where the fetched test images
+//! live, and running the built `facexplain` binary.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A file of the fetched test data (`data/`, set up by `scripts/setup.sh`).
+pub fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
+}
+
+/// Run the binary: (exit code, stdout, stderr).
+pub fn facexplain(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_facexplain"))
+        .args(args)
+        .output()
+        .expect("run facexplain");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
