@@ -10,7 +10,7 @@
 use super::context::{Context, FactKey, method_slug};
 use super::embed::{SentenceEmbedder, dot};
 use super::error::Result;
-use super::intents::{CUES, EXAMPLES, Intent};
+use super::intents::{CUE_PARENTS, CUES, EXAMPLES, FOCUS_CUES, Intent};
 use serde::Serialize;
 
 /// Which path produced an answer.
@@ -53,30 +53,46 @@ pub const REFUSAL: &str = "I can't answer that from this analysis.";
 /// Settings of the intent retrieval.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RetrievalSettings {
-    /// A question whose best example similarity is below this is refused.
+    /// A question whose best example similarity is below this is refused
+    /// unless it contains a cue word of the intent it matched.
     pub min_similarity: f32,
+    /// A question whose best example similarity is below this is always refused.
+    pub floor_similarity: f32,
+    /// A question matched below this similarity and without a cue word of its
+    /// intent is refused when it has a cue word of an out-of-scope intent
+    /// ("Is the person left-handed?" is about the person, not about sides).
+    pub weak_similarity: f32,
     /// Softmax temperature turning intent scores into the confidence.
     pub temperature: f32,
     /// Score added per cue word of an intent found in the question.
     pub cue_weight: f32,
+    /// At most this many cue words count per intent.
+    pub max_cues: usize,
 }
 
 impl Default for RetrievalSettings {
     fn default() -> Self {
         RetrievalSettings {
             min_similarity: 0.40,
+            floor_similarity: 0.25,
+            weak_similarity: 0.65,
             temperature: 0.05,
             cue_weight: 0.1,
+            max_cues: 5,
         }
     }
 }
 
-/// The intent a question was matched to, with its best example similarity and softmax confidence.
+/// The intent a question was matched to, with its best example similarity,
+/// the number of its cue words in the question, and the softmax confidence.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Classified {
     pub intent: Intent,
     pub similarity: f32,
+    pub cues: usize,
     pub confidence: f32,
+    /// Whether an out-of-scope intent has a cue word in the question.
+    pub out_of_scope_cue: bool,
 }
 
 /// Intent retrieval over embedded example phrasings.
@@ -104,38 +120,46 @@ impl DefaultAnswerer {
 
     /// The closest intent. Per intent: the best example similarity (MiniLM
     /// cosine) plus `settings.cue_weight` for each of its cue words in the
-    /// question (at most two); confidence is the softmax (temperature
+    /// question (at most `settings.max_cues`); confidence is the softmax (temperature
     /// `settings.temperature`) of those scores over intents.
     pub fn classify(&self, question: &str, q: &[f32]) -> Classified {
         let words = normalise_words(question);
-        let mut best: Vec<(Intent, f32, f32)> = Vec::new();
+        // (intent, best similarity, cue words, score)
+        let mut best: Vec<(Intent, f32, usize, f32)> = Vec::new();
         for (intent, v) in &self.examples {
             let s = dot(q, v);
-            match best.iter_mut().find(|(i, _, _)| i == intent) {
+            match best.iter_mut().find(|b| b.0 == *intent) {
                 Some(b) => b.1 = b.1.max(s),
-                None => best.push((*intent, s, 0.0)),
+                None => best.push((*intent, s, 0, 0.0)),
             }
         }
         for b in &mut best {
-            b.2 = b.1 + self.settings.cue_weight * cue_hits(b.0, &words).min(2) as f32;
+            b.2 = cue_hits(b.0, &words).min(self.settings.max_cues);
+            b.3 = b.1 + self.settings.cue_weight * b.2 as f32;
         }
         let top = best
             .iter()
             .copied()
-            .fold(best[0], |a, b| if b.2 > a.2 { b } else { a });
+            .fold(best[0], |a, b| if b.3 > a.3 { b } else { a });
         let t = self.settings.temperature;
-        let z: f32 = best.iter().map(|b| ((b.2 - top.2) / t).exp()).sum();
+        let z: f32 = best.iter().map(|b| ((b.3 - top.3) / t).exp()).sum();
         Classified {
             intent: top.0,
             similarity: top.1,
+            cues: top.2,
             confidence: 1.0 / z,
+            out_of_scope_cue: best.iter().any(|b| b.0.out_of_scope() && b.2 > 0),
         }
     }
 
     /// Answer from the context sentences, or refuse.
     pub fn answer(&self, ctx: &Context, question: &str, q: &[f32]) -> Answer {
         let c = self.classify(question, q);
-        if c.intent.out_of_scope() || c.similarity < self.settings.min_similarity {
+        let s = &self.settings;
+        let weak = c.cues == 0
+            && (c.similarity < s.min_similarity
+                || (c.similarity < s.weak_similarity && c.out_of_scope_cue));
+        if c.intent.out_of_scope() || weak || c.similarity < s.floor_similarity {
             return refusal(c.confidence, None);
         }
         let keys = keys_for(ctx, question, c.intent);
@@ -274,25 +298,33 @@ fn normalise_words(q: &str) -> String {
 }
 
 /// How many of an intent's cue words the question contains (whole words or
-/// word beginnings: the cue "decid" matches "decide" and "decided"). The
-/// focus word (the first word after "what"/"which", skipping "is the…")
-/// counts once more: in "Which model produced the similarity?" it is "model".
+/// word beginnings: the cue "decid" matches "decide" and "decided"); when it
+/// has one, its parent intent's cues count too (see [`CUE_PARENTS`]). The
+/// focus word (the first word after "what"/"which", skipping "is the…") names
+/// what is asked for and counts three times more when it is a cue or a focus cue:
+/// in "Which model produced the similarity?" it is "model".
 fn cue_hits(intent: Intent, words: &str) -> usize {
-    let cues = CUES
-        .iter()
-        .find(|(i, _)| *i == intent)
-        .map(|(_, c)| *c)
-        .unwrap_or_default();
-    let focus = focus_word(words);
-    let in_text = cues
-        .iter()
-        .filter(|c| words.contains(&format!(" {c}")))
-        .count();
-    let in_focus = focus.is_some_and(|f| {
-        cues.iter()
+    let find = |table: &[(Intent, &'static [&'static str])], i: Intent| {
+        table
+            .iter()
+            .find(|(c, _)| *c == i)
+            .map(|(_, c)| *c)
+            .unwrap_or_default()
+    };
+    let in_text = |c: &&&str| words.contains(&format!(" {c}"));
+    let own = find(CUES, intent);
+    let own_hits = own.iter().filter(in_text).count();
+    let parent = match CUE_PARENTS.iter().find(|(child, _)| *child == intent) {
+        Some((_, p)) if own_hits > 0 => find(CUES, *p),
+        _ => &[],
+    };
+    let in_focus = focus_word(words).is_some_and(|f| {
+        own.iter()
+            .chain(parent)
+            .chain(find(FOCUS_CUES, intent))
             .any(|c| f.starts_with(c) || c.split(' ').next() == Some(f))
     });
-    in_text + usize::from(in_focus)
+    own_hits + parent.iter().filter(in_text).count() + 3 * usize::from(in_focus)
 }
 
 fn focus_word(words: &str) -> Option<&str> {
@@ -333,11 +365,50 @@ const LEAST_CUES: &[&str] = &[
     "lowest ranked",
     "worst",
     "fewest",
+    "weakest",
+    "poorest",
+    "minor",
     "not help",
 ];
 
+/// Words that deny the importance word after them ("barely mattered", "had no influence").
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "barely", "hardly", "scarcely", "little", "without", "nothing", "didnt",
+    "doesnt", "dont", "wasnt", "isnt", "werent", "arent",
+];
+
+/// Beginnings of the words that say a region mattered.
+const IMPORTANCE_WORDS: &[&str] = &[
+    "matter",
+    "influen",
+    "import",
+    "relevan",
+    "contribut",
+    "effect",
+    "impact",
+    "role",
+    "weight",
+    "count",
+    "help",
+    "signific",
+    "useful",
+    "affect",
+    "drove",
+    "driv",
+    "decisive",
+];
+
+/// Most or least important: least when a polarity cue is present or an
+/// importance word is denied by a negator at most three words before it.
 fn importance_key(words: &str) -> FactKey {
-    if LEAST_CUES.iter().any(|c| words.contains(&format!(" {c} "))) {
+    let tokens: Vec<&str> = words.split_whitespace().collect();
+    let denied = tokens.iter().enumerate().any(|(i, t)| {
+        IMPORTANCE_WORDS.iter().any(|w| t.starts_with(w))
+            && tokens[i.saturating_sub(3)..i]
+                .iter()
+                .any(|n| NEGATORS.contains(n))
+    });
+    if denied || LEAST_CUES.iter().any(|c| words.contains(&format!(" {c} "))) {
         FactKey::LeastImportant
     } else {
         FactKey::MostImportant

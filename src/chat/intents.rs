@@ -393,22 +393,43 @@ pub const EXAMPLES: &[(Intent, &[&str])] = &[
 ];
 
 /// Cue words per intent: a question containing one (as a word or a word
-/// beginning) leans toward that intent. They separate intents whose example
-/// phrasings sit close together in MiniLM space (decision vs. reasoning,
-/// score vs. threshold vs. model).
+/// beginning) leans toward that intent; a cue of several words counts once per
+/// word (a longer phrase is more specific). They separate intents whose
+/// example phrasings sit close together in MiniLM space (decision vs.
+/// reasoning, score vs. threshold vs. model) and carry synonyms the examples
+/// do not cover.
 #[rustfmt::skip]
 pub const CUES: &[(Intent, &[&str])] = &[
-    (Intent::Decision, &["decision", "decid", "verdict", "result", "outcome", "same", "different", "conclu", "call", "accept", "reject"]),
-    (Intent::Reasoning, &["why", "reason", "based on", "basis", "arrive", "reach", "come to", "came to", "came about", "justif", "led to", "walk me through", "how was", "how did"]),
-    (Intent::Confidence, &["sure", "confiden", "certain", "trust", "reliab", "probab", "likely", "doubt"]),
-    (Intent::Importance, &["important", "importance", "matter", "influen", "contribut", "relevant", "key", "role", "decisive", "evidence", "rank", "first", "last", "top", "lowest", "highest", "region", "feature", "part of the face", "area"]),
+    (Intent::Decision, &["decision", "decid", "verdict", "result", "outcome", "same", "different", "conclu", "call", "accept", "reject", "answer", "identity", "identical", "one person", "two people", "one and the same", "or not", "yes or no"]),
+    (Intent::Reasoning, &["why", "reason", "rationale", "based on", "basis", "arrive", "reach", "come to", "came to", "came about", "come up with", "justif", "led to", "lead to", "walk me through", "how was", "how did", "how do you know", "evidence", "support", "determin", "figure", "explain how", "explain why", "follow from", "because", "how come"]),
+    (Intent::Confidence, &["sure", "confiden", "certain", "trust", "reliab", "rely", "depend", "probab", "likely", "chance", "odds", "doubt", "mistake", "wrong", "correct"]),
+    (Intent::Importance, &["important", "importance", "matter", "influen", "contribut", "relevant", "key", "role", "decisive", "significan", "useful", "rank", "first", "last", "top", "bottom", "lowest", "highest", "most", "least", "greatest", "biggest", "strongest", "weakest", "smallest", "barely", "hardly", "where", "look", "focus", "attention", "weight", "effect", "impact", "drove", "driv", "region", "feature", "part of the face", "area"]),
     (Intent::Score, &["simil", "score", "alike", "cosine", "number", "value"]),
-    (Intent::Threshold, &["threshold", "compared with", "compared against", "need", "above which", "cut off", "cutoff", "boundary", "required", "minimum", "needed"]),
+    (Intent::Threshold, &["threshold", "compared with", "compared against", "compared to", "need", "above which", "above what", "cut off", "cutoff", "boundary", "required", "minimum", "needed", "considered", "count as", "counts as", "has to be", "have to be", "must be", "acceptance"]),
     (Intent::Model, &["model", "network", "algorithm", "recogniser", "recognizer", "name of the", "called"]),
     (Intent::Xai, &["explainable", "xai", "explainability"]),
-    (Intent::OutputImages, &["output", "heat", "saliency", "overlay", "visuali", "pictures", "images", "maps"]),
-    (Intent::OutPerson, &["old", "age", "name", "gender", "male", "female", "man or", "woman", "ethnic", "race", "happy", "smil", "emotion", "hair", "glasses", "nationality"]),
+    (Intent::OutputImages, &["output", "heat", "saliency", "overlay", "visuali", "pictures", "images", "maps", "highlight", "coloured", "colored", "displayed"]),
+    (Intent::OutPerson, &["old", "age", "name", "gender", "male", "female", "man or", "woman", "ethnic", "race", "happy", "sad", "smil", "emotion", "mood", "hair", "beard", "makeup", "make up", "glasses", "wearing", "tattoo", "nationality", "country", "religio", "job", "profession", "married", "handed", "height", "tall"]),
     (Intent::OutPhoto, &["taken", "camera", "where", "when", "year", "deepfake", "fake", "edited", "background", "lighting"]),
     (Intent::OutMetrics, &["rate", "accuracy", "trained", "training", "dataset", "eer", "roc", "lfw", "parameters", "fast", "speed"]),
-    (Intent::OutOther, &["weather", "capital", "joke", "pizza", "president", "football", "flight", "poem", "recipe", "stock"]),
+    (Intent::OutOther, &["weather", "capital", "joke", "pizza", "president", "football", "flight", "poem", "recipe", "stock", "restaurant", "book", "movie", "song"]),
+];
+
+/// Intents whose questions usually name another intent's subject: a
+/// threshold question names the score, a reasoning or confidence question
+/// names the decision. When a question has a cue of the child, the parent's
+/// cues count for the child too, so those words do not pull it to the parent.
+pub const CUE_PARENTS: &[(Intent, Intent)] = &[
+    (Intent::Threshold, Intent::Score),
+    (Intent::Reasoning, Intent::Decision),
+    (Intent::Confidence, Intent::Decision),
+];
+
+/// Words that point to an intent only as the focus of a "what/which" question
+/// ("Which system…", "What part…"), where they name the thing asked for.
+#[rustfmt::skip]
+pub const FOCUS_CUES: &[(Intent, &[&str])] = &[
+    (Intent::Model, &["system", "software", "engine", "net", "recogni"]),
+    (Intent::Importance, &["part", "area", "feature", "region"]),
+    (Intent::Threshold, &["limit", "bar", "minimum"]),
 ];
