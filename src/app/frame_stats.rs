@@ -16,6 +16,14 @@ pub struct FrameStats {
     ui_ms: Vec<f64>,
     /// eframe's CPU time of the previous frame (UI + tessellation + paint), ms.
     cpu_ms: Vec<f64>,
+    /// Time from the previous frame's start to this one's, ms: the repaint
+    /// cadence; it bounds the whole frame (rasteriser and presenting
+    /// included, which eframe's CPU time leaves out as vsync wait) only when
+    /// repaints follow each other at once.
+    interval_ms: Vec<f64>,
+    last_start: Option<Instant>,
+    /// When the frames recorded now began.
+    since: Instant,
     last_print: Instant,
 }
 
@@ -39,6 +47,9 @@ impl FrameStats {
             first_frame: None,
             ui_ms: Vec::new(),
             cpu_ms: Vec::new(),
+            interval_ms: Vec::new(),
+            last_start: None,
+            since: now,
             last_print: now,
         }
     }
@@ -48,6 +59,8 @@ impl FrameStats {
         if !self.enabled {
             return;
         }
+        let start = Instant::now() - ui;
+        let previous = self.last_start.replace(start);
         if self.first_frame.is_none() {
             let t = self.launched.elapsed();
             self.first_frame = Some(t);
@@ -58,6 +71,11 @@ impl FrameStats {
         }
         if !explaining {
             return;
+        }
+        if self.ui_ms.is_empty() {
+            self.since = start;
+        } else if let Some(p) = previous {
+            self.interval_ms.push((start - p).as_secs_f64() * 1e3);
         }
         self.ui_ms.push(ui.as_secs_f64() * 1e3);
         if let Some(c) = cpu_prev {
@@ -79,19 +97,23 @@ impl FrameStats {
             ));
             self.ui_ms.clear();
             self.cpu_ms.clear();
+            self.interval_ms.clear();
         }
     }
 
     fn print(&self, what: &str) {
         let f = |v: &[f64], q| percentile(v, q).map_or("-".into(), |x| format!("{x:.2}"));
+        let fps = self.ui_ms.len() as f64 / self.since.elapsed().as_secs_f64().max(1e-3);
         eprintln!(
-            "frame-stats ({what}): {} frames; UI build p50 {} ms, p99 {} ms; frame CPU (UI+paint) p50 {} ms, p99 {} ms, max {} ms",
+            "frame-stats ({what}): {} frames, {fps:.1}/s; UI build p50 {} ms, p99 {} ms; frame CPU (UI+paint) p50 {} ms, p99 {} ms, max {} ms; frame to frame p50 {} ms, p99 {} ms",
             self.ui_ms.len(),
             f(&self.ui_ms, 0.5),
             f(&self.ui_ms, 0.99),
             f(&self.cpu_ms, 0.5),
             f(&self.cpu_ms, 0.99),
             f(&self.cpu_ms, 1.0),
+            f(&self.interval_ms, 0.5),
+            f(&self.interval_ms, 0.99),
         );
     }
 }

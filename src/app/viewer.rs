@@ -381,13 +381,11 @@ fn readout(app: &FacexplainApp, ui: &mut egui::Ui) {
         (None, None) if app.faces().is_some() => "No maps yet: press Explain (Ctrl+E).".into(),
         _ => String::new(),
     };
+    // No spinner here: it repaints every frame for the whole explanation, and
+    // each frame painted on a software rasteriser takes CPU from the model.
+    // The status bar's progress bar moves with the progress events instead.
     if !status.is_empty() {
-        ui.horizontal(|ui| {
-            if app.explaining() {
-                ui.spinner();
-            }
-            ui.label(status);
-        });
+        ui.label(status);
     }
     ui.horizontal(|ui| match app.viewer.hover {
         Some((f, x, y, value, region)) => {

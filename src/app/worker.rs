@@ -5,6 +5,11 @@
 //! each event. Models load lazily: the pipeline once the UI has drawn its
 //! first frame ([`Worker::start`]), FaceMesh with the first explanation, the
 //! chat engine with the first question.
+//!
+//! The worker runs at a lower scheduling priority ([`WORKER_NICE`]): the
+//! threads ONNX Runtime and the chat engine start from it inherit it, so the
+//! UI thread and the software rasteriser's threads win the CPU when they need
+//! it, and the model still gets every idle cycle.
 
 use crate::analysis::Analysis;
 use crate::chat::{Answer, ChatEngine};
@@ -146,8 +151,9 @@ pub struct ModelInfo {
 
 type Queued = (u64, Job, Arc<AtomicBool>);
 
-/// Shortest time between two repaints asked for by progress events.
-const WAKE_EVERY: Duration = Duration::from_millis(50);
+/// Shortest time between two repaints asked for by progress events (a frame
+/// painted on a software rasteriser costs the model CPU time).
+pub const WAKE_EVERY: Duration = Duration::from_millis(500);
 
 /// The UI's handle on the worker thread.
 pub struct Worker {
@@ -176,6 +182,8 @@ impl Worker {
         std::thread::Builder::new()
             .name("facexplain-worker".into())
             .spawn(move || {
+                // Before any model loads, so their thread pools inherit it.
+                lower_this_thread_priority();
                 // Wait for the first frame (or for the app to go away).
                 if start_rx.recv().is_ok() {
                     worker_main(job_rx, ask_rx, ev_tx, wake)
@@ -252,6 +260,38 @@ impl Worker {
             }
         }
         events
+    }
+}
+
+/// Niceness of the worker thread and of every thread it starts (ONNX Runtime's
+/// intra-op pools are created when the worker loads the models; Linux gives a
+/// new thread its creator's niceness). `FACEXPLAIN_WORKER_NICE` overrides it
+/// (0 = the UI's priority).
+pub const WORKER_NICE: i32 = 10;
+
+/// Lower the calling thread's priority to [`WORKER_NICE`] (Linux only; elsewhere a no-op).
+pub fn lower_this_thread_priority() {
+    let nice = std::env::var("FACEXPLAIN_WORKER_NICE")
+        .ok()
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .unwrap_or(WORKER_NICE)
+        .clamp(0, 19);
+    if nice == 0 {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        unsafe extern "C" {
+            fn setpriority(which: i32, who: u32, prio: i32) -> i32;
+        }
+        // PRIO_PROCESS (0) with who = 0 is the calling thread on Linux, not the whole process.
+        // SAFETY: a plain system call on the calling thread.
+        if unsafe { setpriority(0, 0, nice) } != 0 {
+            tracing::warn!(
+                "cannot lower the worker's priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 

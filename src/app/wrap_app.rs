@@ -101,6 +101,10 @@ impl Default for Settings {
 
 const SETTINGS_KEY: &str = "facexplain-settings";
 
+/// How often the UI repaints on its own while a job runs (progress events
+/// repaint it too, at most every [`super::worker::WAKE_EVERY`]).
+const TICK: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// 1: Mery maps of both faces by default (saved settings before it have face A only).
 const SETTINGS_VERSION: u32 = 1;
 
@@ -636,8 +640,8 @@ impl eframe::App for FacexplainApp {
         let start = Instant::now();
         self.ui_contents(ui);
         if self.busy() || self.models.is_none() || self.progress.is_some() {
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(100));
+            // The elapsed time and ETA in the status bar tick on.
+            ui.ctx().request_repaint_after(TICK);
         }
         let explaining = self.explaining();
         self.frame_stats
