@@ -318,7 +318,12 @@ fn cue_hits(intent: Intent, words: &str) -> usize {
         Some((_, p)) if own_hits > 0 => find(CUES, *p),
         _ => &[],
     };
-    let in_focus = focus_word(words).is_some_and(|f| {
+    // "Above what score…" asks for a bound of the score: the threshold.
+    let bound = BOUND_WORDS
+        .iter()
+        .any(|b| words.contains(&format!(" {b} what ")) || words.contains(&format!(" {b} which ")));
+    let focus = focus_word(words).filter(|_| !bound || intent == Intent::Threshold);
+    let in_focus = focus.is_some_and(|f| {
         own.iter()
             .chain(parent)
             .chain(find(FOCUS_CUES, intent))
@@ -327,6 +332,10 @@ fn cue_hits(intent: Intent, words: &str) -> usize {
     own_hits + parent.iter().filter(in_text).count() + 3 * usize::from(in_focus)
 }
 
+/// Prepositions that make "… what X" ask for a bound of X.
+const BOUND_WORDS: &[&str] = &["above", "below", "over", "under", "from", "beyond"];
+
+/// The word naming what a question asks for: the first content word after "what"/"which".
 fn focus_word(words: &str) -> Option<&str> {
     const SKIP: &[&str] = &[
         "is", "was", "are", "were", "s", "the", "a", "an", "this", "these", "that", "of",
@@ -490,6 +499,10 @@ mod tests {
             Some("cut")
         );
         assert_eq!(focus_word(&normalise_words("How sure are you?")), None);
+        assert_eq!(
+            focus_word(&normalise_words("Above what score is it a match?")),
+            Some("score")
+        );
     }
 
     #[test]
