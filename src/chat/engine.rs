@@ -72,6 +72,9 @@ impl ChatEngine {
     /// Build from already loaded models (tests, custom set-ups).
     pub fn from_parts(embedder: SentenceEmbedder, qa: Option<QaModel>) -> Result<ChatEngine> {
         let answerer = DefaultAnswerer::new(&embedder)?;
+        // One single-sentence pass so the first question does not pay for
+        // first-use allocations of the one-row shapes.
+        embedder.embed_one("warm-up")?;
         Ok(ChatEngine {
             embedder,
             answerer,
@@ -118,12 +121,14 @@ impl ChatEngine {
         if question.is_empty() {
             return Err(ChatError::EmptyQuestion);
         }
-        let context = self.context(a).clone();
+        self.context(a);
         let q = self.embedder.embed_one(question)?;
-        let retrieved = self.answerer.answer(&context, question, &q);
+        let context = &self.cache.as_ref().expect("set by context()").context;
+        let retrieved = self.answerer.answer(context, question, &q);
         if self.qa.is_none() || retrieved.path == AnswerPath::Refusal {
             return Ok(retrieved);
         }
+        let context = context.clone();
         self.ask_qa(&context, question, &q, retrieved)
     }
 
