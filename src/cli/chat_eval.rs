@@ -4,16 +4,17 @@
 
 use super::ask::load_engine;
 use crate::analysis::Analysis;
-use crate::chat::eval::{QuestionSet, evaluate};
+use crate::chat::eval::{EvalReport, QuestionSet, evaluate};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct ChatEvalArgs {
-    /// Question set (JSON, schema facexplain.chat-questions/1).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/chat_questions.json"))]
-    pub questions: PathBuf,
+    /// Question sets (JSON, schema facexplain.chat-questions/1; repeatable;
+    /// default: the tuning, held-out, fresh and unseen sets of the test suite).
+    #[arg(long)]
+    pub questions: Vec<PathBuf>,
     /// Analyses to ask about (repeatable; default: the match and non-match fixtures of the test suite).
     #[arg(long)]
     pub analysis: Vec<PathBuf>,
@@ -26,7 +27,19 @@ pub struct ChatEvalArgs {
 }
 
 pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
-    let set = QuestionSet::read(&a.questions)?;
+    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let set_paths = if a.questions.is_empty() {
+        [
+            "chat_questions.json",
+            "chat_questions_heldout.json",
+            "chat_questions_fresh.json",
+            "chat_questions_unseen.json",
+        ]
+        .map(|f| tests.join(f))
+        .to_vec()
+    } else {
+        a.questions.clone()
+    };
     let paths = if a.analysis.is_empty() {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/chat_fixtures");
         vec![dir.join("match.json"), dir.join("non_match.json")]
@@ -40,18 +53,29 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let mut engine = load_engine(a.qa_model.as_deref())?;
     let load_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let report = evaluate(&mut engine, &analyses, &set)?;
     let answerer = if engine.qa_model().is_some() {
         "BERT-QA + sub-context"
     } else {
         "intent retrieval (default)"
     };
-    println!(
-        "answerer: {answerer}; {} analyses × {} questions",
-        analyses.len(),
-        set.types.values().map(Vec::len).sum::<usize>()
-    );
-    print!("{}", report.table());
+    println!("answerer: {answerer}; {} analyses", analyses.len());
+    let mut latencies = Vec::new();
+    for path in &set_paths {
+        let set = QuestionSet::read(path)?;
+        let report = evaluate(&mut engine, &analyses, &set)?;
+        println!(
+            "\n{} ({} questions)",
+            path.display(),
+            set.types.values().map(Vec::len).sum::<usize>()
+        );
+        print!("{}", report.table());
+        print_failures(&report, a.failures);
+        latencies.extend(report.latencies_ms);
+    }
+    let report = EvalReport {
+        latencies_ms: latencies,
+        ..EvalReport::default()
+    };
     println!(
         "latency per question after loading ({} asks): median {:.1} ms, p95 {:.1} ms, max {:.1} ms; model loading {:.0} ms",
         report.latencies_ms.len(),
@@ -60,7 +84,11 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
         report.latency_percentile(100.0),
         load_ms
     );
-    if a.failures {
+    Ok(())
+}
+
+fn print_failures(report: &EvalReport, all: bool) {
+    if all {
         for f in &report.failures {
             println!(
                 "WRONG [{}] {} | {:?}\n  -> {} ({}, {:.3})\n  because it {}; matched {}",
@@ -77,5 +105,4 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
     } else if !report.failures.is_empty() {
         println!("{} wrong answers (see --failures)", report.failures.len());
     }
-    Ok(())
 }
