@@ -356,13 +356,23 @@ fn default_answerer_on_the_fresh_set() {
     check_set("chat_questions_fresh.json", 6);
 }
 
-/// Unseen set: written with the fresh set's baseline in view but before any
-/// scoring change, and measured once after them: confidence 83.3 % ("How sure
-/// is the model?" goes to the model intent). Kept as measured, not tuned on.
+/// Unseen set: measured once after the fresh set's fixes: confidence 83.3 %
+/// ("How sure is the model?" went to the model intent). Fixed by a general
+/// rule (confidence and reasoning questions name the model as their subject),
+/// so it is now tuned on too.
 #[test]
-#[ignore = "below target on purpose: the unseen set is not tuned on (run with --ignored)"]
 fn default_answerer_on_the_unseen_set() {
     check_set("chat_questions_unseen.json", 6);
+}
+
+/// Blind set: written after the unseen set's fix, measured once: threshold
+/// 83.3 % ("Which value must the similarity exceed?" went to the score) and
+/// unanswerable 87.5 % ("Who is the examiner on this case?" was answered).
+/// Fixed by general rules (bound verbs, questions about other people), so it
+/// is now tuned on too.
+#[test]
+fn default_answerer_on_the_blind_set() {
+    check_set("chat_questions_blind.json", 6);
 }
 
 #[test]

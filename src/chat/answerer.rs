@@ -314,18 +314,21 @@ fn cue_hits(intent: Intent, words: &str) -> usize {
     let in_text = |c: &&&str| words.contains(&format!(" {c}"));
     let own = find(CUES, intent);
     let own_hits = own.iter().filter(in_text).count();
-    let parent = match CUE_PARENTS.iter().find(|(child, _)| *child == intent) {
-        Some((_, p)) if own_hits > 0 => find(CUES, *p),
-        _ => &[],
-    };
-    // "Above what score…" asks for a bound of the score: the threshold.
+    let parent: Vec<&str> = CUE_PARENTS
+        .iter()
+        .filter(|(child, _)| *child == intent && own_hits > 0)
+        .flat_map(|(_, p)| find(CUES, *p).iter().copied())
+        .collect();
+    // "Above what score…" and "Which value must it exceed?" ask for a bound
+    // of the score: the threshold.
     let bound = BOUND_WORDS
         .iter()
-        .any(|b| words.contains(&format!(" {b} what ")) || words.contains(&format!(" {b} which ")));
+        .any(|b| words.contains(&format!(" {b} what ")) || words.contains(&format!(" {b} which ")))
+        || BOUND_VERBS.iter().any(|v| words.contains(&format!(" {v}")));
     let focus = focus_word(words).filter(|_| !bound || intent == Intent::Threshold);
     let in_focus = focus.is_some_and(|f| {
         own.iter()
-            .chain(parent)
+            .chain(&parent)
             .chain(find(FOCUS_CUES, intent))
             .any(|c| f.starts_with(c) || c.split(' ').next() == Some(f))
     });
@@ -334,6 +337,9 @@ fn cue_hits(intent: Intent, words: &str) -> usize {
 
 /// Prepositions that make "… what X" ask for a bound of X.
 const BOUND_WORDS: &[&str] = &["above", "below", "over", "under", "from", "beyond"];
+
+/// Verbs (and word beginnings) that make a question ask for a bound.
+const BOUND_VERBS: &[&str] = &["exceed", "surpass"];
 
 /// The word naming what a question asks for: the first content word after "what"/"which".
 fn focus_word(words: &str) -> Option<&str> {

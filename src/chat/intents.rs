@@ -406,11 +406,11 @@ pub const CUES: &[(Intent, &[&str])] = &[
     (Intent::Confidence, &["sure", "confiden", "certain", "trust", "reliab", "rely", "depend", "probab", "likely", "chance", "odds", "doubt", "mistake", "wrong", "correct"]),
     (Intent::Importance, &["important", "importance", "matter", "influen", "contribut", "relevant", "key", "role", "decisive", "significan", "useful", "rank", "first", "last", "top", "bottom", "lowest", "highest", "most", "least", "the most", "the least", "greatest", "biggest", "strongest", "weakest", "smallest", "barely", "hardly", "where", "look", "focus", "attention", "weight", "effect", "impact", "drove", "driv", "region", "feature", "part of the face", "area"]),
     (Intent::Score, &["simil", "score", "alike", "cosine", "number", "value"]),
-    (Intent::Threshold, &["threshold", "compared with", "compared against", "compared to", "need", "above which", "above what", "cut off", "cutoff", "boundary", "required", "minimum", "needed", "considered", "count as", "counts as", "has to be", "have to be", "must be", "acceptance"]),
+    (Intent::Threshold, &["threshold", "compared with", "compared against", "compared to", "need", "above which", "above what", "cut off", "cutoff", "boundary", "required", "minimum", "needed", "considered", "count as", "counts as", "has to be", "have to be", "must be", "acceptance", "exceed", "surpass"]),
     (Intent::Model, &["model", "network", "algorithm", "recogniser", "recognizer", "name of the", "called"]),
     (Intent::Xai, &["explainable", "xai", "explainability"]),
     (Intent::OutputImages, &["output", "heat", "saliency", "overlay", "visuali", "pictures", "images", "maps", "highlight", "coloured", "colored", "displayed"]),
-    (Intent::OutPerson, &["old", "age", "name", "gender", "male", "female", "man or", "woman", "ethnic", "race", "happy", "sad", "smil", "emotion", "mood", "hair", "beard", "makeup", "make up", "glasses", "wearing", "tattoo", "nationality", "country", "religio", "job", "profession", "married", "handed", "height", "tall"]),
+    (Intent::OutPerson, &["old", "age", "name", "gender", "male", "female", "man or", "woman", "ethnic", "race", "happy", "sad", "smil", "emotion", "mood", "hair", "beard", "makeup", "make up", "glasses", "wearing", "tattoo", "nationality", "country", "religio", "job", "profession", "married", "handed", "height", "tall", "who", "whose", "examiner", "investigator", "officer", "suspect", "witness", "phone", "address", "birth"]),
     (Intent::OutPhoto, &["taken", "camera", "where", "when", "year", "deepfake", "fake", "edited", "background", "lighting"]),
     (Intent::OutMetrics, &["rate", "accuracy", "trained", "training", "dataset", "eer", "roc", "lfw", "parameters", "fast", "speed"]),
     (Intent::OutOther, &["weather", "capital", "joke", "pizza", "president", "football", "flight", "poem", "recipe", "stock", "restaurant", "book", "movie", "song"]),
@@ -418,12 +418,14 @@ pub const CUES: &[(Intent, &[&str])] = &[
 
 /// Intents whose questions usually name another intent's subject: a
 /// threshold question names the score, a reasoning or confidence question
-/// names the decision. When a question has a cue of the child, the parent's
+/// names the decision or the model that made it ("How sure is the model?"). When a question has a cue of the child, the parent's
 /// cues count for the child too, so those words do not pull it to the parent.
 pub const CUE_PARENTS: &[(Intent, Intent)] = &[
     (Intent::Threshold, Intent::Score),
     (Intent::Reasoning, Intent::Decision),
     (Intent::Confidence, Intent::Decision),
+    (Intent::Reasoning, Intent::Model),
+    (Intent::Confidence, Intent::Model),
 ];
 
 /// Words that point to an intent only as the focus of a "what/which" question
