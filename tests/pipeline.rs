@@ -277,3 +277,54 @@ fn batched_embeddings_equal_single_ones() {
     let again = p.embedder.embed_faces(&refs).unwrap();
     assert_eq!(batch, again);
 }
+
+/// Splitting a batch across lanes (sessions side by side) keeps every row in
+/// its place and gives the same embeddings as one session: an odd batch of
+/// five different faces, one lane against three.
+#[test]
+fn lanes_give_the_same_embeddings_in_the_same_order() {
+    use facexplain::pipeline::embed::{Embedder, Lanes};
+    let p = pipeline();
+    let files = [
+        "face_recognition/obama.jpg",
+        "face_recognition/biden.jpg",
+        "astronaut.png",
+        "grace_hopper.jpg",
+        "face_recognition/obama2.jpg",
+    ];
+    let crops: Vec<_> = files
+        .iter()
+        .map(|f| p.analyze_file(&data(f), None).unwrap().aligned.crop)
+        .collect();
+    let refs: Vec<_> = crops.iter().collect();
+    let one = Embedder::load_with(
+        &p.store,
+        Lanes {
+            lanes: 1,
+            threads: 1,
+        },
+    )
+    .unwrap();
+    let three = Embedder::load_with(
+        &p.store,
+        Lanes {
+            lanes: 3,
+            threads: 1,
+        },
+    )
+    .unwrap();
+    assert_eq!(three.lanes(), 3);
+    let a = one.embed_faces(&refs).unwrap();
+    let b = three.embed_faces(&refs).unwrap();
+    assert_eq!(a.dim(), b.dim());
+    for (i, (ra, rb)) in a.rows().into_iter().zip(b.rows()).enumerate() {
+        let cos: f32 = ra.dot(&rb);
+        assert!(cos > 0.99999, "face {i} ({}): cosine {cos}", files[i]);
+        // each row differs from the other faces, so a swapped order would fail
+        for (j, other) in b.rows().into_iter().enumerate() {
+            if j != i {
+                assert!(ra.dot(&other) < 0.999, "faces {i} and {j} look identical");
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@
 
 use crate::explain::{self, ExplainParams};
 use crate::pipeline::Pipeline;
+use crate::pipeline::embed::{Embedder, Lanes};
 use crate::progress::Ctl;
 use clap::Args;
 use ndarray::{Array4, s};
@@ -30,6 +31,10 @@ pub struct BenchExplainArgs {
     /// Batch size for the explanation runs (default: the engine's default).
     #[arg(long, default_value_t = crate::pipeline::embed::DEFAULT_BATCH)]
     pub batch: usize,
+    /// Lane counts to try for bare passes (comma-separated; default: 1 and
+    /// one per core). A lane is one ONNX session; the cores are shared out.
+    #[arg(long, value_delimiter = ',')]
+    pub lanes: Vec<usize>,
 }
 
 /// Peak resident memory of this process (VmHWM), MB.
@@ -55,7 +60,7 @@ fn clock_ghz() -> Option<f64> {
 
 /// Time `groups` bare passes (each group batched like the X-Map job) of one face tensor.
 fn bare_passes(
-    p: &Pipeline,
+    embedder: &Embedder,
     batch: usize,
     groups: &[usize],
     face: &Array4<f32>,
@@ -65,7 +70,7 @@ fn bare_passes(
         let mut start = 0;
         while start < n {
             let k = batch.min(n - start);
-            p.embedder.embed_tensor(face.slice(s![0..k, .., .., ..]))?;
+            embedder.embed_tensor(face.slice(s![0..k, .., .., ..]))?;
             start += k;
         }
     }
@@ -77,9 +82,7 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
     let fm = crate::pipeline::facemesh::FaceMesh::load(&p.store)?;
     let fa = p.analyze_file(&a.a, None)?;
     let fb = p.analyze_file(&a.b, None)?;
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = crate::pipeline::runtime::cores();
     let xp = crate::explain::xmap::XMapParams::default();
     // The X-Map job's batching: originals, then both faces' occlusions per patch size.
     let mut groups = vec![2];
@@ -105,9 +108,14 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
         clock_ghz().unwrap_or(0.0),
         cores as f64 * 32.0 * clock_ghz().unwrap_or(0.0)
     );
+    let auto = Lanes::auto();
+    println!(
+        "embedder: {} lane(s) × {} thread(s) (FACEXPLAIN_LANES overrides)",
+        auto.lanes, auto.threads
+    );
     let batch = a.batch.max(1);
     p.embedder.batch = batch;
-    let bare = bare_passes(&p, batch, &groups, &face)?;
+    let bare = bare_passes(&p.embedder, batch, &groups, &face)?;
 
     let params = ExplainParams {
         mery: None,
@@ -180,18 +188,38 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
         ms.model_ms / 1e3,
         100.0 * ms.model_ms / ms.total_ms.max(1e-9)
     );
+    let faces = it.len().max(1);
+    println!(
+        "  per face (five maps)  {:.2} s, {} passes at {:.2} ms/pass",
+        ms.total_ms / 1e3 / faces as f64,
+        ms.passes / faces,
+        ms.total_ms / ms.passes.max(1) as f64
+    );
     println!(
         "peak resident memory    {:.0} MB (explanations at batch {batch})",
         peak_rss_mb().unwrap_or(0.0)
     );
+    let lane_counts = if a.lanes.is_empty() {
+        let mut l = vec![1, auto.lanes];
+        l.dedup();
+        l
+    } else {
+        a.lanes.clone()
+    };
     println!("bare SFace passes, {total} per run, grouped {groups:?}:");
-    for &b in &a.batches {
-        let secs = bare_passes(&p, b.max(1), &groups, &face)?;
-        println!(
-            "  batch {b:>4}: {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
-            secs * 1e3 / total as f64,
-            total as f64 * SFACE_GFLOP / secs
-        );
+    for &l in &lane_counts {
+        let lanes = Lanes::split(cores, l);
+        let embedder = Embedder::load_with(&p.store, lanes)?;
+        for &b in &a.batches {
+            let secs = bare_passes(&embedder, b.max(1), &groups, &face)?;
+            println!(
+                "  {} lane(s) × {} thread(s), batch {b:>4}: {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
+                lanes.lanes,
+                lanes.threads,
+                secs * 1e3 / total as f64,
+                total as f64 * SFACE_GFLOP / secs
+            );
+        }
     }
     Ok(())
 }

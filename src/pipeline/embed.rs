@@ -15,37 +15,73 @@ use std::sync::Mutex;
 /// 2-core machine (`facexplain bench-explain` sweeps it) and small in memory.
 pub const DEFAULT_BATCH: usize = 16;
 
-/// A face embedder over one ONNX session.
+/// A face embedder over one or more ONNX sessions of the same model
+/// ("lanes"): a batch is split across the lanes, which run side by side, one
+/// thread each by default — on few cores this beats one session whose
+/// operators are split across threads (`facexplain bench-explain` measures both).
 pub struct Embedder {
     name: String,
     input: String,
-    session: Mutex<Session>,
+    lanes: Vec<Mutex<Session>>,
     /// Faces per forward pass for long jobs.
     pub batch: usize,
 }
 
+/// How the embedder uses the cores: `lanes` sessions side by side with
+/// `threads` intra-op threads each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lanes {
+    pub lanes: usize,
+    pub threads: usize,
+}
+
+impl Lanes {
+    /// One single-threaded lane per core (at most 8), unless
+    /// `FACEXPLAIN_LANES` gives the number of lanes (the cores are shared
+    /// out among them).
+    pub fn auto() -> Lanes {
+        let cores = runtime::cores();
+        let lanes = std::env::var("FACEXPLAIN_LANES")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(cores.min(8));
+        Lanes::split(cores, lanes)
+    }
+
+    /// `lanes` lanes sharing `cores` cores.
+    pub fn split(cores: usize, lanes: usize) -> Lanes {
+        let lanes = lanes.clamp(1, cores.max(1));
+        Lanes {
+            lanes,
+            threads: (cores / lanes).max(1),
+        }
+    }
+}
+
 impl Embedder {
-    /// SFace from the verified model store.
+    /// SFace from the verified model store, on [`Lanes::auto`].
     pub fn load(store: &ModelStore) -> Result<Embedder> {
-        Self::from_session("sface", runtime::session(store, "sface")?)
+        Self::load_with(store, Lanes::auto())
+    }
+
+    /// SFace from the verified model store on the given lanes.
+    pub fn load_with(store: &ModelStore, lanes: Lanes) -> Result<Embedder> {
+        let (_entry, bytes) = store.read_verified("sface")?;
+        Self::from_bytes("sface", &bytes, lanes)
     }
 
     /// Any embedder graph given as ONNX bytes (tests build small ones).
     pub fn from_onnx_bytes(name: &str, bytes: &[u8]) -> Result<Embedder> {
-        let env = runtime::environment()?;
-        let err = |e: String| PipelineError::Inference {
-            model: name.into(),
-            reason: e,
-        };
-        let session = Session::builder(env)
-            .map_err(|e| err(e.to_string()))?
-            .commit_from_memory(bytes)
-            .map_err(|e| err(e.to_string()))?;
-        Self::from_session(name, session)
+        Self::from_bytes(name, bytes, Lanes::auto())
     }
 
-    fn from_session(name: &str, session: Session) -> Result<Embedder> {
-        let input = session
+    fn from_bytes(name: &str, bytes: &[u8], lanes: Lanes) -> Result<Embedder> {
+        let sessions = (0..lanes.lanes)
+            .map(|_| runtime::session_from_bytes(name, bytes, lanes.threads).map(Mutex::new))
+            .collect::<Result<Vec<_>>>()?;
+        let input = sessions[0]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .inputs()
             .first()
             .map(|i| i.name().to_string())
@@ -56,9 +92,14 @@ impl Embedder {
         Ok(Embedder {
             name: name.into(),
             input,
-            session: Mutex::new(session),
+            lanes: sessions,
             batch: DEFAULT_BATCH,
         })
+    }
+
+    /// The number of sessions a batch is split across.
+    pub fn lanes(&self) -> usize {
+        self.lanes.len()
     }
 
     pub fn name(&self) -> &str {
@@ -66,12 +107,51 @@ impl Embedder {
     }
 
     /// One forward pass over a batch `[N,3,112,112]`; rows L2-normalised.
+    /// The batch is cut into one contiguous chunk per lane; the chunks run
+    /// side by side and their rows are put back in order, so the result does
+    /// not depend on timing.
     pub fn embed_tensor(&self, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
+        let n = batch.len_of(Axis(0));
+        let per = n.div_ceil(self.lanes.len()).max(1);
+        let chunks: Vec<ArrayView4<f32>> = (0..n)
+            .step_by(per)
+            .map(|a| batch.slice_move(s![a..(a + per).min(n), .., .., ..]))
+            .collect();
+        if chunks.len() <= 1 {
+            return self.run_lane(0, batch);
+        }
+        let parts: Vec<Result<Array2<f32>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks[1..]
+                .iter()
+                .enumerate()
+                .map(|(i, c)| scope.spawn(move || self.run_lane(i + 1, c.view())))
+                .collect();
+            let mut parts = vec![self.run_lane(0, chunks[0].view())];
+            parts.extend(handles.into_iter().map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(PipelineError::Inference {
+                        model: self.name.clone(),
+                        reason: "an inference thread panicked".into(),
+                    })
+                })
+            }));
+            parts
+        });
+        let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        ndarray::concatenate(Axis(0), &views).map_err(|e| PipelineError::Inference {
+            model: self.name.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// One forward pass of `batch` on lane `lane`; rows L2-normalised.
+    fn run_lane(&self, lane: usize, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
         let err = |e: ort::Error| PipelineError::Inference {
             model: self.name.clone(),
             reason: e.to_string(),
         };
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let mut session = self.lanes[lane].lock().unwrap_or_else(|p| p.into_inner());
         let outputs = session
             .run(ort::inputs![self.input.as_str() => TensorRef::from_array_view(batch).map_err(err)?])
             .map_err(err)?;

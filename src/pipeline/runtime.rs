@@ -54,23 +54,34 @@ pub fn environment() -> Result<&'static ort::environment::Environment> {
     .map_err(|e| PipelineError::Runtime(e.clone()))
 }
 
-/// A session for the model `id` of `store`, its file checked against the manifest.
+/// Number of cores this process may use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// A session for the model `id` of `store`, its file checked against the
+/// manifest, with one intra-op thread per core.
 pub fn session(store: &ModelStore, id: &str) -> Result<Session> {
     let (_entry, bytes) = store.read_verified(id)?;
+    session_from_bytes(id, &bytes, cores())
+}
+
+/// A session over ONNX `bytes` with `threads` intra-op threads (1: the
+/// calling thread runs every operator, no thread pool).
+pub fn session_from_bytes(id: &str, bytes: &[u8], threads: usize) -> Result<Session> {
     let env = environment()?;
     let err = |e: String| PipelineError::Inference {
         model: id.to_string(),
         reason: e,
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
     Session::builder(env)
         .map_err(|e| err(e.to_string()))?
         .with_optimization_level(GraphOptimizationLevel::Level3)
         .map_err(|e| err(e.to_string()))?
-        .with_intra_threads(threads)
+        .with_intra_threads(threads.max(1))
         .map_err(|e| err(e.to_string()))?
-        .commit_from_memory(&bytes)
+        .commit_from_memory(bytes)
         .map_err(|e| err(e.to_string()))
 }
