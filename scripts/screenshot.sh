@@ -8,7 +8,10 @@ out="${1:-docs/screenshot.png}"
 display="${DISPLAY_NUM:-:99}"
 timeout_s="${TIMEOUT_S:-300}"
 
+# The same build folder as scripts/run.sh and scripts/test.sh.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${FACEXPLAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/facexplain}/target}"
 cargo build --quiet --bin facexplain
+bin="$CARGO_TARGET_DIR/debug/facexplain"
 work="$(mktemp -d /tmp/facexplain-shot.XXXXXX)"
 export XDG_RUNTIME_DIR="$work/runtime" XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
@@ -25,7 +28,7 @@ sleep 1
 
 # A fresh settings folder: the default layout and parameters.
 DISPLAY="$display" WGPU_BACKEND="${WGPU_BACKEND:-vulkan}" \
-    target/debug/facexplain --frame-stats >"$work/app.log" 2>&1 &
+    "$bin" --frame-stats >"$work/app.log" 2>&1 &
 app=$!
 
 start=$SECONDS

@@ -153,7 +153,7 @@ type Queued = (u64, Job, Arc<AtomicBool>);
 
 /// Shortest time between two repaints asked for by progress events (a frame
 /// painted on a software rasteriser costs the model CPU time).
-pub const WAKE_EVERY: Duration = Duration::from_millis(500);
+pub const WAKE_EVERY: Duration = Duration::from_millis(1000);
 
 /// The UI's handle on the worker thread.
 pub struct Worker {

@@ -103,7 +103,7 @@ const SETTINGS_KEY: &str = "facexplain-settings";
 
 /// How often the UI repaints on its own while a job runs (progress events
 /// repaint it too, at most every [`super::worker::WAKE_EVERY`]).
-const TICK: std::time::Duration = std::time::Duration::from_millis(500);
+const TICK: std::time::Duration = super::worker::WAKE_EVERY;
 
 /// 1: Mery maps of both faces by default (saved settings before it have face A only).
 const SETTINGS_VERSION: u32 = 1;
