@@ -216,12 +216,12 @@ impl RegionMasks {
             if n == 0 {
                 for p in poly {
                     let (x, y) = (p[0].round(), p[1].round());
-                    if x >= 0.0 && y >= 0.0 {
-                        if let Some(l) =
+                    if x >= 0.0
+                        && y >= 0.0
+                        && let Some(l) =
                             label.get_mut([y as usize, x as usize]).filter(|l| **l == 0)
-                        {
-                            *l = r.code();
-                        }
+                    {
+                        *l = r.code();
                     }
                 }
             }

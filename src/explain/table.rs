@@ -16,7 +16,8 @@ pub fn level_map(values: &Array2<f32>) -> Array2<u8> {
     let (lo, hi) = values
         .iter()
         .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    if !(hi > lo) {
+    // Also true for an empty map (lo = MAX, hi = MIN).
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         return values.mapv(|_| 5);
     }
     values.mapv(|v| {

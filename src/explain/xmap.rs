@@ -79,7 +79,7 @@ impl XMapParams {
         if self.stride == 0 {
             return bad("the stride must be at least 1".into());
         }
-        if self.blur_kernel > 1 && (self.blur_kernel % 2 == 0 || self.blur_sigma <= 0.0) {
+        if self.blur_kernel > 1 && (self.blur_kernel.is_multiple_of(2) || self.blur_sigma <= 0.0) {
             return bad(format!(
                 "blur kernel {} must be odd with σ > 0",
                 self.blur_kernel
