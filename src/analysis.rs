@@ -106,6 +106,10 @@ pub struct MapRecord {
     /// Files written, by kind ("npy", "blend", "overlay").
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// SHA-256 of each file written, by the same kinds: the files can be
+    /// checked against the analysis later.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sha256: BTreeMap<String, String>,
 }
 
 /// Everything one comparison found.

@@ -9,6 +9,7 @@ use facexplain::explain::{self, ExplainParams, output};
 use facexplain::pipeline::Pipeline;
 use facexplain::pipeline::calibration::Calibration;
 use facexplain::pipeline::facemesh::FaceMesh;
+use facexplain::pipeline::models::sha256_hex;
 use facexplain::progress::Ctl;
 use facexplain::report::{self, ReportOptions, html::base64};
 use std::path::{Path, PathBuf};
@@ -127,6 +128,17 @@ fn report_of_a_real_analysis_embeds_everything_and_is_reproducible() {
     assert!(html.contains(&a.model.sha256));
     let c = a.confidence.as_ref().expect("confidences");
     assert!(html.contains(&c.calibration.sha256));
+    // Every written map file is recorded with the SHA-256 of its bytes.
+    let folder = dir.path().join("explain-obama-obama2");
+    assert!(!a.maps.is_empty());
+    for m in &a.maps {
+        let kinds: Vec<_> = m.sha256.keys().collect();
+        assert_eq!(kinds, ["blend", "npy", "overlay"], "{}", m.name);
+        for (kind, name) in &m.files {
+            let bytes = std::fs::read(folder.join(name)).unwrap();
+            assert_eq!(m.sha256[kind], sha256_hex(&bytes), "{name}");
+        }
+    }
 
     // Both photographs (SHA-256 matches), both crops and every map's blend PNG.
     assert_eq!(a.maps.len(), 3 * 2 + 5);
@@ -252,6 +264,22 @@ fn moved_analysis_finds_its_maps_and_bad_input_exits_2_naming_the_file() {
         err.contains(blend.as_str()) && err.contains("cannot read"),
         "{err}"
     );
+    // Another map's valid PNG of the same size in its place: caught by the recorded SHA-256.
+    let other = std::fs::read(folder.join(&a.maps[1].files["blend"])).unwrap();
+    std::fs::write(folder.join(blend), &other).unwrap();
+    let (code, _, err) = facexplain(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(blend.as_str()) && err.contains(&a.maps[0].sha256["blend"]),
+        "{err}"
+    );
+    // An analysis from before hashes were recorded: a truncated file still fails to decode.
+    let mut old = a.clone();
+    for m in &mut old.maps {
+        m.sha256.clear();
+    }
+    old.parameters.remove("aligned_crops_sha256");
+    old.write(&moved).unwrap();
     std::fs::write(folder.join(blend), &bytes[..bytes.len() / 2]).unwrap();
     let (code, _, err) = facexplain(&args);
     assert_eq!(code, 2, "{err}");

@@ -345,6 +345,7 @@ impl FacexplainApp {
                     name: name.into(),
                     image,
                     files: Default::default(),
+                    sha256: Default::default(),
                 })
                 .collect();
             an.timings_ms.insert("xmap".into(), ex.xmap_stats.total_ms);

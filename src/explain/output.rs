@@ -6,8 +6,10 @@
 use super::blend::{heat_overlay, hls_blend};
 use super::{ExplainError, Explanation, face_label};
 use crate::analysis::{Analysis, MapRecord};
+use crate::pipeline::models::sha256_hex;
 use image::RgbImage;
 use ndarray::Array2;
+use ndarray_npy::WriteNpyExt;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -18,21 +20,61 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> ExplainError {
     }
 }
 
-fn png(dir: &Path, name: &str, img: &RgbImage) -> Result<String, ExplainError> {
+/// A file written: its name in the folder and the SHA-256 of its bytes.
+struct Written {
+    name: String,
+    sha256: String,
+}
+
+/// Write `bytes` as `dir/name`, hashing exactly what is written.
+fn save(dir: &Path, name: &str, bytes: &[u8]) -> Result<Written, ExplainError> {
     let path = dir.join(name);
-    img.save_with_format(&path, image::ImageFormat::Png)
-        .map_err(|e| write_err(&path, e))?;
-    Ok(name.to_string())
+    std::fs::write(&path, bytes).map_err(|e| write_err(&path, e))?;
+    Ok(Written {
+        name: name.to_string(),
+        sha256: sha256_hex(bytes),
+    })
+}
+
+fn png(dir: &Path, name: &str, img: &RgbImage) -> Result<Written, ExplainError> {
+    let mut bytes = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| write_err(&dir.join(name), e))?;
+    save(dir, name, &bytes)
 }
 
 fn npy<T: ndarray_npy::WritableElement>(
     dir: &Path,
     name: &str,
     a: &Array2<T>,
-) -> Result<String, ExplainError> {
-    let path = dir.join(name);
-    ndarray_npy::write_npy(&path, a).map_err(|e| write_err(&path, e))?;
-    Ok(name.to_string())
+) -> Result<Written, ExplainError> {
+    let mut bytes = Vec::new();
+    a.write_npy(&mut bytes)
+        .map_err(|e| write_err(&dir.join(name), e))?;
+    save(dir, name, &bytes)
+}
+
+/// Record a written file under `kind` in a map's file and hash lists.
+fn record(rec: &mut MapRecord, kind: &str, w: Written) {
+    rec.files.insert(kind.to_string(), w.name);
+    rec.sha256.insert(kind.to_string(), w.sha256);
+}
+
+/// `{A: path, B: path}` and `{A: sha256, B: sha256}` of one file per face.
+fn per_face(dir: &Path, written: Vec<Written>) -> (serde_json::Value, serde_json::Value) {
+    let mut files = serde_json::Map::new();
+    let mut hashes = serde_json::Map::new();
+    for (f, w) in written.into_iter().enumerate() {
+        files.insert(
+            face_label(f).into(),
+            dir.join(&w.name).display().to_string().into(),
+        );
+        hashes.insert(face_label(f).into(), w.sha256.into());
+    }
+    (files.into(), hashes.into())
 }
 
 /// Write one map (values, blend, overlay) and describe it; `to_unit` scales
@@ -48,29 +90,26 @@ fn write_map(
 ) -> Result<MapRecord, ExplainError> {
     let crop = &ex.crops[face];
     let t = values.mapv(to_unit);
-    let mut files = BTreeMap::new();
-    files.insert("npy".to_string(), npy(dir, &format!("{stem}.npy"), values)?);
-    files.insert(
-        "blend".to_string(),
-        png(
-            dir,
-            &format!("{stem}_blend.png"),
-            &hls_blend(crop, &t, cmap),
-        )?,
-    );
-    files.insert(
-        "overlay".to_string(),
-        png(
-            dir,
-            &format!("{stem}_overlay.png"),
-            &heat_overlay(crop, &t, cmap, ex.params.render.opacity),
-        )?,
-    );
-    Ok(MapRecord {
+    let mut rec = MapRecord {
         name: name.to_string(),
         image: face,
-        files,
-    })
+        files: BTreeMap::new(),
+        sha256: BTreeMap::new(),
+    };
+    record(&mut rec, "npy", npy(dir, &format!("{stem}.npy"), values)?);
+    let blend = hls_blend(crop, &t, cmap);
+    record(
+        &mut rec,
+        "blend",
+        png(dir, &format!("{stem}_blend.png"), &blend)?,
+    );
+    let overlay = heat_overlay(crop, &t, cmap, ex.params.render.opacity);
+    record(
+        &mut rec,
+        "overlay",
+        png(dir, &format!("{stem}_overlay.png"), &overlay)?,
+    );
+    Ok(rec)
 }
 
 /// Write everything into `dir` (created if needed) and add it to `analysis`.
@@ -95,26 +134,21 @@ pub fn default_dir(
 
 pub fn write(dir: &Path, ex: &Explanation, analysis: &mut Analysis) -> Result<(), ExplainError> {
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
-    let mut crops = serde_json::Map::new();
-    for f in 0..2 {
-        let name = png(dir, &format!("face_{}.png", face_label(f)), &ex.crops[f])?;
-        crops.insert(
-            face_label(f).into(),
-            dir.join(name).display().to_string().into(),
-        );
-    }
+    let crops = (0..2)
+        .map(|f| png(dir, &format!("face_{}.png", face_label(f)), &ex.crops[f]))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (crops, crop_hashes) = per_face(dir, crops);
+    analysis.parameters.insert("aligned_crops".into(), crops);
     analysis
         .parameters
-        .insert("aligned_crops".into(), crops.into());
+        .insert("aligned_crops_sha256".into(), crop_hashes);
     if let Some(regions) = &ex.regions {
-        let mut files = serde_json::Map::new();
-        for (f, r) in regions.iter().enumerate() {
-            let name = npy(dir, &format!("regions_{}.npy", face_label(f)), &r.label)?;
-            files.insert(
-                face_label(f).into(),
-                dir.join(name).display().to_string().into(),
-            );
-        }
+        let written = regions
+            .iter()
+            .enumerate()
+            .map(|(f, r)| npy(dir, &format!("regions_{}.npy", face_label(f)), &r.label))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (files, hashes) = per_face(dir, written);
         analysis.parameters.insert(
             "regions".into(),
             serde_json::json!({
@@ -122,6 +156,7 @@ pub fn write(dir: &Path, ex: &Explanation, analysis: &mut Analysis) -> Result<()
                 "left_right": "the subject's own left and right",
                 "label_codes": super::regions::Region::ALL.iter().map(|r| (r.code().to_string(), r.name())).collect::<BTreeMap<_, _>>(),
                 "files": files,
+                "sha256": hashes,
             }),
         );
     }

@@ -77,15 +77,30 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// Read a PNG the analysis refers to; it must decode (chunk CRCs checked) and
-/// have the size of the aligned crops when `size` is given.
-fn read_png(path: &Path, size: Option<(u32, u32)>) -> Result<Png, ReportError> {
+/// Read a PNG the analysis refers to; it must match the SHA-256 the analysis
+/// recorded for it (analyses written before hashes were recorded have none),
+/// decode (chunk CRCs checked) and have the size of the aligned crops when
+/// `size` is given.
+fn read_png(
+    path: &Path,
+    size: Option<(u32, u32)>,
+    recorded: Option<&str>,
+) -> Result<Png, ReportError> {
     let bytes = std::fs::read(path).map_err(|e| {
         file_err(
             path,
             format!("cannot read this file the analysis refers to: {e}"),
         )
     })?;
+    let sha256 = sha256_hex(&bytes);
+    if let Some(want) = recorded.filter(|w| !w.eq_ignore_ascii_case(&sha256)) {
+        return Err(file_err(
+            path,
+            format!(
+                "SHA-256 {sha256}, not the {want} the analysis recorded: altered or not this analysis's file"
+            ),
+        ));
+    }
     let decoded = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
         .map_err(|e| file_err(path, format!("not a valid PNG (altered or corrupt): {e}")))?;
     let got = (decoded.width(), decoded.height());
@@ -98,7 +113,6 @@ fn read_png(path: &Path, size: Option<(u32, u32)>) -> Result<Png, ReportError> {
             ),
         ));
     }
-    let sha256 = sha256_hex(&bytes);
     Ok(Png {
         path: path.to_path_buf(),
         bytes,
@@ -111,6 +125,14 @@ fn read_png(path: &Path, size: Option<(u32, u32)>) -> Result<Png, ReportError> {
 fn crop_path(a: &Analysis, f: usize) -> Option<&str> {
     a.parameters
         .get("aligned_crops")?
+        .get(face_label(f))?
+        .as_str()
+}
+
+/// The recorded SHA-256 of face `f`'s aligned crop, if any.
+fn crop_sha256(a: &Analysis, f: usize) -> Option<&str> {
+    a.parameters
+        .get("aligned_crops_sha256")?
         .get(face_label(f))?
         .as_str()
 }
@@ -159,8 +181,8 @@ fn read_embedded(
     };
     let crops = match (crop(0), crop(1)) {
         (Some(pa), Some(pb)) => {
-            let first = read_png(&pa, None)?;
-            let second = read_png(&pb, Some(first.size))?;
+            let first = read_png(&pa, None, crop_sha256(a, 0))?;
+            let second = read_png(&pb, Some(first.size), crop_sha256(a, 1))?;
             Some([first, second])
         }
         (None, None) => None,
@@ -191,7 +213,8 @@ fn read_embedded(
                 face_label(m.image)
             )));
         };
-        maps.push((m.clone(), read_png(&folder.join(blend), size)?));
+        let recorded = m.sha256.get("blend").map(String::as_str);
+        maps.push((m.clone(), read_png(&folder.join(blend), size, recorded)?));
     }
     Ok(Embedded {
         folder,
