@@ -35,6 +35,10 @@ pub struct BenchExplainArgs {
     /// one per core). A lane is one ONNX session; the cores are shared out.
     #[arg(long, value_delimiter = ',')]
     pub lanes: Vec<usize>,
+    /// Graph optimisation levels to compare for bare passes at `--batch` on
+    /// the default lanes (comma-separated: 0 none, 1 basic, 2 extended, 3 all).
+    #[arg(long, value_delimiter = ',')]
+    pub opt_levels: Vec<usize>,
 }
 
 /// Peak resident memory of this process (VmHWM), MB.
@@ -220,6 +224,22 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
                 total as f64 * SFACE_GFLOP / secs
             );
         }
+    }
+    if !a.opt_levels.is_empty() {
+        println!(
+            "graph optimisation, {} lane(s) × {} thread(s), batch {batch}:",
+            auto.lanes, auto.threads
+        );
+    }
+    for &level in &a.opt_levels {
+        let embedder = Embedder::load_tuned(&p.store, auto, level)?;
+        let secs = bare_passes(&embedder, batch, &groups, &face)?;
+        println!(
+            "  level {level} ({:?}): {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
+            crate::pipeline::runtime::OPT_LEVELS[level],
+            secs * 1e3 / total as f64,
+            total as f64 * SFACE_GFLOP / secs
+        );
     }
     Ok(())
 }

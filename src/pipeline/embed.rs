@@ -66,18 +66,24 @@ impl Embedder {
 
     /// SFace from the verified model store on the given lanes.
     pub fn load_with(store: &ModelStore, lanes: Lanes) -> Result<Embedder> {
+        Self::load_tuned(store, lanes, 3)
+    }
+
+    /// SFace on the given lanes at graph optimisation level `level`
+    /// (0–3, see [`runtime::OPT_LEVELS`]; benchmarks compare them).
+    pub fn load_tuned(store: &ModelStore, lanes: Lanes, level: usize) -> Result<Embedder> {
         let (_entry, bytes) = store.read_verified("sface")?;
-        Self::from_bytes("sface", &bytes, lanes)
+        Self::from_bytes("sface", &bytes, lanes, level)
     }
 
     /// Any embedder graph given as ONNX bytes (tests build small ones).
     pub fn from_onnx_bytes(name: &str, bytes: &[u8]) -> Result<Embedder> {
-        Self::from_bytes(name, bytes, Lanes::auto())
+        Self::from_bytes(name, bytes, Lanes::auto(), 3)
     }
 
-    fn from_bytes(name: &str, bytes: &[u8], lanes: Lanes) -> Result<Embedder> {
+    fn from_bytes(name: &str, bytes: &[u8], lanes: Lanes, level: usize) -> Result<Embedder> {
         let sessions = (0..lanes.lanes)
-            .map(|_| runtime::session_from_bytes(name, bytes, lanes.threads).map(Mutex::new))
+            .map(|_| runtime::session_tuned(name, bytes, lanes.threads, level).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
         let input = sessions[0]
             .lock()

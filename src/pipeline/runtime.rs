@@ -68,17 +68,35 @@ pub fn session(store: &ModelStore, id: &str) -> Result<Session> {
     session_from_bytes(id, &bytes, cores())
 }
 
+/// ONNX Runtime's graph optimisation levels by number: 0 none, 1 basic,
+/// 2 extended, 3 all (layout transformations included; the default here).
+pub const OPT_LEVELS: [GraphOptimizationLevel; 4] = [
+    GraphOptimizationLevel::Disable,
+    GraphOptimizationLevel::Level1,
+    GraphOptimizationLevel::Level2,
+    GraphOptimizationLevel::Level3,
+];
+
 /// A session over ONNX `bytes` with `threads` intra-op threads (1: the
-/// calling thread runs every operator, no thread pool).
+/// calling thread runs every operator, no thread pool), fully optimised.
 pub fn session_from_bytes(id: &str, bytes: &[u8], threads: usize) -> Result<Session> {
+    session_tuned(id, bytes, threads, 3)
+}
+
+/// As [`session_from_bytes`] at graph optimisation level `level` (see [`OPT_LEVELS`]).
+pub fn session_tuned(id: &str, bytes: &[u8], threads: usize, level: usize) -> Result<Session> {
     let env = environment()?;
     let err = |e: String| PipelineError::Inference {
         model: id.to_string(),
         reason: e,
     };
+    let level = OPT_LEVELS
+        .get(level)
+        .copied()
+        .ok_or_else(|| err(format!("graph optimisation level {level} (0 to 3)")))?;
     Session::builder(env)
         .map_err(|e| err(e.to_string()))?
-        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .with_optimization_level(level)
         .map_err(|e| err(e.to_string()))?
         .with_intra_threads(threads.max(1))
         .map_err(|e| err(e.to_string()))?
