@@ -220,6 +220,26 @@ fn exif_rotated_jpeg_compares_like_the_upright_one() {
         (s_up - s_rot).abs() < 1e-3,
         "upright {s_up} vs rotated {s_rot}"
     );
+    assert_eq!(loaded.exif_turn.as_deref(), Some("rotated 90° clockwise"));
+    assert_eq!(load_image(&up_path).unwrap().exif_turn, None);
+
+    // A wrong tag (upright pixels tagged 6) turns the face on its side: the
+    // error names the file and says the EXIF turn may be why.
+    let jpeg = encode_jpeg(&upright);
+    let mut wrong = jpeg[..2].to_vec();
+    wrong.extend(exif_orientation_segment(6));
+    wrong.extend_from_slice(&jpeg[2..]);
+    let wrong_path = tmp.path().join("wrong_tag.jpg");
+    std::fs::write(&wrong_path, wrong).unwrap();
+    let msg = match pipeline().analyze_file(&wrong_path, None) {
+        Err(e @ PipelineError::NoFace { .. }) => e.to_string(),
+        other => panic!("expected no face, got {other:?}"),
+    };
+    assert!(
+        msg.contains("wrong_tag.jpg")
+            && msg.contains("EXIF orientation tag: rotated 90° clockwise"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -110,7 +110,10 @@ impl Detector {
     pub fn detect_in(&self, img: &RgbImage, path: &Path) -> Result<Vec<Face>> {
         let faces = self.detect(img)?;
         if faces.is_empty() {
-            return Err(PipelineError::NoFace { path: path.into() });
+            return Err(PipelineError::NoFace {
+                path: path.into(),
+                hint: String::new(),
+            });
         }
         Ok(faces)
     }

@@ -25,8 +25,9 @@ pub enum PipelineError {
         limit: u32,
         max_mb: u64,
     },
-    #[error("{path}: no face was found in the image")]
-    NoFace { path: PathBuf },
+    /// `hint`: empty, or a sentence (with its leading space) on a likely cause.
+    #[error("{path}: no face was found in the image{hint}")]
+    NoFace { path: PathBuf, hint: String },
     #[error("{path}: face #{index} was asked for, but only {found} face(s) were found")]
     FaceIndex {
         path: PathBuf,

@@ -21,6 +21,8 @@ pub struct LoadedImage {
     pub file_size: u64,
     /// Upright RGB pixels (EXIF orientation applied).
     pub rgb: RgbImage,
+    /// The EXIF orientation turn applied to the pixels, if any (e.g. "rotated 90° clockwise").
+    pub exif_turn: Option<String>,
 }
 
 impl LoadedImage {
@@ -101,7 +103,24 @@ pub fn decode_image(path: &Path, bytes: Vec<u8>) -> Result<LoadedImage> {
         sha256,
         file_size,
         rgb: img.to_rgb8(),
+        exif_turn: describe_turn(orientation),
     })
+}
+
+/// What an EXIF orientation does to the stored pixels, in words; `None` when nothing.
+fn describe_turn(o: image::metadata::Orientation) -> Option<String> {
+    use image::metadata::Orientation::*;
+    let s = match o {
+        NoTransforms => return None,
+        Rotate90 => "rotated 90° clockwise",
+        Rotate180 => "rotated 180°",
+        Rotate270 => "rotated 90° counter-clockwise",
+        FlipHorizontal => "mirrored left to right",
+        FlipVertical => "mirrored top to bottom",
+        Rotate90FlipH => "rotated 90° clockwise and mirrored",
+        Rotate270FlipH => "rotated 90° counter-clockwise and mirrored",
+    };
+    Some(s.to_string())
 }
 
 /// Whether a JPEG's last start-of-scan marker is followed by an end-of-image

@@ -372,6 +372,7 @@ pub fn embed_images(
                 out.cache_hits += 1;
                 hit.ok_or(PipelineError::NoFace {
                     path: im.path.clone(),
+                    hint: String::new(),
                 })
             }
             None => {
