@@ -298,9 +298,9 @@ fn batched_embeddings_equal_single_ones() {
     assert_eq!(batch, again);
 }
 
-/// Splitting a batch across lanes (sessions side by side) keeps every row in
-/// its place and gives the same embeddings as one session: an odd batch of
-/// five different faces, one lane against three.
+/// Splitting a batch across lanes (sessions side by side) and into several
+/// session calls per lane keeps every row in its place and gives the same
+/// embeddings as one call: an odd batch of five different faces.
 #[test]
 fn lanes_give_the_same_embeddings_in_the_same_order() {
     use facexplain::pipeline::embed::{Embedder, Lanes};
@@ -317,22 +317,15 @@ fn lanes_give_the_same_embeddings_in_the_same_order() {
         .map(|f| p.analyze_file(&data(f), None).unwrap().aligned.crop)
         .collect();
     let refs: Vec<_> = crops.iter().collect();
-    let one = Embedder::load_with(
-        &p.store,
-        Lanes {
-            lanes: 1,
-            threads: 1,
-        },
-    )
-    .unwrap();
-    let three = Embedder::load_with(
-        &p.store,
-        Lanes {
-            lanes: 3,
-            threads: 1,
-        },
-    )
-    .unwrap();
+    let lanes = |n| Lanes {
+        lanes: n,
+        threads: 1,
+    };
+    // One session call for the whole batch, against three lanes of calls of one face.
+    let mut one = Embedder::load_with(&p.store, lanes(1)).unwrap();
+    one.lane_batch = 16;
+    let mut three = Embedder::load_with(&p.store, lanes(3)).unwrap();
+    three.lane_batch = 1;
     assert_eq!(three.lanes(), 3);
     let a = one.embed_faces(&refs).unwrap();
     let b = three.embed_faces(&refs).unwrap();

@@ -35,6 +35,13 @@ pub struct BenchExplainArgs {
     /// one per core). A lane is one ONNX session; the cores are shared out.
     #[arg(long, value_delimiter = ',')]
     pub lanes: Vec<usize>,
+    /// Faces per session call inside a lane for the explanation runs.
+    #[arg(long, default_value_t = crate::pipeline::embed::DEFAULT_LANE_BATCH)]
+    pub lane_batch: usize,
+    /// Faces-per-call values to compare for bare passes at `--batch` on the
+    /// default lanes (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub lane_batches: Vec<usize>,
     /// Graph optimisation levels to compare for bare passes at `--batch` on
     /// the default lanes (comma-separated: 0 none, 1 basic, 2 extended, 3 all).
     #[arg(long, value_delimiter = ',')]
@@ -119,6 +126,7 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
     );
     let batch = a.batch.max(1);
     p.embedder.batch = batch;
+    p.embedder.lane_batch = a.lane_batch.max(1);
     let bare = bare_passes(&p.embedder, batch, &groups, &face)?;
 
     let params = ExplainParams {
@@ -224,6 +232,22 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
                 total as f64 * SFACE_GFLOP / secs
             );
         }
+    }
+    if !a.lane_batches.is_empty() {
+        println!(
+            "faces per session call in a lane, {} lane(s) × {} thread(s), batch {batch}:",
+            auto.lanes, auto.threads
+        );
+    }
+    for &lb in &a.lane_batches {
+        let mut embedder = Embedder::load_with(&p.store, auto)?;
+        embedder.lane_batch = lb.max(1);
+        let secs = bare_passes(&embedder, batch, &groups, &face)?;
+        println!(
+            "  {lb:>3} per call: {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
+            secs * 1e3 / total as f64,
+            total as f64 * SFACE_GFLOP / secs
+        );
     }
     if !a.opt_levels.is_empty() {
         println!(

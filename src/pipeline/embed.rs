@@ -25,7 +25,16 @@ pub struct Embedder {
     lanes: Vec<Mutex<Session>>,
     /// Faces per forward pass for long jobs.
     pub batch: usize,
+    /// Most faces one lane runs in one session call: a lane's share of a
+    /// batch is run in pieces this big, which keeps the activations of a
+    /// single-threaded pass in the core's own cache.
+    pub lane_batch: usize,
 }
+
+/// Default [`Embedder::lane_batch`]: on one thread SFace took 14–15 ms per
+/// face at 1–2 faces per call and 17–19 ms at 8–16 (`facexplain bench-explain
+/// --lane-batches` compares them).
+pub const DEFAULT_LANE_BATCH: usize = 2;
 
 /// How the embedder uses the cores: `lanes` sessions side by side with
 /// `threads` intra-op threads each.
@@ -100,6 +109,7 @@ impl Embedder {
             input,
             lanes: sessions,
             batch: DEFAULT_BATCH,
+            lane_batch: DEFAULT_LANE_BATCH,
         })
     }
 
@@ -143,7 +153,11 @@ impl Embedder {
             }));
             parts
         });
-        let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
+        self.stack(parts.into_iter().collect::<Result<Vec<_>>>()?)
+    }
+
+    /// Rows of `parts` one after the other.
+    fn stack(&self, parts: Vec<Array2<f32>>) -> Result<Array2<f32>> {
         let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
         ndarray::concatenate(Axis(0), &views).map_err(|e| PipelineError::Inference {
             model: self.name.clone(),
@@ -151,8 +165,22 @@ impl Embedder {
         })
     }
 
-    /// One forward pass of `batch` on lane `lane`; rows L2-normalised.
+    /// Run `batch` on lane `lane` in pieces of at most `self.lane_batch` faces.
     fn run_lane(&self, lane: usize, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
+        let n = batch.len_of(Axis(0));
+        let step = self.lane_batch.max(1);
+        if n <= step {
+            return self.run_session(lane, batch);
+        }
+        let parts = (0..n)
+            .step_by(step)
+            .map(|a| self.run_session(lane, batch.slice(s![a..(a + step).min(n), .., .., ..])))
+            .collect::<Result<Vec<_>>>()?;
+        self.stack(parts)
+    }
+
+    /// One session call of `batch` on lane `lane`; rows L2-normalised.
+    fn run_session(&self, lane: usize, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
         let err = |e: ort::Error| PipelineError::Inference {
             model: self.name.clone(),
             reason: e.to_string(),
