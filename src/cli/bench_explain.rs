@@ -219,51 +219,46 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
         a.lanes.clone()
     };
     println!("bare SFace passes, {total} per run, grouped {groups:?}:");
+    // Time the bare passes of one embedder at `b` faces per pass and print them under `label`.
+    let sweep = |label: String, embedder: &Embedder, b: usize| -> anyhow::Result<()> {
+        let secs = bare_passes(embedder, b.max(1), &groups, &face)?;
+        println!(
+            "  {label}: {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
+            secs * 1e3 / total as f64,
+            total as f64 * SFACE_GFLOP / secs
+        );
+        Ok(())
+    };
     for &l in &lane_counts {
         let lanes = Lanes::split(cores, l);
         let embedder = Embedder::load_with(&p.store, lanes)?;
         for &b in &a.batches {
-            let secs = bare_passes(&embedder, b.max(1), &groups, &face)?;
-            println!(
-                "  {} lane(s) × {} thread(s), batch {b:>4}: {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
-                lanes.lanes,
-                lanes.threads,
-                secs * 1e3 / total as f64,
-                total as f64 * SFACE_GFLOP / secs
+            let label = format!(
+                "{} lane(s) × {} thread(s), batch {b:>4}",
+                lanes.lanes, lanes.threads
             );
+            sweep(label, &embedder, b)?;
         }
     }
+    let on_auto = format!(
+        "{} lane(s) × {} thread(s), batch {batch}",
+        auto.lanes, auto.threads
+    );
     if !a.lane_batches.is_empty() {
-        println!(
-            "faces per session call in a lane, {} lane(s) × {} thread(s), batch {batch}:",
-            auto.lanes, auto.threads
-        );
+        println!("faces per session call in a lane, {on_auto}:");
     }
     for &lb in &a.lane_batches {
         let mut embedder = Embedder::load_with(&p.store, auto)?;
         embedder.lane_batch = lb.max(1);
-        let secs = bare_passes(&embedder, batch, &groups, &face)?;
-        println!(
-            "  {lb:>3} per call: {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
-            secs * 1e3 / total as f64,
-            total as f64 * SFACE_GFLOP / secs
-        );
+        sweep(format!("{lb:>3} per call"), &embedder, batch)?;
     }
     if !a.opt_levels.is_empty() {
-        println!(
-            "graph optimisation, {} lane(s) × {} thread(s), batch {batch}:",
-            auto.lanes, auto.threads
-        );
+        println!("graph optimisation, {on_auto}:");
     }
     for &level in &a.opt_levels {
         let embedder = Embedder::load_tuned(&p.store, auto, level)?;
-        let secs = bare_passes(&embedder, batch, &groups, &face)?;
-        println!(
-            "  level {level} ({:?}): {secs:>7.2} s  {:>6.2} ms/pass  {:>6.1} GFLOP/s",
-            crate::pipeline::runtime::OPT_LEVELS[level],
-            secs * 1e3 / total as f64,
-            total as f64 * SFACE_GFLOP / secs
-        );
+        let name = crate::pipeline::runtime::OPT_LEVELS[level];
+        sweep(format!("level {level} ({name:?})"), &embedder, batch)?;
     }
     Ok(())
 }
