@@ -37,12 +37,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     println!(
         "models loaded in {:.0} ms (threads: {})",
         t0.elapsed().as_secs_f64() * 1e3,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        crate::pipeline::runtime::cores()
     );
     let img = load_image(&a.a)?;
-    let faces = p.detector.detect_in(&img.rgb, &img.path)?;
+    let faces = p.detector.detect_in(&img)?;
     let aligned = align::align(&img.rgb, &faces[0].landmarks5);
     let load = median_ms(a.reps, || Ok(load_image(&a.a).map(|_| ())?))?;
     let detect = median_ms(a.reps, || Ok(p.detector.detect(&img.rgb).map(|_| ())?))?;

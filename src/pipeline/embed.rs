@@ -75,7 +75,7 @@ impl Embedder {
 
     /// SFace from the verified model store on the given lanes.
     pub fn load_with(store: &ModelStore, lanes: Lanes) -> Result<Embedder> {
-        Self::load_tuned(store, lanes, 3)
+        Self::load_tuned(store, lanes, runtime::DEFAULT_OPT_LEVEL)
     }
 
     /// SFace on the given lanes at graph optimisation level `level`
@@ -87,7 +87,7 @@ impl Embedder {
 
     /// Any embedder graph given as ONNX bytes (tests build small ones).
     pub fn from_onnx_bytes(name: &str, bytes: &[u8]) -> Result<Embedder> {
-        Self::from_bytes(name, bytes, Lanes::auto(), 3)
+        Self::from_bytes(name, bytes, Lanes::auto(), runtime::DEFAULT_OPT_LEVEL)
     }
 
     fn from_bytes(name: &str, bytes: &[u8], lanes: Lanes, level: usize) -> Result<Embedder> {
@@ -127,12 +127,8 @@ impl Embedder {
     /// side by side and their rows are put back in order, so the result does
     /// not depend on timing.
     pub fn embed_tensor(&self, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
-        let n = batch.len_of(Axis(0));
-        let per = n.div_ceil(self.lanes.len()).max(1);
-        let chunks: Vec<ArrayView4<f32>> = (0..n)
-            .step_by(per)
-            .map(|a| batch.slice_move(s![a..(a + per).min(n), .., .., ..]))
-            .collect();
+        let per = batch.len_of(Axis(0)).div_ceil(self.lanes.len());
+        let chunks = pieces(batch, per);
         if chunks.len() <= 1 {
             return self.run_lane(0, batch);
         }
@@ -167,14 +163,13 @@ impl Embedder {
 
     /// Run `batch` on lane `lane` in pieces of at most `self.lane_batch` faces.
     fn run_lane(&self, lane: usize, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
-        let n = batch.len_of(Axis(0));
-        let step = self.lane_batch.max(1);
-        if n <= step {
+        let chunks = pieces(batch, self.lane_batch);
+        if chunks.len() <= 1 {
             return self.run_session(lane, batch);
         }
-        let parts = (0..n)
-            .step_by(step)
-            .map(|a| self.run_session(lane, batch.slice(s![a..(a + step).min(n), .., .., ..])))
+        let parts = chunks
+            .into_iter()
+            .map(|c| self.run_session(lane, c))
             .collect::<Result<Vec<_>>>()?;
         self.stack(parts)
     }
@@ -238,6 +233,17 @@ impl Embedder {
     pub fn embed_faces(&self, faces: &[&RgbImage]) -> Result<Array2<f32>> {
         self.embed_all(faces_to_tensor(faces).view(), "embed", Ctl::none())
     }
+}
+
+/// `batch` cut along its first axis into contiguous pieces of at most `per`
+/// rows (at least one row each), in order.
+fn pieces(batch: ArrayView4<f32>, per: usize) -> Vec<ArrayView4<f32>> {
+    let n = batch.len_of(Axis(0));
+    let per = per.max(1);
+    (0..n)
+        .step_by(per)
+        .map(|a| batch.slice_move(s![a..(a + per).min(n), .., .., ..]))
+        .collect()
 }
 
 /// Stack aligned RGB crops into an NCHW float tensor, raw 0–255.
