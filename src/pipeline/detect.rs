@@ -1,6 +1,7 @@
 //! Face detection with YuNet (box + 5 landmarks), decoded as SPEC §2 says.
 
 use super::error::{PipelineError, Result};
+use super::load::LoadedImage;
 use super::models::ModelStore;
 use super::runtime;
 use image::RgbImage;
@@ -8,7 +9,6 @@ use ndarray::Array4;
 use ort::session::Session;
 use ort::value::TensorRef;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use std::sync::Mutex;
 
 /// YuNet's fixed input side.
@@ -106,13 +106,20 @@ impl Detector {
             .collect())
     }
 
-    /// The faces of the image as detected by `detect`, or an error naming the file.
-    pub fn detect_in(&self, img: &RgbImage, path: &Path) -> Result<Vec<Face>> {
-        let faces = self.detect(img)?;
+    /// The faces of a loaded image as detected by `detect`, or an error
+    /// naming the file (and the EXIF turn, when one was applied, as a likely cause).
+    pub fn detect_in(&self, image: &LoadedImage) -> Result<Vec<Face>> {
+        let faces = self.detect(&image.rgb)?;
         if faces.is_empty() {
+            let hint = image.exif_turn.as_ref().map_or_else(String::new, |turn| {
+                format!(
+                    " (the photo was turned upright by its EXIF orientation tag: {turn}; \
+                     faces are found only when roughly upright, so the tag may be wrong)"
+                )
+            });
             return Err(PipelineError::NoFace {
-                path: path.into(),
-                hint: String::new(),
+                path: image.path.clone(),
+                hint,
             });
         }
         Ok(faces)

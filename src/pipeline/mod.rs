@@ -101,19 +101,7 @@ impl Pipeline {
     }
 
     pub fn detect_image(&self, image: LoadedImage) -> Result<DetectedImage> {
-        let faces = self
-            .detector
-            .detect_in(&image.rgb, &image.path)
-            .map_err(|e| match (e, &image.exif_turn) {
-                (PipelineError::NoFace { path, .. }, Some(turn)) => PipelineError::NoFace {
-                    path,
-                    hint: format!(
-                        " (the photo was turned upright by its EXIF orientation tag: {turn}; \
-                         faces are found only when roughly upright, so the tag may be wrong)"
-                    ),
-                },
-                (e, _) => e,
-            })?;
+        let faces = self.detector.detect_in(&image)?;
         Ok(DetectedImage { image, faces })
     }
 
