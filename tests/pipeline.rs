@@ -162,6 +162,16 @@ fn grey_rgba_and_sixteen_bit_images_load_as_rgb8() {
     assert!(s > pipeline().default_threshold, "{s}");
 }
 
+/// `img` as a JPEG whose EXIF orientation tag is `orientation` (an APP1
+/// segment right after the start-of-image marker).
+fn tagged_jpeg(img: &image::GrayImage, orientation: u16) -> Vec<u8> {
+    let jpeg = encode_jpeg(img);
+    let mut tagged = jpeg[..2].to_vec();
+    tagged.extend(exif_orientation_segment(orientation));
+    tagged.extend_from_slice(&jpeg[2..]);
+    tagged
+}
+
 /// A JPEG APP1 segment holding only an EXIF orientation tag.
 fn exif_orientation_segment(orientation: u16) -> Vec<u8> {
     let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
@@ -202,12 +212,8 @@ fn exif_rotated_jpeg_compares_like_the_upright_one() {
     std::fs::write(&up_path, encode_jpeg(&upright)).unwrap();
     // Stored turned 90° anticlockwise; EXIF orientation 6 tells viewers to turn it back.
     let stored = image::imageops::rotate270(&upright);
-    let jpeg = encode_jpeg(&stored);
-    let mut tagged = jpeg[..2].to_vec();
-    tagged.extend(exif_orientation_segment(6));
-    tagged.extend_from_slice(&jpeg[2..]);
     let rot_path = tmp.path().join("rotated.jpg");
-    std::fs::write(&rot_path, tagged).unwrap();
+    std::fs::write(&rot_path, tagged_jpeg(&stored, 6)).unwrap();
     let loaded = load_image(&rot_path).unwrap();
     assert_eq!(
         loaded.rgb.dimensions(),
@@ -225,12 +231,8 @@ fn exif_rotated_jpeg_compares_like_the_upright_one() {
 
     // A wrong tag (upright pixels tagged 6) turns the face on its side: the
     // error names the file and says the EXIF turn may be why.
-    let jpeg = encode_jpeg(&upright);
-    let mut wrong = jpeg[..2].to_vec();
-    wrong.extend(exif_orientation_segment(6));
-    wrong.extend_from_slice(&jpeg[2..]);
     let wrong_path = tmp.path().join("wrong_tag.jpg");
-    std::fs::write(&wrong_path, wrong).unwrap();
+    std::fs::write(&wrong_path, tagged_jpeg(&upright, 6)).unwrap();
     let msg = match pipeline().analyze_file(&wrong_path, None) {
         Err(e @ PipelineError::NoFace { .. }) => e.to_string(),
         other => panic!("expected no face, got {other:?}"),

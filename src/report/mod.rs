@@ -121,20 +121,19 @@ fn read_png(
     })
 }
 
+/// Face `f`'s entry of the per-face parameter `key` (`{A: …, B: …}`).
+fn face_param<'a>(a: &'a Analysis, key: &str, f: usize) -> Option<&'a str> {
+    a.parameters.get(key)?.get(face_label(f))?.as_str()
+}
+
 /// The recorded path of face `f`'s aligned crop, if an explanation was run.
 fn crop_path(a: &Analysis, f: usize) -> Option<&str> {
-    a.parameters
-        .get("aligned_crops")?
-        .get(face_label(f))?
-        .as_str()
+    face_param(a, "aligned_crops", f)
 }
 
 /// The recorded SHA-256 of face `f`'s aligned crop, if any.
 fn crop_sha256(a: &Analysis, f: usize) -> Option<&str> {
-    a.parameters
-        .get("aligned_crops_sha256")?
-        .get(face_label(f))?
-        .as_str()
+    face_param(a, "aligned_crops_sha256", f)
 }
 
 /// The folder holding the crops and maps. `compare` records the crops' paths
