@@ -46,6 +46,13 @@ pub struct BenchExplainArgs {
     /// the default lanes (comma-separated: 0 none, 1 basic, 2 extended, 3 all).
     #[arg(long, value_delimiter = ',')]
     pub opt_levels: Vec<usize>,
+    /// Measure only the Mery maps (no X-Map, no bare-pass sweeps).
+    #[arg(long)]
+    pub mery_only: bool,
+    /// Times to run the Mery maps (each run is printed; on a shared host the
+    /// fastest is the least disturbed).
+    #[arg(long, default_value_t = 1)]
+    pub mery_runs: usize,
 }
 
 /// Peak resident memory of this process (VmHWM), MB.
@@ -127,90 +134,19 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
     let batch = a.batch.max(1);
     p.embedder.batch = batch;
     p.embedder.lane_batch = a.lane_batch.max(1);
-    let bare = bare_passes(&p.embedder, batch, &groups, &face)?;
-
-    let params = ExplainParams {
-        mery: None,
-        ..ExplainParams::default()
-    };
-    let t = Instant::now();
-    let mut first_ms = None;
-    let ex = explain::explain(
-        &p.embedder,
-        Some(&fm),
-        [&fa, &fb],
-        &params,
-        Ctl::none(),
-        &mut |u| {
-            if let explain::Update::XMaps(_) = u {
-                first_ms.get_or_insert(t.elapsed().as_secs_f64() * 1e3);
-            }
-        },
-    )?;
-    let xs = ex.xmap_stats;
-    let peak = clock_ghz().map(|c| cores as f64 * 32.0 * c).unwrap_or(0.0);
-    println!("full X-Map (I, II, III; p = 28, 14, 7; both faces), batch {batch}:");
-    println!("  forward passes        {}", xs.passes);
-    println!(
-        "  wall time             {:.2} s   (bare passes, same batching: {bare:.2} s → ratio {:.3})",
-        xs.total_ms / 1e3,
-        xs.total_ms / 1e3 / bare
-    );
-    println!(
-        "  model time            {:.2} s   ({:.1} % of the X-Map wall time)",
-        xs.model_ms / 1e3,
-        100.0 * xs.model_ms / xs.total_ms
-    );
-    println!(
-        "  throughput            {:.1} GFLOP/s of ≈ {peak:.0} peak",
-        xs.passes as f64 * SFACE_GFLOP / (xs.total_ms / 1e3)
-    );
-    println!(
-        "  first (p=28) maps at  {:.2} s;  FaceMesh regions {:.0} ms",
-        first_ms.unwrap_or(0.0) / 1e3,
-        ex.regions_ms
-    );
-
-    let params = ExplainParams {
-        xmap: None,
-        ..ExplainParams::default()
-    };
-    let ex = explain::explain(
-        &p.embedder,
-        Some(&fm),
-        [&fa, &fb],
-        &params,
-        Ctl::none(),
-        &mut |_| {},
-    )?;
-    let ms = ex.mery_stats;
-    let it = ex
-        .mery
-        .as_ref()
-        .map(|m| m.iterations.clone())
-        .unwrap_or_default();
-    println!("Mery maps S0−, S1−, S0+, S1+, AVG (d=16, nh=161, tmax=20, th=0.01), batch {batch}:");
-    println!(
-        "  forward passes        {}  (greedy iterations (face, removal, aggregation): {it:?})",
-        ms.passes
-    );
-    println!(
-        "  wall time             {:.2} s  (model {:.2} s, {:.1} %)",
-        ms.total_ms / 1e3,
-        ms.model_ms / 1e3,
-        100.0 * ms.model_ms / ms.total_ms.max(1e-9)
-    );
-    let faces = it.len().max(1);
-    println!(
-        "  per face (five maps)  {:.2} s, {} passes at {:.2} ms/pass",
-        ms.total_ms / 1e3 / faces as f64,
-        ms.passes / faces,
-        ms.total_ms / ms.passes.max(1) as f64
-    );
+    if !a.mery_only {
+        xmap_figures(&p, &fm, [&fa, &fb], &groups, &face, cores)?;
+    }
+    for _ in 0..a.mery_runs.max(1) {
+        mery_figures(&p, &fm, [&fa, &fb], batch)?;
+    }
     println!(
         "peak resident memory    {:.0} MB (explanations at batch {batch})",
         peak_rss_mb().unwrap_or(0.0)
     );
+    if a.mery_only {
+        return Ok(());
+    }
     let lane_counts = if a.lanes.is_empty() {
         let mut l = vec![1, auto.lanes];
         l.dedup();
@@ -260,5 +196,108 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
         let name = crate::pipeline::runtime::OPT_LEVELS[level];
         sweep(format!("level {level} ({name:?})"), &embedder, batch)?;
     }
+    Ok(())
+}
+
+/// Run the full X-Map once (after the same passes bare) and print its figures.
+fn xmap_figures(
+    p: &Pipeline,
+    fm: &crate::pipeline::facemesh::FaceMesh,
+    faces: [&crate::pipeline::FaceAnalysis; 2],
+    groups: &[usize],
+    face: &Array4<f32>,
+    cores: usize,
+) -> anyhow::Result<()> {
+    let batch = p.embedder.batch;
+    let bare = bare_passes(&p.embedder, batch, groups, face)?;
+
+    let params = ExplainParams {
+        mery: None,
+        ..ExplainParams::default()
+    };
+    let t = Instant::now();
+    let mut first_ms = None;
+    let ex = explain::explain(
+        &p.embedder,
+        Some(fm),
+        faces,
+        &params,
+        Ctl::none(),
+        &mut |u| {
+            if let explain::Update::XMaps(_) = u {
+                first_ms.get_or_insert(t.elapsed().as_secs_f64() * 1e3);
+            }
+        },
+    )?;
+    let xs = ex.xmap_stats;
+    let peak = clock_ghz().map(|c| cores as f64 * 32.0 * c).unwrap_or(0.0);
+    println!("full X-Map (I, II, III; p = 28, 14, 7; both faces), batch {batch}:");
+    println!("  forward passes        {}", xs.passes);
+    println!(
+        "  wall time             {:.2} s   (bare passes, same batching: {bare:.2} s → ratio {:.3})",
+        xs.total_ms / 1e3,
+        xs.total_ms / 1e3 / bare
+    );
+    println!(
+        "  model time            {:.2} s   ({:.1} % of the X-Map wall time)",
+        xs.model_ms / 1e3,
+        100.0 * xs.model_ms / xs.total_ms
+    );
+    println!(
+        "  throughput            {:.1} GFLOP/s of ≈ {peak:.0} peak",
+        xs.passes as f64 * SFACE_GFLOP / (xs.total_ms / 1e3)
+    );
+    println!(
+        "  first (p=28) maps at  {:.2} s;  FaceMesh regions {:.0} ms",
+        first_ms.unwrap_or(0.0) / 1e3,
+        ex.regions_ms
+    );
+
+    Ok(())
+}
+
+/// Run the five Mery maps on both faces once and print their figures.
+fn mery_figures(
+    p: &Pipeline,
+    fm: &crate::pipeline::facemesh::FaceMesh,
+    faces: [&crate::pipeline::FaceAnalysis; 2],
+    batch: usize,
+) -> anyhow::Result<()> {
+    let params = ExplainParams {
+        xmap: None,
+        ..ExplainParams::default()
+    };
+    let ex = explain::explain(
+        &p.embedder,
+        Some(fm),
+        faces,
+        &params,
+        Ctl::none(),
+        &mut |_| {},
+    )?;
+    let ms = ex.mery_stats;
+    let it = ex
+        .mery
+        .as_ref()
+        .map(|m| m.iterations.clone())
+        .unwrap_or_default();
+    println!("Mery maps S0−, S1−, S0+, S1+, AVG (d=16, nh=161, tmax=20, th=0.01), batch {batch}:");
+    println!(
+        "  forward passes        {}  (greedy iterations (face, removal, aggregation): {it:?})",
+        ms.passes
+    );
+    println!(
+        "  wall time             {:.2} s  (model {:.2} s, {:.1} %)",
+        ms.total_ms / 1e3,
+        ms.model_ms / 1e3,
+        100.0 * ms.model_ms / ms.total_ms.max(1e-9)
+    );
+    let faces = it.len().max(1);
+    println!(
+        "  per face (five maps)  {:.2} s, {} passes at {:.2} ms/pass",
+        ms.total_ms / 1e3 / faces as f64,
+        ms.passes / faces,
+        ms.total_ms / ms.passes.max(1) as f64
+    );
     Ok(())
 }
