@@ -6,7 +6,8 @@ Usage (in $FACEXPLAIN_CACHE/venv-onnx): check_models.py [MODELS_DIR [DATA_DIR]]
   - every ONNX model of models/manifest.json loads, with the input/output names
     and shapes the manifest states;
   - YuNet finds faces (one on grace_hopper.jpg, several on insightface/t1.jpg);
-  - SFace: a batch of 4 equals 4 single runs (max abs diff <= 1e-5); aligned crops
+  - SFace: a batch of 4 equals 4 single runs (max abs diff <= 1e-5) and its trunk
+    and head one after the other; aligned crops
     (YuNet 5 points, OpenCV's 112x112 template) give genuine Obama pairs clearly
     above the Obama-Biden impostor pairs; plain 112x112 resizes of ORL crops give
     genuine > impostor on average;
@@ -159,7 +160,7 @@ def main():
     check(ort.__version__ == "1.31.1", "onnxruntime is 1.31.1")
 
     sess = {}
-    for mid in ("yunet", "sface", "facemesh"):
+    for mid in ("yunet", "sface", "sface-trunk", "sface-head", "facemesh"):
         e = manifest[mid]
         s = sess[mid] = session(os.path.join(models, e["file"]))
         ins = [(i.name, [d if isinstance(d, int) else -1 for d in i.shape]) for i in s.get_inputs()]
@@ -191,6 +192,10 @@ def main():
         single = np.vstack([embed(sface, [c]) for c in crops])
         diff = float(np.abs(batch - single).max())
         check(batch.shape == (4, 128) and diff <= 1e-5, f"sface: batch of 4 = 4 single runs (max abs diff {diff:.2e})")
+        feats = np.vstack([sess["sface-trunk"].run(None, {"data": to_nchw(crops[i:i + 2])})[0] for i in (0, 2)])
+        cut = sess["sface-head"].run(None, {"flatten_254": feats})[0]
+        diff = float(np.abs(cut - batch).max())
+        check(diff <= 1e-6, f"sface-trunk 2 faces per call, then sface-head over 4 = sface (max abs diff {diff:.2e})")
         emb = dict(zip(people, single))
         gen = [cosine(emb[a], emb[b]) for a, b in itertools.combinations(["obama.jpg", "obama2.jpg", "obama3.jpg"], 2)]
         imp = [cosine(emb[a], emb["biden.jpg"]) for a in ["obama.jpg", "obama2.jpg", "obama3.jpg"]]

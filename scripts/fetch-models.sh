@@ -71,6 +71,14 @@ produce() {
         fx_run "split-prelu-$id" "$VENV_ONNX/bin/python" "$FX_SCRIPTS/split_prelu.py" "$tmp.folded" "$tmp"
         rm -f "$tmp.folded"
         ;;
+    sface-trunk | sface-head)
+        # Cut from the verified sface.onnx (made or checked earlier in the manifest's order).
+        src=$OUT/$spath
+        fxutil verify "$src" "$ssha" "$spath, the source of $id" || exit 1
+        fx_run "split-head-$id" "$VENV_ONNX/bin/python" "$FX_SCRIPTS/split_head.py" "$src" "$tmp.trunk" "$tmp.head"
+        mv "$tmp.${id#sface-}" "$tmp"
+        rm -f "$tmp.trunk" "$tmp.head"
+        ;;
     facemesh)
         src=$(source_file "$MP_WHL" mediapipe "$spath" "$ssha")
         fx_venv "$VENV_TF" "$FX_SCRIPTS/requirements-tf2onnx.txt"

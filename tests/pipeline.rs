@@ -244,37 +244,85 @@ fn exif_rotated_jpeg_compares_like_the_upright_one() {
     );
 }
 
+/// Every file the pipeline loads, with one byte changed, is refused by name
+/// and expected hash; so is a missing one. SFace is checked as the whole
+/// model (the one the analysis names) and as the trunk and head cut from it.
 #[test]
 fn a_model_with_one_byte_changed_is_refused() {
     let store = facexplain::pipeline::ModelStore::locate().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut bytes = std::fs::read(store.path("sface").unwrap()).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0x01;
-    std::fs::write(tmp.path().join("sface.onnx"), bytes).unwrap();
-    std::fs::copy(store.path("yunet").unwrap(), tmp.path().join("yunet.onnx")).unwrap();
-    let tampered = facexplain::pipeline::ModelStore::at(tmp.path()).unwrap();
-    let err = Pipeline::load_from(tampered)
-        .err()
-        .expect("tampered model refused");
-    let msg = err.to_string();
-    let expected = &store.manifest.entry("sface").unwrap().sha256;
-    assert!(matches!(err, PipelineError::ModelHash { .. }), "{msg}");
-    assert!(
-        msg.contains("sface.onnx")
-            && msg.contains(expected.as_str())
-            && msg.contains("scripts/setup.sh"),
-        "{msg}"
-    );
-    // A missing file names the file too.
-    std::fs::remove_file(tmp.path().join("sface.onnx")).unwrap();
-    let err = Pipeline::load_from(facexplain::pipeline::ModelStore::at(tmp.path()).unwrap())
-        .err()
-        .unwrap();
-    assert!(
-        matches!(err, PipelineError::ModelMissing { .. }) && err.to_string().contains("sface.onnx"),
-        "{err}"
-    );
+    for id in ["sface", "sface-trunk", "sface-head"] {
+        let tmp = tempfile::tempdir().unwrap();
+        for other in ["yunet", "sface", "sface-trunk", "sface-head"] {
+            let file = &store.manifest.entry(other).unwrap().file;
+            let mut bytes = std::fs::read(store.path(other).unwrap()).unwrap();
+            if other == id {
+                let mid = bytes.len() / 2;
+                bytes[mid] ^= 0x01;
+            }
+            std::fs::write(tmp.path().join(file), bytes).unwrap();
+        }
+        let entry = store.manifest.entry(id).unwrap();
+        let tampered = facexplain::pipeline::ModelStore::at(tmp.path()).unwrap();
+        let err = Pipeline::load_from(tampered)
+            .err()
+            .expect("tampered model refused");
+        let msg = err.to_string();
+        assert!(matches!(err, PipelineError::ModelHash { .. }), "{msg}");
+        assert!(
+            msg.contains(&entry.file)
+                && msg.contains(entry.sha256.as_str())
+                && msg.contains("scripts/setup.sh"),
+            "{msg}"
+        );
+        // A missing file names the file too.
+        std::fs::remove_file(tmp.path().join(&entry.file)).unwrap();
+        let err = Pipeline::load_from(facexplain::pipeline::ModelStore::at(tmp.path()).unwrap())
+            .err()
+            .unwrap();
+        assert!(
+            matches!(err, PipelineError::ModelMissing { .. })
+                && err.to_string().contains(&entry.file),
+            "{err}"
+        );
+    }
+}
+
+/// Five different faces, for the embedder's batching tests.
+const FIVE_FACES: [&str; 5] = [
+    "face_recognition/obama.jpg",
+    "face_recognition/biden.jpg",
+    "astronaut.png",
+    "grace_hopper.jpg",
+    "face_recognition/obama2.jpg",
+];
+
+/// The aligned crops of [`FIVE_FACES`], in order.
+fn five_crops(p: &Pipeline) -> Vec<image::RgbImage> {
+    FIVE_FACES
+        .iter()
+        .map(|f| p.analyze_file(&data(f), None).unwrap().aligned.crop)
+        .collect()
+}
+
+/// The embedder runs SFace cut in two (trunk 2 faces per call, head once per
+/// lane); that must be the whole model's function, number for number.
+#[test]
+fn trunk_then_head_equals_the_whole_model() {
+    use facexplain::pipeline::embed::Embedder;
+    let p = pipeline();
+    let crops = five_crops(&p);
+    let refs: Vec<_> = crops.iter().collect();
+    let (_, whole) = p.store.read_verified("sface").unwrap();
+    let whole = Embedder::from_onnx_bytes("sface (whole)", &whole).unwrap();
+    let a = whole.embed_faces(&refs).unwrap();
+    let b = p.embedder.embed_faces(&refs).unwrap();
+    assert_eq!(a.dim(), (5, 128));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-6, "largest difference {worst}");
 }
 
 #[test]
@@ -307,17 +355,8 @@ fn batched_embeddings_equal_single_ones() {
 fn lanes_give_the_same_embeddings_in_the_same_order() {
     use facexplain::pipeline::embed::{Embedder, Lanes};
     let p = pipeline();
-    let files = [
-        "face_recognition/obama.jpg",
-        "face_recognition/biden.jpg",
-        "astronaut.png",
-        "grace_hopper.jpg",
-        "face_recognition/obama2.jpg",
-    ];
-    let crops: Vec<_> = files
-        .iter()
-        .map(|f| p.analyze_file(&data(f), None).unwrap().aligned.crop)
-        .collect();
+    let files = FIVE_FACES;
+    let crops = five_crops(&p);
     let refs: Vec<_> = crops.iter().collect();
     let lanes = |n| Lanes {
         lanes: n,

@@ -6,7 +6,7 @@ use super::models::ModelStore;
 use super::runtime;
 use crate::progress::Ctl;
 use image::RgbImage;
-use ndarray::{Array2, Array4, ArrayView4, Axis, s};
+use ndarray::{Array2, Array4, ArrayView4, ArrayViewD, Axis, s};
 use ort::session::Session;
 use ort::value::TensorRef;
 use std::sync::Mutex;
@@ -21,14 +21,64 @@ pub const DEFAULT_BATCH: usize = 16;
 /// operators are split across threads (`facexplain bench-explain` measures both).
 pub struct Embedder {
     name: String,
-    input: String,
-    lanes: Vec<Mutex<Session>>,
+    lanes: Vec<Mutex<Lane>>,
     /// Faces per forward pass for long jobs.
     pub batch: usize,
     /// Most faces one lane runs in one session call: a lane's share of a
     /// batch is run in pieces this big, which keeps the activations of a
     /// single-threaded pass in the core's own cache.
     pub lane_batch: usize,
+}
+
+/// One lane's sessions: the model, or its trunk and head when it is cut
+/// before the final fully connected layer (SFace ships cut by
+/// `scripts/split_head.py`: the trunk runs [`Embedder::lane_batch`] faces per
+/// call, the head once over the lane's whole share, so its 25 MB weight matrix
+/// is read once per share instead of once per call).
+struct Lane {
+    trunk: Graph,
+    head: Option<Graph>,
+}
+
+/// A session with the name of its single input.
+struct Graph {
+    session: Session,
+    input: String,
+}
+
+impl Graph {
+    fn new(name: &str, bytes: &[u8], lanes: Lanes, level: usize) -> Result<Graph> {
+        let session = runtime::session_tuned(name, bytes, lanes.threads, level)?;
+        let input = session
+            .inputs()
+            .first()
+            .map(|i| i.name().to_string())
+            .ok_or_else(|| PipelineError::Inference {
+                model: name.into(),
+                reason: "the graph has no input".into(),
+            })?;
+        Ok(Graph { session, input })
+    }
+
+    /// One call on `batch` (`[N, …]`); the output as `[N, rest]` rows.
+    fn run(&mut self, model: &str, batch: ArrayViewD<f32>) -> Result<Array2<f32>> {
+        let err = |e: ort::Error| PipelineError::Inference {
+            model: model.into(),
+            reason: e.to_string(),
+        };
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input.as_str() => TensorRef::from_array_view(batch.view()).map_err(err)?])
+            .map_err(err)?;
+        let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(err)?;
+        let n = batch.len_of(Axis(0));
+        Array2::from_shape_vec((n, data.len() / n.max(1)), data.to_vec()).map_err(|e| {
+            PipelineError::Inference {
+                model: model.into(),
+                reason: format!("unexpected output shape {shape:?}: {e}"),
+            }
+        })
+    }
 }
 
 /// Default [`Embedder::lane_batch`]: on one thread SFace took 14–15 ms per
@@ -79,35 +129,39 @@ impl Embedder {
     }
 
     /// SFace on the given lanes at graph optimisation level `level`
-    /// (0–3, see [`runtime::OPT_LEVELS`]; benchmarks compare them).
+    /// (0–3, see [`runtime::OPT_LEVELS`]; benchmarks compare them). The
+    /// whole model's file is verified too: it is the model the analysis names,
+    /// and the trunk and head are cut from it.
     pub fn load_tuned(store: &ModelStore, lanes: Lanes, level: usize) -> Result<Embedder> {
-        let (_entry, bytes) = store.read_verified("sface")?;
-        Self::from_bytes("sface", &bytes, lanes, level)
+        store.verify_file("sface")?;
+        let (_, trunk) = store.read_verified("sface-trunk")?;
+        let (_, head) = store.read_verified("sface-head")?;
+        Self::build("sface", &trunk, Some(&head), lanes, level)
     }
 
     /// Any embedder graph given as ONNX bytes (tests build small ones).
     pub fn from_onnx_bytes(name: &str, bytes: &[u8]) -> Result<Embedder> {
-        Self::from_bytes(name, bytes, Lanes::auto(), runtime::DEFAULT_OPT_LEVEL)
+        Self::build(name, bytes, None, Lanes::auto(), runtime::DEFAULT_OPT_LEVEL)
     }
 
-    fn from_bytes(name: &str, bytes: &[u8], lanes: Lanes, level: usize) -> Result<Embedder> {
-        let sessions = (0..lanes.lanes)
-            .map(|_| runtime::session_tuned(name, bytes, lanes.threads, level).map(Mutex::new))
-            .collect::<Result<Vec<_>>>()?;
-        let input = sessions[0]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .inputs()
-            .first()
-            .map(|i| i.name().to_string())
-            .ok_or_else(|| PipelineError::Inference {
-                model: name.into(),
-                reason: "the graph has no input".into(),
-            })?;
+    fn build(
+        name: &str,
+        trunk: &[u8],
+        head: Option<&[u8]>,
+        lanes: Lanes,
+        level: usize,
+    ) -> Result<Embedder> {
+        let lane = || -> Result<Mutex<Lane>> {
+            Ok(Mutex::new(Lane {
+                trunk: Graph::new(name, trunk, lanes, level)?,
+                head: head
+                    .map(|h| Graph::new(name, h, lanes, level))
+                    .transpose()?,
+            }))
+        };
         Ok(Embedder {
             name: name.into(),
-            input,
-            lanes: sessions,
+            lanes: (0..lanes.lanes).map(|_| lane()).collect::<Result<_>>()?,
             batch: DEFAULT_BATCH,
             lane_batch: DEFAULT_LANE_BATCH,
         })
@@ -161,42 +215,24 @@ impl Embedder {
         })
     }
 
-    /// Run `batch` on lane `lane` in pieces of at most `self.lane_batch` faces.
+    /// Run `batch` on lane `lane`: the trunk in pieces of at most
+    /// `self.lane_batch` faces, then the head (if any) over all of them; rows
+    /// L2-normalised.
     fn run_lane(&self, lane: usize, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
-        let chunks = pieces(batch, self.lane_batch);
-        if chunks.len() <= 1 {
-            return self.run_session(lane, batch);
-        }
-        let parts = chunks
+        let mut guard = self.lanes[lane].lock().unwrap_or_else(|p| p.into_inner());
+        let Lane { trunk, head } = &mut *guard;
+        let parts = pieces(batch, self.lane_batch)
             .into_iter()
-            .map(|c| self.run_session(lane, c))
+            .map(|c| trunk.run(&self.name, c.into_dyn()))
             .collect::<Result<Vec<_>>>()?;
-        self.stack(parts)
-    }
-
-    /// One session call of `batch` on lane `lane`; rows L2-normalised.
-    fn run_session(&self, lane: usize, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
-        let err = |e: ort::Error| PipelineError::Inference {
-            model: self.name.clone(),
-            reason: e.to_string(),
+        let features = match parts.len() {
+            1 => parts.into_iter().next().unwrap_or_default(),
+            _ => self.stack(parts)?,
         };
-        let mut session = self.lanes[lane].lock().unwrap_or_else(|p| p.into_inner());
-        let outputs = session
-            .run(ort::inputs![self.input.as_str() => TensorRef::from_array_view(batch).map_err(err)?])
-            .map_err(err)?;
-        let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(err)?;
-        let n = batch.len_of(Axis(0));
-        let d = if shape.len() == 2 && shape[0] as usize == n {
-            shape[1] as usize
-        } else {
-            data.len() / n.max(1)
+        let mut out = match head {
+            Some(h) => h.run(&self.name, features.view().into_dyn())?,
+            None => features,
         };
-        let mut out = Array2::from_shape_vec((n, d), data.to_vec()).map_err(|e| {
-            PipelineError::Inference {
-                model: self.name.clone(),
-                reason: format!("unexpected output shape {shape:?}: {e}"),
-            }
-        })?;
         for mut row in out.rows_mut() {
             let norm = row.dot(&row).sqrt();
             if norm > 0.0 {
