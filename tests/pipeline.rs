@@ -310,7 +310,7 @@ fn five_crops(p: &Pipeline) -> Vec<image::RgbImage> {
 fn trunk_then_head_equals_the_whole_model() {
     use facexplain::pipeline::embed::Embedder;
     let p = pipeline();
-    let crops = five_crops(&p);
+    let crops = five_crops(p);
     let refs: Vec<_> = crops.iter().collect();
     let (_, whole) = p.store.read_verified("sface").unwrap();
     let whole = Embedder::from_onnx_bytes("sface (whole)", &whole).unwrap();
@@ -356,7 +356,7 @@ fn lanes_give_the_same_embeddings_in_the_same_order() {
     use facexplain::pipeline::embed::{Embedder, Lanes};
     let p = pipeline();
     let files = FIVE_FACES;
-    let crops = five_crops(&p);
+    let crops = five_crops(p);
     let refs: Vec<_> = crops.iter().collect();
     let lanes = |n| Lanes {
         lanes: n,
