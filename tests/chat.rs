@@ -375,6 +375,16 @@ fn default_answerer_on_the_blind_set() {
     check_set("chat_questions_blind.json", 6);
 }
 
+/// Sealed set: written after the blind set's fixes, measured once: least
+/// important 83.3 % ("What region did the model mostly ignore?") and output
+/// images 83.3 % ("What do the green areas on the faces show?"), both
+/// answered with the most important region. Fixed by general rules (verbs of
+/// ignoring in any form, colour names), so it is now tuned on too.
+#[test]
+fn default_answerer_on_the_sealed_set() {
+    check_set("chat_questions_sealed.json", 6);
+}
+
 #[test]
 fn missing_data_is_refused_honestly_and_slots_are_filled() {
     let mut e = engine();

@@ -409,7 +409,7 @@ pub const CUES: &[(Intent, &[&str])] = &[
     (Intent::Threshold, &["threshold", "compared with", "compared against", "compared to", "need", "above which", "above what", "cut off", "cutoff", "boundary", "required", "minimum", "needed", "considered", "count as", "counts as", "has to be", "have to be", "must be", "acceptance", "exceed", "surpass"]),
     (Intent::Model, &["model", "network", "algorithm", "recogniser", "recognizer", "name of the", "called"]),
     (Intent::Xai, &["explainable", "xai", "explainability"]),
-    (Intent::OutputImages, &["output", "heat", "saliency", "overlay", "visuali", "pictures", "images", "maps", "highlight", "coloured", "colored", "displayed"]),
+    (Intent::OutputImages, &["output", "heat", "saliency", "overlay", "visuali", "pictures", "images", "maps", "highlight", "coloured", "colored", "colours", "colors", "green", "magenta", "pink", "purple", "displayed"]),
     (Intent::OutPerson, &["old", "age", "name", "gender", "male", "female", "man or", "woman", "ethnic", "race", "happy", "sad", "smil", "emotion", "mood", "hair", "beard", "makeup", "make up", "glasses", "wearing", "tattoo", "nationality", "country", "religio", "job", "profession", "married", "handed", "height", "tall", "who", "whose", "examiner", "investigator", "officer", "suspect", "witness", "phone", "address", "birth"]),
     (Intent::OutPhoto, &["taken", "camera", "where", "when", "year", "deepfake", "fake", "edited", "background", "lighting"]),
     (Intent::OutMetrics, &["rate", "accuracy", "trained", "training", "dataset", "eer", "roc", "lfw", "parameters", "fast", "speed"]),

@@ -12,7 +12,7 @@ use std::time::Instant;
 #[derive(Args, Debug)]
 pub struct ChatEvalArgs {
     /// Question sets (JSON, schema facexplain.chat-questions/1; repeatable;
-    /// default: the tuning, held-out, fresh, unseen and blind sets of the test suite).
+    /// default: the tuning, held-out, fresh, unseen, blind and sealed sets of the test suite).
     #[arg(long)]
     pub questions: Vec<PathBuf>,
     /// Analyses to ask about (repeatable; default: the match and non-match fixtures of the test suite).
@@ -35,6 +35,7 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
             "chat_questions_fresh.json",
             "chat_questions_unseen.json",
             "chat_questions_blind.json",
+            "chat_questions_sealed.json",
         ]
         .map(|f| tests.join(f))
         .to_vec()
