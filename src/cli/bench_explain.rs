@@ -184,7 +184,7 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
         xmap_figures(&p, &fm, [&fa, &fb], &groups, &face, peak)?;
     }
     for _ in 0..a.mery_runs.max(1) {
-        mery_figures(&p, &fm, [&fa, &fb], batch)?;
+        mery_figures(&p, &fm, [&fa, &fb], batch, &face)?;
     }
     println!(
         "peak resident memory    {:.0} MB (explanations at batch {batch})",
@@ -307,6 +307,7 @@ fn mery_figures(
     fm: &crate::pipeline::facemesh::FaceMesh,
     faces: [&crate::pipeline::FaceAnalysis; 2],
     batch: usize,
+    face: &Array4<f32>,
 ) -> anyhow::Result<()> {
     let params = ExplainParams {
         xmap: None,
@@ -343,6 +344,23 @@ fn mery_figures(
         ms.total_ms / 1e3 / faces as f64,
         ms.passes / faces,
         ms.total_ms / ms.passes.max(1) as f64
+    );
+    // The same passes bare, batched like the searches: the noise image, then
+    // one group per greedy step (removal drops a centre per step; the
+    // searches of both faces run in lockstep).
+    let n = ex.mery.as_ref().map(|m| m.centres.len()).unwrap_or(0);
+    let steps = it.iter().map(|&(_, r, a)| r.max(a)).max().unwrap_or(0);
+    let mut groups = vec![1];
+    groups.extend((0..steps).map(|i| {
+        it.iter()
+            .map(|&(_, r, a)| if i < r { n - i } else { 0 } + if i < a { n } else { 0 })
+            .sum::<usize>()
+    }));
+    let bare = bare_passes(&p.embedder, batch, &groups, face)?;
+    println!(
+        "  bare passes           {} with the same batching: {bare:.2} s → ratio {:.3}",
+        groups.iter().sum::<usize>(),
+        ms.total_ms / 1e3 / bare
     );
     Ok(())
 }
