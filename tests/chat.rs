@@ -385,6 +385,61 @@ fn default_answerer_on_the_sealed_set() {
     check_set("chat_questions_sealed.json", 6);
 }
 
+/// Questions on how alike the faces are at a region are answered from the
+/// X-Map table (level 1 = most similar) when the analysis has one; importance
+/// questions stay with the saliency table, and a region's "score" is its row.
+/// The fixture's X-Map table is the sample pair's, from
+/// `facexplain compare obama.jpg obama2.jpg --explain xmap,mery`.
+#[test]
+fn alike_questions_go_to_the_xmap_table() {
+    let mut e = engine();
+    let a = fixture("match_xmap.json");
+    let cases = [
+        (
+            "Which regions were most similar according to the X-Map?",
+            "most alike is the right eyebrow",
+        ),
+        (
+            "Which region makes the faces look alike?",
+            "most alike is the right eyebrow",
+        ),
+        ("Which region was least similar?", "least alike is the chin"),
+        (
+            "Where do the two faces differ the most?",
+            "least alike is the chin",
+        ),
+        (
+            "How similar is the nose in the X-Maps?",
+            "In the X-Map table the nose is ranked 3 of 9",
+        ),
+        (
+            "Which region mattered most?",
+            "most important facial region for this decision is the nose",
+        ),
+        (
+            "What was the score of the left eye?",
+            "The left eye is ranked 2 of 9 in the explainability table",
+        ),
+        (
+            "How similar are the two faces?",
+            "The similarity score of the two faces is",
+        ),
+    ];
+    for (q, expected) in cases {
+        let ans = e.ask(&a, q).unwrap();
+        assert_eq!(ans.path, AnswerPath::Retrieval, "{q}: {}", ans.text);
+        assert!(ans.text.contains(expected), "{q}: {}", ans.text);
+    }
+    // Without an X-Map table the same question is not answered from one.
+    let plain = e
+        .ask(
+            &fixture("match.json"),
+            "Which regions were most similar according to the X-Map?",
+        )
+        .unwrap();
+    assert!(!plain.text.contains("X-Map table"), "{}", plain.text);
+}
+
 #[test]
 fn missing_data_is_refused_honestly_and_slots_are_filled() {
     let mut e = engine();

@@ -222,6 +222,32 @@ fn keys_for(ctx: &Context, question: &str, intent: Intent) -> Vec<FactKey> {
             k
         }
     };
+    // Questions on how alike regions are go to the X-Map table when there is one.
+    if ctx.has(&FactKey::XmapMostSimilar)
+        && XMAP_CUES.iter().any(|c| words.contains(c))
+        && (matches!(
+            intent,
+            Intent::Importance | Intent::Region | Intent::Table | Intent::XMaps
+        ) || (intent == Intent::Score && !regions.is_empty()))
+    {
+        if !regions.is_empty() {
+            return regions.into_iter().map(FactKey::XmapRegion).collect();
+        }
+        let least = LEAST_ALIKE_CUES.iter().any(|c| words.contains(c))
+            || importance_key(&words) == FactKey::LeastImportant;
+        return vec![if least {
+            FactKey::XmapLeastSimilar
+        } else {
+            FactKey::XmapMostSimilar
+        }];
+    }
+    // A region's "score" is its row of the table.
+    if !regions.is_empty() && intent == Intent::Score {
+        return regions
+            .into_iter()
+            .map(|r| table(FactKey::Region(r)))
+            .collect();
+    }
     if !regions.is_empty()
         && matches!(
             intent,
@@ -352,6 +378,38 @@ fn focus_word(words: &str) -> Option<&str> {
     it.next()?;
     it.find(|w| !SKIP.contains(w))
 }
+
+/// Words (with their spaces, as in [`normalise_words`]) that ask how alike
+/// the faces are at a region: the X-Maps' subject.
+const XMAP_CUES: &[&str] = &[
+    " x map",
+    " xmap",
+    " similar ",
+    " dissimilar ",
+    " alike ",
+    " resembl",
+    " differ",
+    " apart ",
+    " in common ",
+    " match best ",
+    " match worst ",
+    " unlike ",
+];
+
+/// Words that ask for the region making the faces look least alike.
+const LEAST_ALIKE_CUES: &[&str] = &[
+    " dissimilar ",
+    " differ",
+    " apart ",
+    " unlike ",
+    " least similar ",
+    " least alike ",
+    " less similar ",
+    " less alike ",
+    " match worst ",
+    " not similar ",
+    " not alike ",
+];
 
 /// Words that turn an importance question into "least important".
 const LEAST_CUES: &[&str] = &[

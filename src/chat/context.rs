@@ -62,6 +62,10 @@ pub enum FactKey {
     XMaps,
     /// One row of the X-Map table.
     XmapRegion(String),
+    /// The X-Map table's first region: the one that makes the faces look most alike.
+    XmapMostSimilar,
+    /// The X-Map table's last region: the one that makes them look least alike.
+    XmapLeastSimilar,
     Xai,
     LimitsCalibration,
     LimitsModel,
@@ -304,6 +308,24 @@ impl Builder {
         );
         if let Some(x) = &a.xmap_table {
             let m = x.rows.len();
+            if let (Some(first), Some(last)) = (x.rows.first(), x.rows.last()) {
+                self.push(
+                    FactKey::XmapMostSimilar,
+                    format!(
+                        "In the X-Maps the region that makes the two faces look most alike is the {} (rank 1 of {m} in the X-Map table, mean level {}; level 1 = most similar, 5 = least similar).",
+                        first.region,
+                        fmt_mean(first.mean)
+                    ),
+                );
+                self.push(
+                    FactKey::XmapLeastSimilar,
+                    format!(
+                        "In the X-Maps the region that makes the two faces look least alike is the {} (rank {m} of {m} in the X-Map table, mean level {}).",
+                        last.region,
+                        fmt_mean(last.mean)
+                    ),
+                );
+            }
             for (i, row) in x.rows.iter().enumerate() {
                 self.push(
                     FactKey::XmapRegion(row.region.clone()),
