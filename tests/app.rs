@@ -366,6 +366,23 @@ fn explain_view_sort_highlight_ask_and_cancel() {
     h.get_by_label(&answer.text);
     h.get_by_label_contains(&format!("confidence {:.0} %", answer.confidence * 100.0));
     snapshot(&mut h, "answered_chat");
+    // With X-Maps, the X-Map questions are offered too and answered from their table.
+    h.get_by_label(facexplain::chat::XMAP_QUESTIONS[1]).click();
+    wait_for(&mut h, "the X-Map answer", 180, |a| {
+        a.chat.turns.get(1).is_some_and(|t| t.answer.is_some())
+    });
+    let xmap_answer = h.state().chat.turns[1]
+        .answer
+        .clone()
+        .unwrap()
+        .expect("an answer");
+    assert!(
+        xmap_answer
+            .text
+            .starts_with("In the X-Maps the region that makes the two faces look least alike"),
+        "{}",
+        xmap_answer.text
+    );
 
     // Recompute with the papers' (slow) parameters, then cancel with Esc:
     // the previous explanation stays on screen.

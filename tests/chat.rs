@@ -430,6 +430,25 @@ fn alike_questions_go_to_the_xmap_table() {
         assert_eq!(ans.path, AnswerPath::Retrieval, "{q}: {}", ans.text);
         assert!(ans.text.contains(expected), "{q}: {}", ans.text);
     }
+    // The questions the app suggests for an analysis with X-Maps.
+    let suggested = facexplain::chat::suggestions(true);
+    assert_eq!(
+        suggested.len(),
+        facexplain::chat::SUGGESTED_QUESTIONS.len() + 2
+    );
+    for q in facexplain::chat::XMAP_QUESTIONS {
+        assert!(suggested.contains(&q));
+        let ans = e.ask(&a, q).unwrap();
+        assert!(
+            ans.text.starts_with("In the X-Maps the region"),
+            "{q}: {}",
+            ans.text
+        );
+    }
+    assert_eq!(
+        facexplain::chat::suggestions(false),
+        facexplain::chat::SUGGESTED_QUESTIONS.to_vec()
+    );
     // Without an X-Map table the same question is not answered from one.
     let plain = e
         .ask(

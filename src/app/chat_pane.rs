@@ -124,10 +124,16 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
     ui.add_enabled_ui(ready, |ui| {
         ui.horizontal_wrapped(|ui| {
             ui.spacing_mut().item_spacing = egui::vec2(4.0, 4.0);
-            for q in SUGGESTED {
+            let has_xmaps = app.explanation().is_some_and(|e| e.xmap_table.is_some());
+            for q in crate::chat::suggestions(has_xmaps) {
+                let why = if SUGGESTED.contains(&q) {
+                    "Ask this question (Pixels-to-Words question types)"
+                } else {
+                    "Ask this question (answered from the X-Map table)"
+                };
                 if ui
                     .add(egui::Button::new(RichText::new(q).small()))
-                    .on_hover_text("Ask this question (Pixels-to-Words question types)")
+                    .on_hover_text(why)
                     .clicked()
                 {
                     ask = Some(q.to_string());

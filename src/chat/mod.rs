@@ -35,3 +35,21 @@ pub const SUGGESTED_QUESTIONS: [&str; 7] = [
     "What is explainable AI?",
     "What are these output images?",
 ];
+
+/// Questions the X-Map table answers (beyond the paper's types), suggested
+/// when an analysis has X-Maps.
+pub const XMAP_QUESTIONS: [&str; 2] = [
+    "Which region makes the faces look most alike?",
+    "Where do the two faces differ the most?",
+];
+
+/// The questions to suggest for an analysis: the paper's, then the X-Map
+/// ones when it has an X-Map table.
+pub fn suggestions(has_xmap_table: bool) -> Vec<&'static str> {
+    let xmap = if has_xmap_table {
+        &XMAP_QUESTIONS[..]
+    } else {
+        &[]
+    };
+    SUGGESTED_QUESTIONS.iter().chain(xmap).copied().collect()
+}

@@ -17,9 +17,6 @@ pub struct ChatArgs {
     pub qa_model: Option<PathBuf>,
 }
 
-/// Questions offered when the chat starts (the paper's question types).
-pub use crate::chat::SUGGESTED_QUESTIONS as SUGGESTED;
-
 pub fn run(a: ChatArgs) -> anyhow::Result<()> {
     let analysis = Analysis::read(&a.analysis)?;
     let mut engine = load_engine(a.qa_model.as_deref())?;
@@ -27,7 +24,7 @@ pub fn run(a: ChatArgs) -> anyhow::Result<()> {
         "Ask about {} (empty line, `quit` or Ctrl-D to leave). For example:",
         a.analysis.display()
     );
-    for q in SUGGESTED {
+    for q in crate::chat::suggestions(analysis.xmap_table.is_some()) {
         println!("  {q}");
     }
     let stdin = std::io::stdin();
