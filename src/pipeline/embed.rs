@@ -81,9 +81,10 @@ impl Graph {
     }
 }
 
-/// Default [`Embedder::lane_batch`]: on one thread SFace took 14–15 ms per
-/// face at 1–2 faces per call and 17–19 ms at 8–16 (`facexplain bench-explain
-/// --lane-batches` compares them).
+/// Default [`Embedder::lane_batch`]: on one thread the whole SFace took
+/// 14–15 ms per face at 1–2 faces per call and 17–19 ms at 8–16; with the
+/// trunk cut from the head, 2 lanes ran 6.2–6.6 ms per pass at 1–2 faces per
+/// call and 7.3 ms at 4 (`facexplain bench-explain --lane-batches` compares them).
 pub const DEFAULT_LANE_BATCH: usize = 2;
 
 /// How the embedder uses the cores: `lanes` sessions side by side with
