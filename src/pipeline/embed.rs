@@ -207,8 +207,11 @@ impl Embedder {
         self.stack(parts.into_iter().collect::<Result<Vec<_>>>()?)
     }
 
-    /// Rows of `parts` one after the other.
-    fn stack(&self, parts: Vec<Array2<f32>>) -> Result<Array2<f32>> {
+    /// Rows of `parts` one after the other (a single part as it is, uncopied).
+    fn stack(&self, mut parts: Vec<Array2<f32>>) -> Result<Array2<f32>> {
+        if parts.len() == 1 {
+            return Ok(parts.swap_remove(0));
+        }
         let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
         ndarray::concatenate(Axis(0), &views).map_err(|e| PipelineError::Inference {
             model: self.name.clone(),
@@ -226,10 +229,7 @@ impl Embedder {
             .into_iter()
             .map(|c| trunk.run(&self.name, c.into_dyn()))
             .collect::<Result<Vec<_>>>()?;
-        let features = match parts.len() {
-            1 => parts.into_iter().next().unwrap_or_default(),
-            _ => self.stack(parts)?,
-        };
+        let features = self.stack(parts)?;
         let mut out = match head {
             Some(h) => h.run(&self.name, features.view().into_dyn())?,
             None => features,
