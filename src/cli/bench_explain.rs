@@ -184,7 +184,7 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
         xmap_figures(&p, &fm, [&fa, &fb], &groups, &face, peak)?;
     }
     for _ in 0..a.mery_runs.max(1) {
-        mery_figures(&p, &fm, [&fa, &fb], batch, &face)?;
+        mery_figures(&p, &fm, [&fa, &fb], &face)?;
     }
     println!(
         "peak resident memory    {:.0} MB (explanations at batch {batch})",
@@ -306,9 +306,9 @@ fn mery_figures(
     p: &Pipeline,
     fm: &crate::pipeline::facemesh::FaceMesh,
     faces: [&crate::pipeline::FaceAnalysis; 2],
-    batch: usize,
     face: &Array4<f32>,
 ) -> anyhow::Result<()> {
+    let batch = p.embedder.batch;
     let params = ExplainParams {
         xmap: None,
         ..ExplainParams::default()
