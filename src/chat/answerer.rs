@@ -396,17 +396,14 @@ const XMAP_CUES: &[&str] = &[
     " unlike ",
 ];
 
-/// Words that ask for the region making the faces look least alike.
+/// Words that ask for the region making the faces look least alike, beyond
+/// the least-important polarity cues ("least", "less", "worst") that
+/// [`importance_key`] reads.
 const LEAST_ALIKE_CUES: &[&str] = &[
     " dissimilar ",
     " differ",
     " apart ",
     " unlike ",
-    " least similar ",
-    " least alike ",
-    " less similar ",
-    " less alike ",
-    " match worst ",
     " not similar ",
     " not alike ",
 ];
