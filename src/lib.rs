@@ -1,20 +1,23 @@
 //! facexplain: compare two face photographs and explain the decision.
 //!
 //! Layers (data flows one way, top to bottom; see `ARCHITECTURE.md`):
-//! - [`pipeline`]: image loading, detection, alignment, embedding, comparison,
-//!   calibration. No UI; long work takes a [`progress::Ctl`].
+//! - [`record`]: the typed analysis record, read and written; the leaf.
+//! - [`pipeline`]: image loading, detection, alignment, embedding, comparison.
+//!   No UI; long work takes a [`progress::Ctl`].
+//! - [`calibration`]: scores → threshold, C-Score, PIC-Score; fitting apart.
 //! - [`explain`]: occlusion engine, X-Maps, Mery maps, regions and table.
-//! - [`chat`]: context text and question answering over an [`analysis::Analysis`].
+//! - [`chat`]: context text and question answering over an [`record::Analysis`].
 //! - [`app`]: the egui desktop app (panels draw state, one worker runs jobs).
 //! - [`cli`]: thin subcommands over the same library calls.
 
-pub mod analysis;
 pub mod app;
+pub mod calibration;
 pub mod chat;
 pub mod cli;
 pub mod explain;
 pub mod pipeline;
 pub mod progress;
+pub mod record;
 pub mod report;
 
 /// Software name and version written into every analysis and report.

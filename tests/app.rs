@@ -6,7 +6,6 @@
 use egui::{Key, Modifiers, Rect, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use facexplain::analysis::Analysis;
 use facexplain::app::maps::{MapChoice, RenderMode};
 use facexplain::app::table::{SortColumn, TableKind};
 use facexplain::app::{AppOptions, FacexplainApp};
@@ -14,6 +13,7 @@ use facexplain::explain::ExplainParams;
 use facexplain::explain::mery::MeryMethod;
 use facexplain::explain::regions::Region;
 use facexplain::explain::xmap::XMapMethod;
+use facexplain::record::Analysis;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

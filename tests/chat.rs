@@ -5,13 +5,13 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use facexplain::analysis::Analysis;
 use facexplain::chat::context::{Context, FactKey, fmt_similarity, numbers_in, stated_numbers};
 use facexplain::chat::embed::{SentenceEmbedder, dot};
 use facexplain::chat::eval::{EvalReport, QuestionSet, TYPES, evaluate};
 use facexplain::chat::qa::{QaModel, WindowParams, context_windows};
 use facexplain::chat::{AnswerPath, ChatEngine};
 use facexplain::pipeline::ModelStore;
+use facexplain::record::Analysis;
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,15 +2,15 @@
 //! photographs, a cheap explanation) embeds every image, states the facts
 //! exactly as the JSON has them, is reproducible, and refuses bad input.
 
-use facexplain::analysis::Analysis;
+use facexplain::calibration::Calibration;
 use facexplain::explain::mery::MeryParams;
 use facexplain::explain::xmap::XMapParams;
 use facexplain::explain::{self, ExplainParams, output};
 use facexplain::pipeline::Pipeline;
-use facexplain::pipeline::calibration::Calibration;
 use facexplain::pipeline::facemesh::FaceMesh;
 use facexplain::pipeline::models::sha256_hex;
 use facexplain::progress::Ctl;
+use facexplain::record::Analysis;
 use facexplain::report::{self, ReportOptions, html::base64};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

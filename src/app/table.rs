@@ -4,9 +4,9 @@
 //! X-Map table; copy as CSV.
 
 use super::wrap_app::FacexplainApp;
-use crate::analysis::{ExplainabilityTable, TableRow};
 use crate::explain::blend::Colormap;
 use crate::explain::regions::Region;
+use crate::record::{ExplainabilityTable, TableRow};
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 use serde::{Deserialize, Serialize};

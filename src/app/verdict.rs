@@ -3,8 +3,8 @@
 //! means and which calibration data it comes from.
 
 use super::wrap_app::FacexplainApp;
+use crate::calibration::Calibration;
 use crate::pipeline::Decision;
-use crate::pipeline::calibration::Calibration;
 use egui::{Color32, RichText};
 
 /// Where a confidence comes from, for its tooltip.

@@ -11,16 +11,16 @@
 //! UI thread and the software rasteriser's threads win the CPU when they need
 //! it, and the model still gets every idle cycle.
 
-use crate::analysis::Analysis;
+use crate::calibration::Calibration;
 use crate::chat::{Answer, ChatEngine};
 use crate::explain::mery::MerySet;
 use crate::explain::regions::RegionMasks;
 use crate::explain::xmap::XMapSet;
 use crate::explain::{self, ExplainError, ExplainParams, Explanation, Update};
-use crate::pipeline::calibration::Calibration;
 use crate::pipeline::facemesh::FaceMesh;
 use crate::pipeline::{DetectedImage, FaceAnalysis, Pipeline, load_image};
 use crate::progress::{Ctl, Progress};
+use crate::record::Analysis;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,8 +3,8 @@
 //! copied from the analysis through one formatting function per quantity, the
 //! same text the GUI shows; nothing is recomputed.
 
-use crate::analysis::{Analysis, ExplainabilityTable, TableRow};
 use crate::pipeline::Decision;
+use crate::record::{Analysis, ExplainabilityTable, TableRow};
 use std::collections::BTreeSet;
 
 /// Similarity score as shown everywhere (4 decimals).

@@ -10,8 +10,8 @@ use super::context::Context;
 use super::embed::{SentenceEmbedder, dot};
 use super::error::{ChatError, Result};
 use super::qa::QaModel;
-use crate::analysis::Analysis;
 use crate::pipeline::ModelStore;
+use crate::record::Analysis;
 use std::path::{Path, PathBuf};
 
 /// Settings of the QA path (Pixels-to-Words §2.3).

@@ -1,5 +1,5 @@
 //! Chat: turns an analysis into context sentences and answers questions about
-//! it (Pixels-to-Words §2.3). Reads an [`crate::analysis::Analysis`]; never
+//! it (Pixels-to-Words §2.3). Reads an [`crate::record::Analysis`]; never
 //! recomputes it. May call: `analysis`, `progress`, `pipeline::models` (to
 //! verify the MiniLM files).
 //!

@@ -1,9 +1,9 @@
 //! `facexplain ask --analysis A.json "question"`: one answer about an analysis,
 //! with its confidence, source sentence(s) and the path that answered.
 
-use crate::analysis::Analysis;
 use crate::chat::{Answer, ChatEngine};
 use crate::pipeline::ModelStore;
+use crate::record::Analysis;
 use clap::Args;
 use std::path::{Path, PathBuf};
 

@@ -4,11 +4,11 @@
 
 use super::BadInput;
 use super::progress::{TermProgress, ctrl_c_flag};
-use crate::pipeline::Pipeline;
-use crate::pipeline::calibration::dataset::{DEFAULT_MAX_IMPOSTORS, EmbeddingCache};
-use crate::pipeline::calibration::{
+use crate::calibration::dataset::{DEFAULT_MAX_IMPOSTORS, EmbeddingCache};
+use crate::calibration::{
     self, Calibration, CalibrationError, CollectOptions, Collected, ThresholdRule, cscore,
 };
+use crate::pipeline::Pipeline;
 use crate::progress::{Ctl, Progress};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -174,7 +174,7 @@ pub(crate) fn for_compare(
 }
 
 /// One line describing the confidences of a decision.
-pub(crate) fn confidence_line(c: &crate::analysis::Confidence) -> String {
+pub(crate) fn confidence_line(c: &crate::record::Confidence) -> String {
     format!(
         "C-Score {:.4}  PIC-Score {:.4} (prior {})  probability the decision is right (by PIC) {:.4}  [calibration {}]",
         c.c_score, c.pic_score, c.pic_prior, c.decision_confidence, c.calibration.name

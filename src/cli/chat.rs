@@ -1,8 +1,8 @@
 //! `facexplain chat --analysis A.json`: an interactive question loop on the terminal.
 
 use super::ask::{load_engine, print_answer};
-use crate::analysis::Analysis;
 use crate::chat::ChatError;
+use crate::record::Analysis;
 use clap::Args;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;

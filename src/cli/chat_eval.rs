@@ -3,8 +3,8 @@
 //! per-type table and the latency per question (the chat benchmark).
 
 use super::ask::load_engine;
-use crate::analysis::Analysis;
 use crate::chat::eval::{EvalReport, QuestionSet, evaluate};
+use crate::record::Analysis;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -1,8 +1,8 @@
 //! `facexplain compare A B`: similarity, threshold and decision, optionally
 //! written as the analysis JSON.
 
-use crate::analysis::Analysis;
 use crate::pipeline::Pipeline;
+use crate::record::Analysis;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;

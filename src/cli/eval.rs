@@ -6,9 +6,9 @@
 use super::BadInput;
 use super::calibrate::{DatasetArgs, cli_error, collect};
 use super::progress::{TermProgress, ctrl_c_flag};
-use crate::pipeline::calibration::evaluate::{self, CalibrationCheck, CrossValidation, FnmrAtFmr};
-use crate::pipeline::calibration::file::{DatasetInfo, Tool};
-use crate::pipeline::calibration::{Calibration, cscore, dataset::PairInfo, plots};
+use crate::calibration::evaluate::{self, CalibrationCheck, CrossValidation, FnmrAtFmr};
+use crate::calibration::file::{DatasetInfo, Tool};
+use crate::calibration::{Calibration, cscore, dataset::PairInfo, plots};
 use crate::pipeline::{ModelRef, Pipeline};
 use crate::progress::{Ctl, Progress};
 use clap::Args;
@@ -158,11 +158,11 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
 
 fn draw_plots(
     dir: &Path,
-    s: &crate::pipeline::calibration::ScoreSet,
+    s: &crate::calibration::ScoreSet,
     eer: f64,
     threshold: f64,
     cv: &CrossValidation,
-) -> crate::pipeline::calibration::Result<BTreeMap<String, String>> {
+) -> crate::calibration::Result<BTreeMap<String, String>> {
     let text = plots::text_available();
     if !text {
         eprintln!(

@@ -4,11 +4,11 @@
 
 use super::BadInput;
 use super::progress::{TermProgress, ctrl_c_flag};
-use crate::analysis::Analysis;
 use crate::explain::{self, ExplainError, ExplainParams, output};
 use crate::pipeline::facemesh::FaceMesh;
 use crate::pipeline::{FaceAnalysis, Pipeline};
 use crate::progress::Ctl;
+use crate::record::Analysis;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 

@@ -68,7 +68,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         if let Some(p) = cause.downcast_ref::<PipelineError>() {
             return if p.is_bad_input() { 2 } else { 1 };
         }
-        if cause.is::<BadInput>() {
+        if cause.is::<BadInput>() || cause.is::<crate::record::RecordError>() {
             return 2;
         }
         if let Some(c) = cause.downcast_ref::<crate::chat::ChatError>() {

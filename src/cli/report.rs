@@ -2,8 +2,8 @@
 //! self-contained, printable HTML report of an analysis.
 
 use super::BadInput;
-use crate::analysis::Analysis;
 use crate::pipeline::models::sha256_file;
+use crate::record::Analysis;
 use crate::report::{self, ReportOptions, html::utc_date_time};
 use clap::Args;
 use std::path::{Path, PathBuf};

@@ -17,10 +17,10 @@ pub mod regions;
 pub mod table;
 pub mod xmap;
 
-use crate::analysis::ExplainabilityTable;
 use crate::pipeline::facemesh::{FaceMesh, Mesh};
 use crate::pipeline::{Embedder, FaceAnalysis, PipelineError};
 use crate::progress::{Cancelled, Ctl};
+use crate::record::ExplainabilityTable;
 use blend::Colormap;
 use image::RgbImage;
 use mery::{MeryParams, MerySet};

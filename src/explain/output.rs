@@ -5,8 +5,8 @@
 
 use super::blend::{heat_overlay, hls_blend};
 use super::{ExplainError, Explanation, face_label};
-use crate::analysis::{Analysis, MapRecord};
 use crate::pipeline::models::sha256_hex;
+use crate::record::{Analysis, MapRecord};
 use image::RgbImage;
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;

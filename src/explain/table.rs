@@ -6,7 +6,7 @@
 //! it ranks the most similar regions first and the most dissimilar last.
 
 use super::regions::{Region, RegionMasks};
-use crate::analysis::{ExplainabilityTable, TableRow};
+use crate::record::{ExplainabilityTable, TableRow};
 use ndarray::Array2;
 use std::collections::BTreeMap;
 

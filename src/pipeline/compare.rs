@@ -2,37 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The verification decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Decision {
-    #[serde(rename = "match")]
-    Match,
-    #[serde(rename = "non-match")]
-    NonMatch,
-}
-
-impl Decision {
-    /// Match if `similarity ≥ threshold`.
-    pub fn at(similarity: f32, threshold: f32) -> Decision {
-        if similarity >= threshold {
-            Decision::Match
-        } else {
-            Decision::NonMatch
-        }
-    }
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Decision::Match => "match",
-            Decision::NonMatch => "non-match",
-        }
-    }
-}
-
-impl std::fmt::Display for Decision {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::record::Decision;
 
 /// Similarity, the threshold it was compared with, and the outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

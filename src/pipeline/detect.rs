@@ -4,11 +4,11 @@ use super::error::{PipelineError, Result};
 use super::load::LoadedImage;
 use super::models::ModelStore;
 use super::runtime;
+pub use crate::record::Face;
 use image::RgbImage;
 use ndarray::Array4;
 use ort::session::Session;
 use ort::value::TensorRef;
-use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
 /// YuNet's fixed input side.
@@ -20,17 +20,6 @@ pub const SCORE_THRESHOLD: f32 = 0.6;
 pub const SMALL_SIDE: u32 = 320;
 /// IoU above which the weaker of two boxes is suppressed.
 pub const NMS_IOU: f32 = 0.3;
-
-/// One detected face in image pixel coordinates.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Face {
-    /// `[x, y, width, height]` of the box.
-    #[serde(rename = "box")]
-    pub bbox: [f32; 4],
-    /// Image-left eye, image-right eye, nose, left and right mouth corners.
-    pub landmarks5: [[f32; 2]; 5],
-    pub score: f32,
-}
 
 impl Face {
     pub fn area(&self) -> f32 {

@@ -1,9 +1,9 @@
 //! The verification pipeline: load → detect → align → embed → compare
-//! (calibration lives here too). No UI; long work takes a [`crate::progress::Ctl`].
-//! May call: nothing above it (not `explain`, `chat`, `app`, `cli`).
+//! No UI; long work takes a [`crate::progress::Ctl`].
+//! May call: `record`, `progress` (nothing above it).
 
 pub mod align;
-pub mod calibration;
+
 pub mod compare;
 pub mod detect;
 pub mod embed;
@@ -52,12 +52,7 @@ impl FaceAnalysis {
     }
 }
 
-/// Model identity as written into analyses and calibrations.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ModelRef {
-    pub name: String,
-    pub sha256: String,
-}
+pub use crate::record::ModelRef;
 
 /// The loaded detector and embedder with their identities.
 pub struct Pipeline {
@@ -134,5 +129,42 @@ impl Pipeline {
     /// Compare two analysed faces at `threshold`.
     pub fn compare(&self, a: &FaceAnalysis, b: &FaceAnalysis, threshold: f32) -> Comparison {
         Comparison::new(embed::cosine(&a.embedding, &b.embedding), threshold)
+    }
+}
+
+impl crate::record::ImageRecord {
+    /// The record of one analysed image and the face used from it.
+    pub fn from_face(f: &FaceAnalysis) -> crate::record::ImageRecord {
+        crate::record::ImageRecord {
+            path: f.image.path.display().to_string(),
+            sha256: f.image.sha256.clone(),
+            width: f.image.width(),
+            height: f.image.height(),
+            file_size: f.image.file_size,
+            faces_found: f.faces.len(),
+            face_index: f.chosen,
+            face: f.face().clone(),
+        }
+    }
+}
+
+impl crate::record::Analysis {
+    /// The record of a basic comparison of two analysed faces.
+    pub fn new(
+        model: ModelRef,
+        a: &FaceAnalysis,
+        b: &FaceAnalysis,
+        similarity: f32,
+        threshold: f32,
+        threshold_source: &str,
+    ) -> crate::record::Analysis {
+        use crate::record::{Analysis, ImageRecord};
+        Analysis::from_parts(
+            model,
+            [ImageRecord::from_face(a), ImageRecord::from_face(b)],
+            similarity,
+            threshold,
+            threshold_source,
+        )
     }
 }

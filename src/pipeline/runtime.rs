@@ -47,6 +47,9 @@ pub fn environment() -> Result<&'static ort::environment::Environment> {
         ort::init_from(lib)
             .map_err(|e| format!("{}: cannot load: {e}", lib.display()))?
             .with_name("facexplain")
+            // ONNX Runtime's telemetry resolves a Microsoft host name (DNS
+            // over UDP) during inference: an offline forensic tool must not.
+            .with_telemetry(false)
             .build()
             .map_err(|e| format!("{}: cannot start: {e}", lib.display()))
     })

@@ -7,10 +7,10 @@
 
 pub mod html;
 
-use crate::analysis::{Analysis, ExplainabilityTable, ImageRecord, MapRecord};
 use crate::explain::face_label;
 use crate::pipeline::load::decode_image;
 use crate::pipeline::models::sha256_hex;
+use crate::record::{Analysis, ExplainabilityTable, ImageRecord, MapRecord};
 use html::{code, escape, facts_table, img};
 use serde::Serialize;
 use std::fmt::Write;
@@ -794,7 +794,7 @@ figure.absent{width:160px}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::TableRow;
+    use crate::record::TableRow;
 
     #[test]
     fn table_rows_keep_the_ranked_order_and_print_levels_as_numbers() {

@@ -4,16 +4,16 @@
 
 use super::dataset::{PairInfo, SkippedImage};
 use super::{CalibrationError, Fitted, Result};
-use crate::analysis::{CalibrationRef, Confidence};
 use crate::pipeline::models::sha256_hex;
 use crate::pipeline::{Decision, ModelRef};
+use crate::record::{CalibrationRef, Confidence};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Schema identifier of calibration files this build writes and reads.
 pub const CALIBRATION_SCHEMA: &str = "facexplain.calibration/1";
 /// The default calibration (SFace on ORL), compiled in.
-pub const BUILTIN_JSON: &str = include_str!("../../../assets/calibration/sface-orl.json");
+pub const BUILTIN_JSON: &str = include_str!("../../assets/calibration/sface-orl.json");
 /// Name of the compiled-in calibration.
 pub const BUILTIN_NAME: &str = "sface-orl (built-in)";
 

@@ -9,7 +9,7 @@
 //! come (dominated by impostors) is reported beside it.
 
 use super::metrics::{Prediction, Reliability, reliability};
-use super::{Fitted, Result, ScoreSet, ThresholdRule};
+use crate::calibration::{Fitted, Result, ScoreSet, ThresholdRule};
 use crate::progress::Ctl;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -194,7 +194,7 @@ pub fn cross_validate(
     ctl: Ctl,
 ) -> Result<CrossValidation> {
     if k < 2 {
-        return Err(super::CalibrationError::TooFewPairs(format!(
+        return Err(crate::calibration::CalibrationError::TooFewPairs(format!(
             "cross-validation needs at least 2 folds, got {k}"
         )));
     }

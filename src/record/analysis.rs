@@ -1,9 +1,12 @@
 //! The analysis record (`schema: "facexplain.analysis/1"`): everything a
 //! comparison found, written as JSON by `compare --json`, read by `ask`,
-//! `report` and the chat. Later layers fill the optional parts.
+//! `report` and the chat. Later layers fill the optional parts: the pipeline
+//! builds the basic record (`Analysis::new` in `pipeline`), the calibration
+//! layer adds confidences (`Analysis::of_pair` in `calibration`), `explain`
+//! adds maps, tables and their parameters.
 
-use crate::pipeline::calibration::Calibration;
-use crate::pipeline::{Decision, Face, FaceAnalysis, ModelRef, Pipeline, PipelineError};
+use super::error::RecordError;
+use super::face::{Decision, Face, ModelRef};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,21 +41,6 @@ pub struct ImageRecord {
     /// Index of the face used (0 = largest).
     pub face_index: usize,
     pub face: Face,
-}
-
-impl ImageRecord {
-    pub fn from_face(f: &FaceAnalysis) -> ImageRecord {
-        ImageRecord {
-            path: f.image.path.display().to_string(),
-            sha256: f.image.sha256.clone(),
-            width: f.image.width(),
-            height: f.image.height(),
-            file_size: f.image.file_size,
-            faces_found: f.faces.len(),
-            face_index: f.chosen,
-            face: f.face().clone(),
-        }
-    }
 }
 
 /// Which calibration produced the confidences.
@@ -142,11 +130,11 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// The record of a basic comparison of two analysed faces.
-    pub fn new(
+    /// The record of a basic comparison: both images, the similarity, the
+    /// threshold with its source, and the decision they give.
+    pub fn from_parts(
         model: ModelRef,
-        a: &FaceAnalysis,
-        b: &FaceAnalysis,
+        images: [ImageRecord; 2],
         similarity: f32,
         threshold: f32,
         threshold_source: &str,
@@ -155,7 +143,7 @@ impl Analysis {
             schema: ANALYSIS_SCHEMA.into(),
             software: Software::default(),
             model,
-            images: vec![ImageRecord::from_face(a), ImageRecord::from_face(b)],
+            images: images.into(),
             similarity,
             threshold,
             threshold_source: threshold_source.into(),
@@ -169,40 +157,9 @@ impl Analysis {
         }
     }
 
-    /// The analysis of two analysed faces as the CLI and the app both make it:
-    /// similarity; threshold from `threshold_override`, else the calibration,
-    /// else the model manifest's default; decision; calibrated confidences.
-    pub fn of_pair(
-        pipeline: &Pipeline,
-        calibration: Option<&Calibration>,
-        a: &FaceAnalysis,
-        b: &FaceAnalysis,
-        threshold_override: Option<f32>,
-    ) -> Analysis {
-        let (threshold, source) = match (threshold_override, calibration) {
-            (Some(t), _) => (t, "user override".to_string()),
-            (None, Some(c)) => (c.threshold(), c.threshold_source()),
-            (None, None) => (
-                pipeline.default_threshold,
-                "model manifest default".to_string(),
-            ),
-        };
-        let cmp = pipeline.compare(a, b, threshold);
-        let mut analysis = Analysis::new(
-            pipeline.model.clone(),
-            a,
-            b,
-            cmp.similarity,
-            threshold,
-            &source,
-        );
-        analysis.confidence = calibration.map(|c| c.confidence(cmp.similarity, cmp.decision));
-        analysis
-    }
-
     /// Read an analysis file; a malformed or foreign file is a clear error.
-    pub fn read(path: &Path) -> Result<Analysis, PipelineError> {
-        let bad = |reason: String| PipelineError::BadFile {
+    pub fn read(path: &Path) -> Result<Analysis, RecordError> {
+        let bad = |reason: String| RecordError::BadFile {
             path: PathBuf::from(path),
             reason,
         };
@@ -220,12 +177,12 @@ impl Analysis {
     }
 
     /// Write as pretty JSON.
-    pub fn write(&self, path: &Path) -> Result<(), PipelineError> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| PipelineError::BadFile {
+    pub fn write(&self, path: &Path) -> Result<(), RecordError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| RecordError::BadFile {
             path: path.into(),
             reason: e.to_string(),
         })?;
-        std::fs::write(path, text + "\n").map_err(|e| PipelineError::BadFile {
+        std::fs::write(path, text + "\n").map_err(|e| RecordError::BadFile {
             path: path.into(),
             reason: format!("cannot write: {e}"),
         })

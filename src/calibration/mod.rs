@@ -2,16 +2,16 @@
 //! et al. ([`cscore`]) and the PIC-Score of Neto et al. ([`pic`]), fitted on
 //! genuine/impostor score sets of a labelled dataset ([`dataset`]), stored in
 //! a calibration file ([`file`]), and measured ([`metrics`], [`evaluate`],
-//! [`plots`]). May call: the rest of `pipeline` and `progress`.
+//! [`plots`], all under [`fit`]). May call: `record`, `pipeline`, `progress`.
 
+pub mod assess;
 pub mod cscore;
-pub mod dataset;
-pub mod evaluate;
 pub mod file;
+pub mod fit;
 pub mod kde;
-pub mod metrics;
 pub mod pic;
-pub mod plots;
+
+pub use fit::{dataset, evaluate, metrics, plots};
 
 pub use file::{CALIBRATION_SCHEMA, Calibration, CalibrationFile};
 pub use metrics::ScoreSet;

@@ -9,7 +9,7 @@
 //! without a face as an empty file.
 
 use super::metrics::ScoreSet;
-use super::{CalibrationError, Result};
+use crate::calibration::{CalibrationError, Result};
 use crate::pipeline::models::{sha256_file, sha256_hex};
 use crate::pipeline::{Pipeline, PipelineError, embed, load};
 use crate::progress::Ctl;
@@ -276,7 +276,7 @@ impl EmbeddingCache {
         let key = sha256_hex(
             format!(
                 "facexplain-embeddings/1\nrecipe {}\n{}\n{detector}\n",
-                super::super::RECIPE_VERSION,
+                crate::pipeline::RECIPE_VERSION,
                 pipeline.model.sha256
             )
             .as_bytes(),

@@ -4,7 +4,7 @@
 //! are drawn without text rather than failing.
 
 use super::metrics::{OperatingPoint, Reliability};
-use super::{CalibrationError, Result, ScoreSet};
+use crate::calibration::{CalibrationError, Result, ScoreSet};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -254,7 +254,7 @@ pub fn reliability_diagram(path: &Path, title: &str, r: &Reliability, text: bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::calibration::metrics::{Prediction, reliability};
+    use crate::calibration::metrics::{Prediction, reliability};
 
     fn pixels_differing_from_white(path: &Path) -> usize {
         let img = image::open(path).unwrap().to_rgb8();

@@ -1,0 +1,11 @@
+//! Records: the typed facts an analysis found, as written to and read from
+//! files (`schema: "facexplain.analysis/1"`). The leaf of the crate: it
+//! runs no model and calls no other layer.
+
+pub mod analysis;
+pub mod error;
+pub mod face;
+
+pub use analysis::*;
+pub use error::RecordError;
+pub use face::{Decision, Face, ModelRef};
