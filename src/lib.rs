@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod resources;
 
 /// Software name and version written into every analysis and report.
 pub const SOFTWARE_NAME: &str = env!("CARGO_PKG_NAME");

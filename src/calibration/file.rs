@@ -2,11 +2,9 @@
 //! and data it came from, the threshold, the C-Score sigmoid and the PIC
 //! densities. One for SFace on ORL is compiled in as the default.
 
-use super::dataset::{PairInfo, SkippedImage};
 use super::{CalibrationError, Fitted, Result};
-use crate::pipeline::models::sha256_hex;
-use crate::pipeline::{Decision, ModelRef};
-use crate::record::{CalibrationRef, Confidence};
+use crate::record::{CalibrationRef, Confidence, Decision, ModelRef};
+use crate::resources::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -32,6 +30,31 @@ impl Default for Tool {
             version: crate::SOFTWARE_VERSION.into(),
         }
     }
+}
+
+/// An image left out of the calibration and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedImage {
+    pub path: String,
+    pub reason: String,
+}
+
+/// How the pairs were formed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairInfo {
+    pub genuine: usize,
+    pub impostor: usize,
+    /// Impostor pairs available before any sampling.
+    pub impostor_available: u64,
+    /// "all", "seeded random sample" or "pairs list".
+    pub selection: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Pairs of the list dropped because an image was skipped.
+    #[serde(default)]
+    pub dropped: usize,
 }
 
 /// A pairs list a calibration used.

@@ -4,10 +4,10 @@
 
 use super::BadInput;
 use super::progress::{TermProgress, ctrl_c_flag};
-use crate::calibration::dataset::{DEFAULT_MAX_IMPOSTORS, EmbeddingCache};
-use crate::calibration::{
-    self, Calibration, CalibrationError, CollectOptions, Collected, ThresholdRule, cscore,
-};
+use crate::calibration::Calibration;
+use crate::calibration::fit::embedding::EmbeddingCache;
+use crate::calibration::fit::pairs::DEFAULT_MAX_IMPOSTORS;
+use crate::calibration::fit::{self, CollectOptions, Collected, FitError, ThresholdRule, cscore};
 use crate::pipeline::Pipeline;
 use crate::progress::{Ctl, Progress};
 use clap::Args;
@@ -50,11 +50,11 @@ pub struct CalibrateArgs {
 }
 
 /// A calibration error for the CLI: user-caused ones exit with code 2.
-pub(crate) fn cli_error(e: CalibrationError) -> anyhow::Error {
-    match e {
-        CalibrationError::Pipeline(p) => p.into(),
-        e if e.is_bad_input() => BadInput(e.to_string()).into(),
-        e => e.into(),
+pub(crate) fn cli_error(e: impl Into<FitError>) -> anyhow::Error {
+    match e.into() {
+        FitError::Pipeline(p) => p.into(),
+        FitError::Calibration(e) if e.is_bad_input() => BadInput(e.to_string()).into(),
+        FitError::Calibration(e) => e.into(),
     }
 }
 
@@ -74,7 +74,7 @@ pub(crate) fn collect(pipeline: &Pipeline, data: &DatasetArgs) -> anyhow::Result
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);
     let t0 = Instant::now();
-    let result = calibration::collect(pipeline, &data.dataset, &opts, Ctl::new(&report, &cancel));
+    let result = fit::collect(pipeline, &data.dataset, &opts, Ctl::new(&report, &cancel));
     bar.finish();
     let took = t0.elapsed().as_secs_f64();
     let c = result.map_err(cli_error)?;
@@ -119,7 +119,7 @@ pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
     let pipeline = Pipeline::load()?;
     let c = collect(&pipeline, &a.data)?;
     let t_fit = Instant::now();
-    let file = calibration::calibrate(&pipeline, &c, rule, a.bins).map_err(cli_error)?;
+    let file = fit::calibrate(&pipeline, &c, rule, a.bins).map_err(cli_error)?;
     println!(
         "threshold, C-Score fit and PIC densities in {:.2} s",
         t_fit.elapsed().as_secs_f64()
@@ -131,7 +131,7 @@ pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_summary(file: &calibration::CalibrationFile, out: &Path, sha: &str) {
+fn print_summary(file: &crate::calibration::CalibrationFile, out: &Path, sha: &str) {
     let t = &file.fitted.threshold;
     let p = &file.fitted.c_score.fit.params;
     println!(

@@ -6,9 +6,10 @@
 use super::BadInput;
 use super::calibrate::{DatasetArgs, cli_error, collect};
 use super::progress::{TermProgress, ctrl_c_flag};
-use crate::calibration::evaluate::{self, CalibrationCheck, CrossValidation, FnmrAtFmr};
-use crate::calibration::file::{DatasetInfo, Tool};
-use crate::calibration::{Calibration, cscore, dataset::PairInfo, plots};
+use crate::calibration::Calibration;
+use crate::calibration::file::{DatasetInfo, PairInfo, Tool};
+use crate::calibration::fit::evaluate::{self, CalibrationCheck, CrossValidation, FnmrAtFmr};
+use crate::calibration::fit::{cscore, plots};
 use crate::pipeline::{ModelRef, Pipeline};
 use crate::progress::{Ctl, Progress};
 use clap::Args;
@@ -158,7 +159,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
 
 fn draw_plots(
     dir: &Path,
-    s: &crate::calibration::ScoreSet,
+    s: &crate::calibration::fit::ScoreSet,
     eer: f64,
     threshold: f64,
     cv: &CrossValidation,

@@ -8,7 +8,6 @@
 
 use super::error::{PipelineError, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// The command that fetches and verifies every model.
@@ -99,18 +98,7 @@ impl Manifest {
     }
 }
 
-/// Lower-case hex SHA-256 of some bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// Lower-case hex SHA-256 of a file, streamed.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h)?;
-    Ok(hex::encode(h.finalize()))
-}
+pub use crate::resources::hash::{sha256_file, sha256_hex};
 
 /// Candidate models folders, in search order.
 pub fn search_dirs() -> Vec<PathBuf> {

@@ -8,8 +8,10 @@
 //! pair 1/(2·n_gen), each impostor 1/(2·n_imp)); the ECE over pairs as they
 //! come (dominated by impostors) is reported beside it.
 
+use super::ThresholdRule;
+use super::metrics::ScoreSet;
 use super::metrics::{Prediction, Reliability, reliability};
-use crate::calibration::{Fitted, Result, ScoreSet, ThresholdRule};
+use crate::calibration::{Fitted, Result};
 use crate::progress::Ctl;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;

@@ -3,7 +3,7 @@
 //! error (ECE) with its reliability diagram.
 //!
 //! Convention: a pair is a match when `similarity ≥ threshold` (as in
-//! [`crate::pipeline::Decision::at`]). Thresholds chosen here lie halfway
+//! [`crate::record::Decision::at`]). Thresholds chosen here lie halfway
 //! between two adjacent distinct scores, so ties never sit on the threshold.
 
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,58 @@
-//! Fitting and measuring calibrations over labelled data sets: scanning a
-//! data set and scoring its pairs ([`dataset`]), error-rate metrics
-//! ([`metrics`]), cross-validated evaluation ([`evaluate`]) and plots
-//! ([`plots`]). Only `calibrate` and `eval` use this; an analysis at run time
-//! needs only the calibration file and its score lookups (the parent module).
+//! Fitting and measuring calibrations over labelled datasets; only
+//! `calibrate` and `eval` use this. An analysis at run time needs only the
+//! calibration file and its score lookups (the parent module).
+//!
+//! - [`dataset`]: scanning a dataset folder and reading a pairs list;
+//! - [`embedding`]: embedding its images, with an on-disk cache;
+//! - [`pairs`]: forming genuine/impostor pairs and scoring them;
+//! - [`calibrate`]: choosing the threshold and fitting the C-Score sigmoid
+//!   ([`cscore`]) and the PIC densities ([`pic`], [`kde`]);
+//! - [`metrics`], [`evaluate`], [`plots`]: error rates, cross-validated
+//!   evaluation and the figures `eval` draws.
+//!
+//! May call: `record`, `resources`, `progress`, `pipeline` and the runtime
+//! part of `calibration`.
 
+pub mod calibrate;
+pub mod cscore;
 pub mod dataset;
+pub mod embedding;
 pub mod evaluate;
+pub mod kde;
 pub mod metrics;
+pub mod pairs;
+pub mod pic;
 pub mod plots;
+
+pub use calibrate::{CollectOptions, Collected, ThresholdRule, calibrate, collect};
+pub use metrics::ScoreSet;
+
+use crate::calibration::CalibrationError;
+use crate::pipeline::PipelineError;
+
+/// What fitting a calibration over a dataset can fail with: a calibration
+/// problem (bad dataset or pairs list, too few pairs, a failed fit) or a
+/// pipeline one (a missing or broken model).
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error(transparent)]
+    Calibration(#[from] CalibrationError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+}
+
+impl From<crate::progress::Cancelled> for FitError {
+    fn from(c: crate::progress::Cancelled) -> Self {
+        FitError::Calibration(c.into())
+    }
+}
+
+impl FitError {
+    /// True when the user's input (a file, a dataset, an option) is at fault.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            FitError::Calibration(e) => e.is_bad_input(),
+            FitError::Pipeline(e) => e.is_bad_input(),
+        }
+    }
+}

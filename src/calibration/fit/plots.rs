@@ -3,8 +3,9 @@
 //! (DejaVu Sans or similar) registered at run time; without one the plots
 //! are drawn without text rather than failing.
 
+use super::metrics::ScoreSet;
 use super::metrics::{OperatingPoint, Reliability};
-use crate::calibration::{CalibrationError, Result, ScoreSet};
+use crate::calibration::{CalibrationError, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -254,7 +255,7 @@ pub fn reliability_diagram(path: &Path, title: &str, r: &Reliability, text: bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calibration::metrics::{Prediction, reliability};
+    use crate::calibration::fit::metrics::{Prediction, reliability};
 
     fn pixels_differing_from_white(path: &Path) -> usize {
         let img = image::open(path).unwrap().to_rgb8();

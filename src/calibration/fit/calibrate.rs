@@ -1,0 +1,224 @@
+//! From scores to a fitted calibration (threshold, C-Score sigmoid, PIC
+//! densities), and from a labelled dataset to those scores and the
+//! calibration file `facexplain calibrate` writes.
+
+use super::FitError;
+use super::cscore;
+use super::dataset::{Dataset, read_pairs};
+use super::embedding::{EmbeddingCache, embed_images};
+use super::metrics::ScoreSet;
+use super::pairs::{all_pairs, images_of, listed_pairs, score_pairs};
+use crate::calibration::file::{DatasetInfo, PairInfo, PairsFileInfo, Tool};
+use crate::calibration::pic::PicModel;
+use crate::calibration::{
+    CALIBRATION_SCHEMA, CScoreModel, CalibrationError, CalibrationFile, Fitted, Result, Threshold,
+};
+use crate::pipeline::Pipeline;
+use crate::progress::Ctl;
+use crate::record::ModelRef;
+use std::path::{Path, PathBuf};
+
+/// How the decision threshold is chosen from the scores.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ThresholdRule {
+    /// At the equal error rate.
+    Eer,
+    /// The lowest threshold whose false match rate is at most this.
+    Fmr(f64),
+}
+
+impl Fitted {
+    /// Choose the threshold, fit the C-Score sigmoid and the PIC densities.
+    pub fn fit(scores: &ScoreSet, rule: ThresholdRule, bins: usize) -> Result<Fitted> {
+        let (ng, ni) = (scores.genuine.len(), scores.impostor.len());
+        if ng < 2 || ni < 2 {
+            return Err(CalibrationError::TooFewPairs(format!(
+                "{ng} genuine and {ni} impostor pairs; at least two of each are needed"
+            )));
+        }
+        let eer = scores
+            .eer()
+            .ok_or_else(|| CalibrationError::TooFewPairs("no EER without both classes".into()))?;
+        let (at, rule_name) = match rule {
+            ThresholdRule::Eer => (eer.at, "eer".to_string()),
+            ThresholdRule::Fmr(target) => {
+                if !scores.fmr_measurable(target) {
+                    return Err(CalibrationError::NotMeasurable(format!(
+                        "--fmr {target}: the dataset has {ni} impostor pairs; an FMR of {target} needs at least {:.0}",
+                        (1.0 / target).ceil()
+                    )));
+                }
+                let p = scores.at_fmr(target).ok_or_else(|| {
+                    CalibrationError::NotMeasurable(format!("no threshold reaches FMR {target}"))
+                })?;
+                (p, format!("fmr<={target}"))
+            }
+        };
+        let threshold = Threshold {
+            similarity: at.threshold,
+            distance: 1.0 - at.threshold,
+            rule: rule_name,
+            fmr: at.fmr,
+            fnmr: at.fnmr,
+            eer: eer.eer,
+        };
+        let dist = |v: &[f64]| v.iter().map(|s| 1.0 - s).collect::<Vec<f64>>();
+        let fit = cscore::fit_cscore(
+            &dist(&scores.genuine),
+            &dist(&scores.impostor),
+            threshold.distance,
+            bins,
+        )?;
+        let pic = PicModel::fit(&scores.genuine, &scores.impostor)?;
+        Ok(Fitted {
+            threshold,
+            c_score: CScoreModel { bins, fit },
+            pic,
+        })
+    }
+}
+
+/// A dataset scanned, embedded and turned into genuine/impostor scores.
+pub struct Collected {
+    pub dataset: Dataset,
+    pub info: DatasetInfo,
+    pub pairs: PairInfo,
+    pub scores: ScoreSet,
+    pub cache_hits: usize,
+}
+
+/// Options for [`collect`].
+#[derive(Clone, Debug)]
+pub struct CollectOptions {
+    /// An LFW-style pairs list instead of all pairs.
+    pub pairs_file: Option<PathBuf>,
+    pub max_impostors: usize,
+    pub seed: u64,
+    pub cache: EmbeddingCache,
+}
+
+/// Scan `dir`, embed every image needed (cached), form the pairs and score them.
+pub fn collect(
+    pipeline: &Pipeline,
+    dir: &Path,
+    opts: &CollectOptions,
+    ctl: Ctl,
+) -> Result<Collected, FitError> {
+    let ds = Dataset::scan(dir, ctl)?;
+    let list = opts
+        .pairs_file
+        .as_deref()
+        .map(|p| read_pairs(p, &ds))
+        .transpose()?;
+    let wanted = match &list {
+        Some(l) => images_of(&l.pairs),
+        None => (0..ds.images.len()).collect(),
+    };
+    let embedded = embed_images(pipeline, &ds, &wanted, &opts.cache, ctl)?;
+    let (pairs, pair_info) = match &list {
+        Some(l) => listed_pairs(l, &embedded),
+        None => all_pairs(&ds, &embedded, opts.max_impostors, opts.seed),
+    };
+    let scores = score_pairs(&pairs, &embedded);
+    let info = DatasetInfo {
+        name: ds.name.clone(),
+        sha256: ds.sha256.clone(),
+        identities: ds.identities.len(),
+        images: ds.images.len(),
+        images_used: embedded.embeddings.iter().filter(|e| e.is_some()).count(),
+        pairs_file: list.as_ref().map(|l| PairsFileInfo {
+            name: l.name.clone(),
+            sha256: l.sha256.clone(),
+        }),
+        skipped: embedded.skipped.clone(),
+    };
+    Ok(Collected {
+        dataset: ds,
+        info,
+        pairs: pair_info,
+        scores,
+        cache_hits: embedded.cache_hits,
+    })
+}
+
+/// The calibration file for collected scores: threshold by `rule`, C-Score
+/// sigmoid on `bins` histogram bins, PIC densities.
+pub fn calibrate(
+    pipeline: &Pipeline,
+    c: &Collected,
+    rule: ThresholdRule,
+    bins: usize,
+) -> Result<CalibrationFile, FitError> {
+    let fitted = Fitted::fit(&c.scores, rule, bins)?;
+    let detector = pipeline.store.manifest.entry("yunet").map(|e| ModelRef {
+        name: e.name.clone(),
+        sha256: e.sha256.clone(),
+    })?;
+    Ok(CalibrationFile {
+        schema: CALIBRATION_SCHEMA.into(),
+        tool: Tool::default(),
+        model: pipeline.model.clone(),
+        detector,
+        dataset: c.info.clone(),
+        pairs: c.pairs.clone(),
+        fitted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Decision;
+
+    fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+            .collect()
+    }
+
+    #[test]
+    fn threshold_rules_and_their_limits() {
+        let s = ScoreSet::new(linspace(0.3, 1.0, 500), linspace(-0.3, 0.5, 5000));
+        let eer = Fitted::fit(&s, ThresholdRule::Eer, 400).unwrap();
+        assert_eq!(eer.threshold.similarity, s.eer().unwrap().at.threshold);
+        assert_eq!(eer.threshold.rule, "eer");
+        let f = Fitted::fit(&s, ThresholdRule::Fmr(0.01), 400).unwrap();
+        // 1 % of 5000 impostors: the 50 highest are accepted, the 51st is not.
+        let imp = &s.impostor;
+        assert!(f.threshold.similarity > imp[4949] && f.threshold.similarity <= imp[4950]);
+        assert_eq!(f.threshold.fmr, 0.01);
+        assert_eq!(f.threshold.rule, "fmr<=0.01");
+        assert!((f.threshold.distance - (1.0 - f.threshold.similarity)).abs() < 1e-15);
+        let e = Fitted::fit(&s, ThresholdRule::Fmr(1e-5), 400).unwrap_err();
+        assert!(
+            matches!(e, CalibrationError::NotMeasurable(_)) && e.to_string().contains("100000"),
+            "{e}"
+        );
+        let tiny = ScoreSet::new(vec![0.9], vec![0.1, 0.2]);
+        assert!(matches!(
+            Fitted::fit(&tiny, ThresholdRule::Eer, 400),
+            Err(CalibrationError::TooFewPairs(_))
+        ));
+    }
+
+    #[test]
+    fn confidences_are_high_far_from_the_threshold_and_follow_the_decision() {
+        let s = ScoreSet::new(linspace(0.3, 1.0, 500), linspace(-0.3, 0.5, 5000));
+        let f = Fitted::fit(&s, ThresholdRule::Eer, 400).unwrap();
+        let hi = f.scores(0.95, f.decide(0.95));
+        let lo = f.scores(-0.2, f.decide(-0.2));
+        assert_eq!(f.decide(0.95), Decision::Match);
+        assert!(hi.c_score > 0.95 && hi.decision_confidence > 0.95, "{hi:?}");
+        assert!(
+            lo.c_score > 0.95 && lo.decision_confidence > 0.95 && lo.pic_score < 0.05,
+            "{lo:?}"
+        );
+        // Near the threshold the classes overlap: neither score is sure.
+        let t = f.threshold.similarity;
+        let mid = f.scores(t, f.decide(t));
+        assert!(
+            mid.c_score < 0.9 && mid.decision_confidence < 0.9,
+            "{mid:?}"
+        );
+    }
+}
