@@ -48,12 +48,10 @@ impl From<crate::progress::Cancelled> for CalibrationError {
 impl CalibrationError {
     /// True when the user's input (a file, a dataset, an option) is at fault.
     pub fn is_bad_input(&self) -> bool {
-        match self {
-            CalibrationError::Fit(_)
-            | CalibrationError::Plot { .. }
-            | CalibrationError::Cancelled => false,
-            _ => true,
-        }
+        !matches!(
+            self,
+            CalibrationError::Fit(_) | CalibrationError::Plot { .. } | CalibrationError::Cancelled
+        )
     }
 }
 
