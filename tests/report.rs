@@ -10,7 +10,7 @@ use facexplain::pipeline::Pipeline;
 use facexplain::pipeline::facemesh::FaceMesh;
 use facexplain::pipeline::models::sha256_hex;
 use facexplain::progress::Ctl;
-use facexplain::record::Analysis;
+use facexplain::record::{Analysis, PerFace};
 use facexplain::report::{self, ReportOptions, html::base64};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -230,10 +230,9 @@ fn moved_copy() -> (tempfile::TempDir, PathBuf, PathBuf) {
         std::fs::copy(e.path(), folder.join(e.file_name())).unwrap();
     }
     let mut a = Analysis::read(json).unwrap();
-    for f in ["A", "B"] {
-        a.parameters.get_mut("aligned_crops").unwrap()[f] =
-            format!("explain-obama-obama2/face_{f}.png").into();
-    }
+    a.parameters.aligned_crops = Some(PerFace::from_array(
+        ["A", "B"].map(|f| format!("explain-obama-obama2/face_{f}.png")),
+    ));
     let moved = to.path().join("moved.json");
     a.write(&moved).unwrap();
     (to, moved, folder)
@@ -278,7 +277,7 @@ fn moved_analysis_finds_its_maps_and_bad_input_exits_2_naming_the_file() {
     for m in &mut old.maps {
         m.sha256.clear();
     }
-    old.parameters.remove("aligned_crops_sha256");
+    old.parameters.aligned_crops_sha256 = None;
     old.write(&moved).unwrap();
     std::fs::write(folder.join(blend), &bytes[..bytes.len() / 2]).unwrap();
     let (code, _, err) = facexplain(&args);

@@ -2,22 +2,9 @@
 //! colours, the X-Map HLS colour blend (Knoche et al., Algorithm 2) and a plain
 //! heat overlay with opacity.
 
+pub use crate::record::params::Colormap;
 use image::{Rgb, RgbImage};
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
-
-/// A colormap: anchor colours spaced evenly over [0, 1], interpolated linearly in RGB.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Colormap {
-    /// Diverging pink–yellow-green (ColorBrewer 11-class PiYG, as in matplotlib);
-    /// 0 = magenta (dissimilar), 1 = green (similar). The X-Map reference uses it.
-    #[default]
-    PiYG,
-    /// Diverging red–blue (ColorBrewer 11-class RdBu).
-    RdBu,
-    /// Perceptually uniform sequential dark purple → yellow (viridis, 11 stops).
-    Viridis,
-}
 
 const PIYG: [u32; 11] = [
     0x8e0152, 0xc51b7d, 0xde77ae, 0xf1b6da, 0xfde0ef, 0xf7f7f7, 0xe6f5d0, 0xb8e186, 0x7fbc41,
@@ -33,8 +20,6 @@ const VIRIDIS: [u32; 11] = [
 ];
 
 impl Colormap {
-    pub const ALL: [Colormap; 3] = [Colormap::PiYG, Colormap::RdBu, Colormap::Viridis];
-
     fn anchors(self) -> &'static [u32; 11] {
         match self {
             Colormap::PiYG => &PIYG,

@@ -19,105 +19,10 @@
 use super::ExplainError;
 use super::filter::{self, KernelNorm};
 use super::occlusion::Engine;
+pub use crate::record::params::{MeryMethod, MeryParams};
 use ndarray::{Array2, Array3, ArrayView1, ArrayViewMut3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
-
-/// The five maps of Mery & Morris used in the explainability table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum MeryMethod {
-    /// Single removal: `s0 − s(hole at c)`.
-    #[serde(rename = "S0-")]
-    S0Minus,
-    /// Greedy removal: the drop of each greedy step at its centre.
-    #[serde(rename = "S1-")]
-    S1Minus,
-    /// Single aggregation: `s(patch at c on noise) − s(noise)`.
-    #[serde(rename = "S0+")]
-    S0Plus,
-    /// Greedy aggregation: the gain of each greedy step at its centre.
-    #[serde(rename = "S1+")]
-    S1Plus,
-    /// Mean of the four normalised maps.
-    #[serde(rename = "AVG")]
-    Avg,
-}
-
-impl MeryMethod {
-    pub const ALL: [MeryMethod; 5] = [
-        MeryMethod::S0Minus,
-        MeryMethod::S1Minus,
-        MeryMethod::S0Plus,
-        MeryMethod::S1Plus,
-        MeryMethod::Avg,
-    ];
-
-    /// Short name (`S0-`, …, `AVG`), as in the table.
-    pub fn name(self) -> &'static str {
-        match self {
-            MeryMethod::S0Minus => "S0-",
-            MeryMethod::S1Minus => "S1-",
-            MeryMethod::S0Plus => "S0+",
-            MeryMethod::S1Plus => "S1+",
-            MeryMethod::Avg => "AVG",
-        }
-    }
-
-    /// File-name-safe name (`S0minus`, …).
-    pub fn file_name(self) -> &'static str {
-        match self {
-            MeryMethod::S0Minus => "S0minus",
-            MeryMethod::S1Minus => "S1minus",
-            MeryMethod::S0Plus => "S0plus",
-            MeryMethod::S1Plus => "S1plus",
-            MeryMethod::Avg => "AVG",
-        }
-    }
-
-    /// The paper's long name ("Single Removal", …).
-    pub fn long_name(self) -> &'static str {
-        match self {
-            MeryMethod::S0Minus => "Single Removal",
-            MeryMethod::S1Minus => "Greedy Removal",
-            MeryMethod::S0Plus => "Single Aggregation",
-            MeryMethod::S1Plus => "Greedy Aggregation",
-            MeryMethod::Avg => "Average",
-        }
-    }
-}
-
-/// Every Mery & Morris parameter; the defaults are Mery's MinPlus ones for 112×112.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct MeryParams {
-    /// Grid step d: centres at `range(d, side, d)` in both axes.
-    pub d: usize,
-    /// Side of the Gaussian hole (odd); σ = nh/8.5.
-    pub nh: usize,
-    /// Most greedy iterations.
-    pub tmax: usize,
-    /// Greedy loops stop once a step changes the score by ≤ th.
-    pub th: f64,
-    /// Seed of the {0,1} noise image aggregation starts from.
-    pub seed: u64,
-    /// Faces to perturb (0 = first image, 1 = second), each against the
-    /// other's embedding; both by default.
-    pub faces: Vec<usize>,
-}
-
-impl Default for MeryParams {
-    fn default() -> Self {
-        MeryParams {
-            d: 16,
-            nh: 161,
-            tmax: 20,
-            th: 0.01,
-            seed: 0,
-            faces: vec![0, 1],
-        }
-    }
-}
 
 impl MeryParams {
     pub fn validate(&self, side: usize) -> Result<(), ExplainError> {

@@ -21,7 +21,8 @@ use crate::pipeline::facemesh::{FaceMesh, Mesh};
 use crate::pipeline::{Embedder, FaceAnalysis, PipelineError};
 use crate::progress::{Cancelled, Ctl};
 use crate::record::ExplainabilityTable;
-use blend::Colormap;
+pub use crate::record::face_label;
+pub use crate::record::params::RenderParams;
 use image::RgbImage;
 use mery::{MeryParams, MerySet};
 use occlusion::{Engine, face_tensor};
@@ -68,28 +69,6 @@ impl ExplainError {
             ExplainError::Pipeline(p) => p.is_bad_input(),
             ExplainError::Params(_) => true,
             _ => false,
-        }
-    }
-}
-
-/// How maps are drawn onto the faces.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RenderParams {
-    /// Colormap of the X-Maps (diverging; green = similar with PiYG).
-    pub xmap_colormap: Colormap,
-    /// Colormap of the Mery maps (importance 0..1).
-    pub mery_colormap: Colormap,
-    /// Opacity of the plain heat overlay.
-    pub opacity: f32,
-}
-
-impl Default for RenderParams {
-    fn default() -> Self {
-        RenderParams {
-            xmap_colormap: Colormap::PiYG,
-            mery_colormap: Colormap::Viridis,
-            opacity: 0.5,
         }
     }
 }
@@ -170,11 +149,6 @@ pub struct Explanation {
     pub mery_stats: PartStats,
     /// FaceMesh wall time, ms.
     pub regions_ms: f64,
-}
-
-/// "A" or "B" for face 0 or 1.
-pub fn face_label(face: usize) -> &'static str {
-    if face == 0 { "A" } else { "B" }
 }
 
 /// The explainability table of `maps` (column name, values, face), each map

@@ -3,10 +3,13 @@
 //! heat overlay (PNG), the region label images as uint8 `.npy`; and recording
 //! files, parameters and tables in the analysis record.
 
-use super::blend::{heat_overlay, hls_blend};
+use super::blend::{Colormap, heat_overlay, hls_blend};
+use super::regions::Region;
 use super::{ExplainError, Explanation, face_label};
 use crate::pipeline::models::sha256_hex;
-use crate::record::{Analysis, MapRecord};
+use crate::record::{
+    Analysis, MapRecord, MeryIterations, MeryRecord, PerFace, RegionsRecord, XMapRecord,
+};
 use image::RgbImage;
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
@@ -63,53 +66,65 @@ fn record(rec: &mut MapRecord, kind: &str, w: Written) {
     rec.sha256.insert(kind.to_string(), w.sha256);
 }
 
-/// `{A: path, B: path}` and `{A: sha256, B: sha256}` of one file per face.
-fn per_face(dir: &Path, written: Vec<Written>) -> (serde_json::Value, serde_json::Value) {
-    let mut files = serde_json::Map::new();
-    let mut hashes = serde_json::Map::new();
-    for (f, w) in written.into_iter().enumerate() {
-        files.insert(
-            face_label(f).into(),
-            dir.join(&w.name).display().to_string().into(),
-        );
-        hashes.insert(face_label(f).into(), w.sha256.into());
-    }
-    (files.into(), hashes.into())
+/// The paths (as written under `dir`) and hashes of one file per face.
+fn per_face(
+    dir: &Path,
+    written: Vec<Written>,
+) -> Result<(PerFace<String>, PerFace<String>), ExplainError> {
+    let [a, b]: [Written; 2] = written
+        .try_into()
+        .map_err(|_| ExplainError::Internal("one file per face expected".into()))?;
+    let path = |w: &Written| dir.join(&w.name).display().to_string();
+    Ok((
+        PerFace::from_array([path(&a), path(&b)]),
+        PerFace::from_array([a.sha256, b.sha256]),
+    ))
 }
 
-/// Write one map (values, blend, overlay) and describe it; `to_unit` scales
-/// the values to [0, 1] for the colormap.
-fn write_map(
+/// One map to write: file stem, record name, face and values.
+struct MapOut<'a> {
+    stem: String,
+    name: &'a str,
+    face: usize,
+    values: &'a Array2<f32>,
+}
+
+/// Write maps of one method (values, blend, overlay) and describe each;
+/// `to_unit` scales the values to [0, 1] for the colormap.
+fn write_maps<'a>(
     dir: &Path,
     ex: &Explanation,
-    (stem, name): (&str, &str),
-    face: usize,
-    values: &Array2<f32>,
+    maps: impl Iterator<Item = MapOut<'a>>,
     to_unit: impl Fn(f32) -> f32,
-    cmap: super::blend::Colormap,
-) -> Result<MapRecord, ExplainError> {
-    let crop = &ex.crops[face];
-    let t = values.mapv(to_unit);
-    let mut rec = MapRecord {
-        name: name.to_string(),
-        image: face,
-        files: BTreeMap::new(),
-        sha256: BTreeMap::new(),
-    };
-    record(&mut rec, "npy", npy(dir, &format!("{stem}.npy"), values)?);
-    let blend = hls_blend(crop, &t, cmap);
-    record(
-        &mut rec,
-        "blend",
-        png(dir, &format!("{stem}_blend.png"), &blend)?,
-    );
-    let overlay = heat_overlay(crop, &t, cmap, ex.params.render.opacity);
-    record(
-        &mut rec,
-        "overlay",
-        png(dir, &format!("{stem}_overlay.png"), &overlay)?,
-    );
-    Ok(rec)
+    cmap: Colormap,
+) -> Result<Vec<MapRecord>, ExplainError> {
+    let mut out = Vec::new();
+    for m in maps {
+        let crop = &ex.crops[m.face];
+        let t = m.values.mapv(&to_unit);
+        let mut rec = MapRecord {
+            name: m.name.to_string(),
+            image: m.face,
+            files: BTreeMap::new(),
+            sha256: BTreeMap::new(),
+        };
+        let stem = &m.stem;
+        record(&mut rec, "npy", npy(dir, &format!("{stem}.npy"), m.values)?);
+        let blend = hls_blend(crop, &t, cmap);
+        record(
+            &mut rec,
+            "blend",
+            png(dir, &format!("{stem}_blend.png"), &blend)?,
+        );
+        let overlay = heat_overlay(crop, &t, cmap, ex.params.render.opacity);
+        record(
+            &mut rec,
+            "overlay",
+            png(dir, &format!("{stem}_overlay.png"), &overlay)?,
+        );
+        out.push(rec);
+    }
+    Ok(out)
 }
 
 /// Write everything into `dir` (created if needed) and add it to `analysis`.
@@ -137,85 +152,77 @@ pub fn write(dir: &Path, ex: &Explanation, analysis: &mut Analysis) -> Result<()
     let crops = (0..2)
         .map(|f| png(dir, &format!("face_{}.png", face_label(f)), &ex.crops[f]))
         .collect::<Result<Vec<_>, _>>()?;
-    let (crops, crop_hashes) = per_face(dir, crops);
-    analysis.parameters.insert("aligned_crops".into(), crops);
-    analysis
-        .parameters
-        .insert("aligned_crops_sha256".into(), crop_hashes);
+    let (crops, crop_hashes) = per_face(dir, crops)?;
+    let rec = &mut analysis.parameters;
+    rec.aligned_crops = Some(crops);
+    rec.aligned_crops_sha256 = Some(crop_hashes);
     if let Some(regions) = &ex.regions {
         let written = regions
             .iter()
             .enumerate()
             .map(|(f, r)| npy(dir, &format!("regions_{}.npy", face_label(f)), &r.label))
             .collect::<Result<Vec<_>, _>>()?;
-        let (files, hashes) = per_face(dir, written);
-        analysis.parameters.insert(
-            "regions".into(),
-            serde_json::json!({
-                "source": "MediaPipe FaceMesh 468 points mapped into the aligned crop",
-                "left_right": "the subject's own left and right",
-                "label_codes": super::regions::Region::ALL.iter().map(|r| (r.code().to_string(), r.name())).collect::<BTreeMap<_, _>>(),
-                "files": files,
-                "sha256": hashes,
-            }),
-        );
+        let (files, sha256) = per_face(dir, written)?;
+        rec.regions = Some(RegionsRecord {
+            source: "MediaPipe FaceMesh 468 points mapped into the aligned crop".into(),
+            left_right: "the subject's own left and right".into(),
+            label_codes: Region::ALL
+                .iter()
+                .map(|r| (r.code().to_string(), r.name().to_string()))
+                .collect(),
+            files,
+            sha256,
+        });
     }
+    let render = &ex.params.render;
     if let Some(x) = &ex.xmaps {
-        for m in &x.maps {
-            let stem = format!("{}_{}", m.name(), face_label(m.face));
-            let cmap = ex.params.render.xmap_colormap;
-            analysis.maps.push(write_map(
-                dir,
-                ex,
-                (&stem, m.name()),
-                m.face,
-                &m.values,
-                |v| (v + 1.0) / 2.0,
-                cmap,
-            )?);
-        }
-        let mut p =
-            serde_json::to_value(&x.params).map_err(|e| ExplainError::Internal(e.to_string()))?;
-        p["d_orig"] = (x.d_orig as f64).into();
-        p["passes"] = ex.xmap_stats.passes.into();
-        p["value_range"] = "[-1, 1], positive (green) = similar".into();
-        analysis.parameters.insert("xmap".into(), p);
+        let maps = x.maps.iter().map(|m| MapOut {
+            stem: format!("{}_{}", m.name(), face_label(m.face)),
+            name: m.name(),
+            face: m.face,
+            values: &m.values,
+        });
+        let unit = |v: f32| (v + 1.0) / 2.0;
+        let written = write_maps(dir, ex, maps, unit, render.xmap_colormap)?;
+        analysis.maps.extend(written);
+        analysis.parameters.xmap = Some(XMapRecord {
+            params: x.params.clone(),
+            d_orig: x.d_orig as f64,
+            passes: ex.xmap_stats.passes,
+            value_range: "[-1, 1], positive (green) = similar".into(),
+        });
         analysis
             .timings_ms
             .insert("xmap".into(), ex.xmap_stats.total_ms);
     }
     if let Some(s) = &ex.mery {
-        for m in &s.maps {
-            let stem = format!("mery-{}_{}", m.method.file_name(), face_label(m.face));
-            let cmap = ex.params.render.mery_colormap;
-            analysis.maps.push(write_map(
-                dir,
-                ex,
-                (&stem, m.name()),
-                m.face,
-                &m.values,
-                |v| v,
-                cmap,
-            )?);
-        }
-        let mut p =
-            serde_json::to_value(&s.params).map_err(|e| ExplainError::Internal(e.to_string()))?;
-        p["passes"] = ex.mery_stats.passes.into();
-        p["iterations"] = s
-            .iterations
-            .iter()
-            .map(|&(f, r, a)| serde_json::json!({"face": face_label(f), "removal": r, "aggregation": a}))
-            .collect::<Vec<_>>()
-            .into();
-        p["value_range"] = "[0, 1], 1 = most important".into();
-        analysis.parameters.insert("mery".into(), p);
+        let maps = s.maps.iter().map(|m| MapOut {
+            stem: format!("mery-{}_{}", m.method.file_name(), face_label(m.face)),
+            name: m.name(),
+            face: m.face,
+            values: &m.values,
+        });
+        let written = write_maps(dir, ex, maps, |v| v, render.mery_colormap)?;
+        analysis.maps.extend(written);
+        analysis.parameters.mery = Some(MeryRecord {
+            params: s.params.clone(),
+            passes: ex.mery_stats.passes,
+            iterations: s
+                .iterations
+                .iter()
+                .map(|&(f, removal, aggregation)| MeryIterations {
+                    face: face_label(f).into(),
+                    removal,
+                    aggregation,
+                })
+                .collect(),
+            value_range: "[0, 1], 1 = most important".into(),
+        });
         analysis
             .timings_ms
             .insert("mery".into(), ex.mery_stats.total_ms);
     }
-    let render = serde_json::to_value(&ex.params.render)
-        .map_err(|e| ExplainError::Internal(e.to_string()))?;
-    analysis.parameters.insert("render".into(), render);
+    analysis.parameters.render = Some(render.clone());
     analysis.timings_ms.insert("regions".into(), ex.regions_ms);
     analysis.explainability_table = ex.mery_table.clone();
     analysis.xmap_table = ex.xmap_table.clone();

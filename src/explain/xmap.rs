@@ -8,63 +8,8 @@
 use super::ExplainError;
 use super::filter::{self, KernelNorm};
 use super::occlusion::Engine;
+pub use crate::record::params::{XMapMethod, XMapParams};
 use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayViewMut3, s};
-use serde::{Deserialize, Serialize};
-
-/// Which distances weigh the occlusion masks (Knoche et al. eqs. 6–8).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum XMapMethod {
-    /// Eq. 6: mean distance of one occluded face to every occlusion of the other.
-    I,
-    /// Eq. 7: occluded face against the other face unoccluded.
-    II,
-    /// Eq. 8: co-located occlusions of both faces (same map for both).
-    III,
-}
-
-impl XMapMethod {
-    pub const ALL: [XMapMethod; 3] = [XMapMethod::I, XMapMethod::II, XMapMethod::III];
-
-    /// Name used in files, tables and the analysis (`xmap-I`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            XMapMethod::I => "xmap-I",
-            XMapMethod::II => "xmap-II",
-            XMapMethod::III => "xmap-III",
-        }
-    }
-}
-
-/// Every X-Map parameter; the defaults are the paper's (SPEC §7).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct XMapParams {
-    /// Side of the square occlusions, pixels.
-    pub patch_sizes: Vec<usize>,
-    /// Step between occlusion positions, pixels.
-    pub stride: usize,
-    /// Fill colour of the occlusion (RGB, 0–255).
-    pub fill: [u8; 3],
-    /// Gaussian blur kernel size (odd; 0 or 1 = no blur).
-    pub blur_kernel: usize,
-    /// Gaussian blur σ.
-    pub blur_sigma: f64,
-    /// Methods to compute (all share one set of occluded embeddings).
-    pub methods: Vec<XMapMethod>,
-}
-
-impl Default for XMapParams {
-    fn default() -> Self {
-        XMapParams {
-            patch_sizes: vec![7, 14, 28],
-            stride: 5,
-            fill: [0, 0, 0],
-            blur_kernel: 5,
-            blur_sigma: 5.0,
-            methods: XMapMethod::ALL.to_vec(),
-        }
-    }
-}
 
 impl XMapParams {
     /// Reject parameters that cannot give a map on a `side`×`side` crop.

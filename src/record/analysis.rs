@@ -6,6 +6,7 @@
 //! adds maps, tables and their parameters.
 
 use super::error::RecordError;
+use super::explanation::ExplanationRecord;
 use super::face::{Decision, Face, ModelRef};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,9 +122,9 @@ pub struct Analysis {
     pub xmap_table: Option<ExplainabilityTable>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maps: Vec<MapRecord>,
-    /// Parameters of every explanation method run.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// The explanation's files and the parameters of every method run.
+    #[serde(default, skip_serializing_if = "ExplanationRecord::is_empty")]
+    pub parameters: ExplanationRecord,
     /// Wall time per stage in milliseconds.
     #[serde(default)]
     pub timings_ms: BTreeMap<String, f64>,
@@ -152,7 +153,7 @@ impl Analysis {
             explainability_table: None,
             xmap_table: None,
             maps: Vec::new(),
-            parameters: BTreeMap::new(),
+            parameters: ExplanationRecord::default(),
             timings_ms: BTreeMap::new(),
         }
     }

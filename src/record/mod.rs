@@ -4,8 +4,11 @@
 
 pub mod analysis;
 pub mod error;
+pub mod explanation;
 pub mod face;
+pub mod params;
 
 pub use analysis::*;
 pub use error::RecordError;
+pub use explanation::*;
 pub use face::{Decision, Face, ModelRef};

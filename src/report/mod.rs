@@ -121,19 +121,20 @@ fn read_png(
     })
 }
 
-/// Face `f`'s entry of the per-face parameter `key` (`{A: …, B: …}`).
-fn face_param<'a>(a: &'a Analysis, key: &str, f: usize) -> Option<&'a str> {
-    a.parameters.get(key)?.get(face_label(f))?.as_str()
-}
-
 /// The recorded path of face `f`'s aligned crop, if an explanation was run.
 fn crop_path(a: &Analysis, f: usize) -> Option<&str> {
-    face_param(a, "aligned_crops", f)
+    a.parameters
+        .aligned_crops
+        .as_ref()
+        .map(|c| c.get(f).as_str())
 }
 
 /// The recorded SHA-256 of face `f`'s aligned crop, if any.
 fn crop_sha256(a: &Analysis, f: usize) -> Option<&str> {
-    face_param(a, "aligned_crops_sha256", f)
+    a.parameters
+        .aligned_crops_sha256
+        .as_ref()
+        .map(|c| c.get(f).as_str())
 }
 
 /// The folder holding the crops and maps. `compare` records the crops' paths
@@ -230,6 +231,11 @@ fn num<T: Serialize>(v: T) -> String {
 /// A probability as its JSON value and a rounded percentage.
 fn prob(p: f64) -> String {
     format!("{} (≈ {:.2} %)", num(p), p * 100.0)
+}
+
+/// A recorded part as JSON, for [`param_html`].
+fn value<T: Serialize>(part: &Option<T>) -> Option<serde_json::Value> {
+    part.as_ref().and_then(|p| serde_json::to_value(p).ok())
 }
 
 /// A parameter value as HTML: objects as nested tables, strings as they
@@ -553,19 +559,24 @@ fn images_section(a: &Analysis, base_dir: &Path) -> String {
 }
 
 /// One method's maps: its parameters, then each map of face A beside face B.
-fn map_group(out: &mut String, a: &Analysis, e: &Embedded, title: &str, key: &str, xmap: bool) {
+fn map_group(
+    out: &mut String,
+    e: &Embedded,
+    title: &str,
+    params: Option<serde_json::Value>,
+    xmap: bool,
+) {
     let maps: Vec<&(MapRecord, Png)> = e
         .maps
         .iter()
         .filter(|(m, _)| m.name.starts_with("xmap-") == xmap)
         .collect();
-    let params = a.parameters.get(key);
     if maps.is_empty() && params.is_none() {
         return;
     }
     let _ = writeln!(out, "<h3>{}</h3>", escape(title));
     if let Some(p) = params {
-        out.push_str(&param_html(p));
+        out.push_str(&param_html(&p));
     }
     let mut names: Vec<&str> = Vec::new();
     for (m, _) in &maps {
@@ -613,21 +624,23 @@ fn explanation_section(a: &Analysis, e: &Embedded) -> String {
         crops[0].figure("Aligned face A", "Aligned crop of face A"),
         crops[1].figure("Aligned face B", "Aligned crop of face B")
     );
-    map_group(&mut out, a, e, "X-Maps (Knoche et al.)", "xmap", true);
+    let p = &a.parameters;
+    map_group(&mut out, e, "X-Maps (Knoche et al.)", value(&p.xmap), true);
     map_group(
         &mut out,
-        a,
         e,
         "Saliency maps (Mery & Morris)",
-        "mery",
+        value(&p.mery),
         false,
     );
-    let other: Vec<(&str, String)> = a
-        .parameters
-        .iter()
-        .filter(|(k, _)| !["aligned_crops", "xmap", "mery"].contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), param_html(v)))
-        .collect();
+    let other: Vec<(&str, String)> = [
+        ("aligned_crops_sha256", value(&p.aligned_crops_sha256)),
+        ("regions", value(&p.regions)),
+        ("render", value(&p.render)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k, param_html(&v?))))
+    .collect();
     if !other.is_empty() {
         out.push_str("<h3>Other parameters</h3>\n");
         out.push_str(&facts_table(&other));
