@@ -7,6 +7,7 @@
 //! - [`calibration`]: scores → threshold, C-Score, PIC-Score; fitting apart.
 //! - [`explain`]: occlusion engine, X-Maps, Mery maps, regions and table.
 //! - [`chat`]: context text and question answering over an [`record::Analysis`].
+//! - [`session`]: the app's state without egui, changed by commands and worker events.
 //! - [`app`]: the egui desktop app (panels draw state, one worker runs jobs).
 //! - [`cli`]: thin subcommands over the same library calls.
 
@@ -20,6 +21,7 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod resources;
+pub mod session;
 
 /// Software name and version written into every analysis and report.
 pub const SOFTWARE_NAME: &str = env!("CARGO_PKG_NAME");

@@ -1,8 +1,8 @@
 //! The menu bar (File, View, Help), the keyboard shortcuts and the Help windows.
 
 use super::pair_panel::pick_file;
-use super::worker::Slot;
-use super::wrap_app::FacexplainApp;
+use super::{Cx, UiCommand};
+use crate::session::{Command, Session, Slot};
 use egui::{Key, KeyboardShortcut, Modifiers};
 
 const OPEN_PROBE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
@@ -10,7 +10,7 @@ const OPEN_REFERENCE: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::O);
 const EXPLAIN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::E);
 
-/// Which Help windows are open.
+/// The menu bar; it owns which Help windows are open.
 #[derive(Default)]
 pub struct Windows {
     pub about: bool,
@@ -18,29 +18,29 @@ pub struct Windows {
 }
 
 /// Ctrl+O, Ctrl+Shift+O, Ctrl+E and Esc.
-pub fn shortcuts(app: &mut FacexplainApp, ctx: &egui::Context) {
+pub fn shortcuts(ctx: &egui::Context, out: &mut Vec<UiCommand>) {
     // The longer combination first: Ctrl+O would also match Ctrl+Shift+O.
     if ctx.input_mut(|i| i.consume_shortcut(&OPEN_REFERENCE)) {
-        open_dialog(app, Slot::Reference);
+        open_dialog(Slot::Reference, out);
     } else if ctx.input_mut(|i| i.consume_shortcut(&OPEN_PROBE)) {
-        open_dialog(app, Slot::Probe);
+        open_dialog(Slot::Probe, out);
     }
     if ctx.input_mut(|i| i.consume_shortcut(&EXPLAIN)) {
-        app.explain();
+        out.push(Command::Explain.into());
     }
     if ctx.input(|i| i.key_pressed(Key::Escape)) {
-        app.cancel();
+        out.push(Command::Cancel.into());
     }
 }
 
-fn open_dialog(app: &mut FacexplainApp, slot: Slot) {
+fn open_dialog(slot: Slot, out: &mut Vec<UiCommand>) {
     if let Some(p) = pick_file(slot) {
-        app.open_in_slot(slot, p);
+        out.push(Command::OpenInSlot(slot, p).into());
     }
 }
 
-fn export_dialog(app: &mut FacexplainApp) {
-    let name = app
+fn export_dialog(session: &Session, out: &mut Vec<UiCommand>) {
+    let name = session
         .faces()
         .map(|[a, b]| {
             let stem = |f: &crate::pipeline::FaceAnalysis| {
@@ -58,30 +58,33 @@ fn export_dialog(app: &mut FacexplainApp) {
         .set_file_name(name)
         .add_filter("Analysis JSON", &["json"])
         .save_file()
-        && let Err(e) = app.export_analysis(&p)
     {
-        app.banner = Some(format!("Export failed: {e}"));
+        out.push(Command::Export(p).into());
     }
 }
 
-/// The menu bar.
-pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
-    let ctx = ui.ctx().clone();
-    egui::MenuBar::new().ui(ui, |ui| {
+impl Windows {
+    /// The menu bar.
+    pub fn menu_ui(&mut self, cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
+        let app = cx.session;
+        let mut settings = app.settings.clone();
+        let ctx = ui.ctx().clone();
+        egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             for (slot, sc) in [(Slot::Probe, OPEN_PROBE), (Slot::Reference, OPEN_REFERENCE)] {
                 let b = egui::Button::new(format!("Open {}…", slot.label().to_lowercase()))
                     .shortcut_text(ctx.format_shortcut(&sc));
                 if ui.add(b).clicked() {
-                    open_dialog(app, slot);
+                    open_dialog(slot, out);
                 }
             }
             if ui
                 .add(egui::Button::new("Open sample pair"))
                 .on_hover_text("The built-in sample: two photographs of the same person")
                 .clicked()
+                && let Some([a, b]) = super::sample::sample_pair()
             {
-                app.open_sample_pair();
+                out.push(Command::OpenFiles { paths: vec![a, b], target: None }.into());
             }
             ui.separator();
             let can_explain = app.faces().is_some();
@@ -92,17 +95,17 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
                 )
                 .clicked()
             {
-                app.explain();
+                out.push(Command::Explain.into());
             }
             if ui
                 .add_enabled(
-                    app.analysis().is_some(),
+                    app.current_analysis().is_some(),
                     egui::Button::new("Export analysis JSON…"),
                 )
                 .on_hover_text("The same file `facexplain compare --json` writes; maps go into a folder beside it")
                 .clicked()
             {
-                export_dialog(app);
+                export_dialog(app, out);
             }
             ui.separator();
             if ui.button("Quit").clicked() {
@@ -116,22 +119,22 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
                 (egui::ThemePreference::Light, "Light"),
                 (egui::ThemePreference::System, "Follow the system"),
             ] {
-                ui.radio_value(&mut app.settings.theme, t, name);
+                ui.radio_value(&mut settings.theme, t, name);
             }
             ui.separator();
-            ui.checkbox(&mut app.settings.show_chat, "Chat pane");
-            ui.checkbox(&mut app.settings.auto_explain, "Explain every new pair at once")
+            ui.checkbox(&mut settings.show_chat, "Chat pane");
+            ui.checkbox(&mut settings.auto_explain, "Explain every new pair at once")
                 .on_hover_text("Off: press Explain (Ctrl+E) to compute the maps");
             ui.separator();
-            let mut overriding = app.settings.threshold_override.is_some();
+            let mut overriding = settings.threshold_override.is_some();
             if ui
                 .checkbox(&mut overriding, "Override the decision threshold")
                 .changed()
             {
-                app.settings.threshold_override =
+                settings.threshold_override =
                     overriding.then(|| app.threshold().map_or(0.363, |(t, _)| t));
             }
-            if let Some(t) = &mut app.settings.threshold_override {
+            if let Some(t) = &mut settings.threshold_override {
                 ui.add(
                     egui::Slider::new(t, -1.0..=1.0)
                         .step_by(0.001)
@@ -140,29 +143,28 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
             }
             ui.separator();
             if ui.button("Reset layout").clicked() {
-                ctx.memory_mut(|m| {
-                    m.reset_areas();
-                    m.data.clear();
-                });
-                app.settings.show_chat = true;
-                app.viewer.reset_zoom();
+                out.push(UiCommand::ResetLayout);
             }
         });
         ui.menu_button("Help", |ui| {
             if ui.button("About facexplain").clicked() {
-                app.windows.about = true;
+                self.about = true;
             }
             if ui.button("Model licences").clicked() {
-                app.windows.licences = true;
+                self.licences = true;
             }
         });
     });
-}
+        if settings != app.settings {
+            out.push(Command::SetSettings(Box::new(settings)).into());
+        }
+    }
 
-/// The About and Model licences windows.
-pub fn windows(app: &mut FacexplainApp, ctx: &egui::Context) {
-    egui::Window::new("About facexplain")
-        .open(&mut app.windows.about)
+    /// The About and Model licences windows.
+    pub fn windows_ui(&mut self, cx: &Cx, ctx: &egui::Context) {
+        let app = cx.session;
+        egui::Window::new("About facexplain")
+        .open(&mut self.about)
         .collapsible(false)
         .resizable(false)
         .show(ctx, |ui| {
@@ -178,29 +180,30 @@ pub fn windows(app: &mut FacexplainApp, ctx: &egui::Context) {
             ui.label("Chat: Pixels-to-Words (DeAndres-Tame et al.) question answering over the analysis.");
             ui.label("Nothing leaves this computer: no network is used.");
         });
-    egui::Window::new("Model licences")
-        .open(&mut app.windows.licences)
-        .collapsible(false)
-        .show(ctx, |ui| match &app.models {
-            Some(Ok(m)) => {
-                egui::Grid::new("licences").striped(true).show(ui, |ui| {
-                    ui.strong("Model");
-                    ui.strong("Licence");
-                    ui.strong("Source");
-                    ui.end_row();
-                    for [_, name, licence, source] in &m.licences {
-                        ui.label(name);
-                        ui.label(licence);
-                        ui.label(source);
+        egui::Window::new("Model licences")
+            .open(&mut self.licences)
+            .collapsible(false)
+            .show(ctx, |ui| match &app.models {
+                Some(Ok(m)) => {
+                    egui::Grid::new("licences").striped(true).show(ui, |ui| {
+                        ui.strong("Model");
+                        ui.strong("Licence");
+                        ui.strong("Source");
                         ui.end_row();
-                    }
-                });
-            }
-            Some(Err(e)) => {
-                ui.colored_label(ui.visuals().error_fg_color, e);
-            }
-            None => {
-                ui.label("The models are still loading.");
-            }
-        });
+                        for [_, name, licence, source] in &m.licences {
+                            ui.label(name);
+                            ui.label(licence);
+                            ui.label(source);
+                            ui.end_row();
+                        }
+                    });
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                None => {
+                    ui.label("The models are still loading.");
+                }
+            });
+    }
 }

@@ -1,6 +1,9 @@
-//! The desktop app (eframe/egui). Panels only draw state and send jobs; the
-//! [`worker`] owns the background thread and the models.
-//! May call: `pipeline`, `explain`, `chat`, `analysis`, `progress`.
+//! The desktop app (eframe/egui) over a [`Session`]. Each panel draws from a
+//! read-only [`Cx`] and emits [`UiCommand`]s, which [`FacexplainApp`] applies
+//! in one place after the frame's panels are drawn; a panel with UI state of
+//! its own (viewer zoom, chat input, open windows) is a struct that owns it.
+//! The [`worker`] owns the background thread and the models.
+//! May call: `session`, `pipeline`, `explain`, `chat`, `record`, `progress`.
 
 pub mod chat_pane;
 pub mod frame_stats;
@@ -18,6 +21,36 @@ pub mod worker;
 pub mod wrap_app;
 
 pub use wrap_app::FacexplainApp;
+
+use crate::explain::regions::Region;
+use crate::session::{Command, Session};
+use textures::SlotTextures;
+
+/// What every panel reads while drawing (and never changes).
+pub struct Cx<'a> {
+    pub session: &'a Session,
+    /// The slots' thumbnails and aligned crops.
+    pub textures: &'a SlotTextures,
+    /// The region highlighted in the viewer (from the table).
+    pub highlight: Option<Region>,
+}
+
+/// A change a panel asks for.
+#[derive(Debug)]
+pub enum UiCommand {
+    /// A change to the session ([`Session::run`]).
+    Session(Command),
+    /// Highlight a region in the viewer (`None`: no highlight).
+    Highlight(Option<Region>),
+    /// Panel sizes, the chat pane and the zoom back to their defaults.
+    ResetLayout,
+}
+
+impl From<Command> for UiCommand {
+    fn from(c: Command) -> Self {
+        UiCommand::Session(c)
+    }
+}
 
 /// Options from the command line.
 #[derive(Clone, Debug, Default)]

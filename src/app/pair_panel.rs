@@ -2,8 +2,8 @@
 //! Open button, a thumbnail with numbered face boxes (click one to use it),
 //! and the file's name, dimensions, size and SHA-256.
 
-use super::worker::Slot;
-use super::wrap_app::FacexplainApp;
+use super::{Cx, UiCommand};
+use crate::session::{Command, Slot};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 use std::path::PathBuf;
 
@@ -33,14 +33,15 @@ pub fn slot_at(ctx: &egui::Context, pos: Pos2) -> Option<Slot> {
 }
 
 /// Draw both slots.
-pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
+pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
     for slot in Slot::BOTH {
-        slot_ui(app, ui, slot);
+        slot_ui(cx, ui, slot, out);
         ui.add_space(8.0);
     }
 }
 
-fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
+fn slot_ui(cx: &Cx, ui: &mut egui::Ui, slot: Slot, out: &mut Vec<UiCommand>) {
+    let app = cx.session;
     // Highlight the slot a dragged file would land in (both for two files).
     let (n, pos) = ui
         .ctx()
@@ -65,7 +66,7 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
                 .clicked()
                 && let Some(p) = pick_file(slot)
             {
-                app.open_in_slot(slot, p);
+                out.push(Command::OpenInSlot(slot, p).into());
             }
             if app.slots[slot.index()].pending.is_some() {
                 ui.spinner();
@@ -79,7 +80,7 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
             ui.weak("Drop an image here or use Open…");
             return;
         };
-        if let Some(tex) = &s.thumb {
+        if let Some(tex) = cx.textures.thumb(slot.index()) {
             let (w, h) = (a.image.width() as f32, a.image.height() as f32);
             let max_w = ui.available_width().min(300.0);
             let scale = (max_w / w).min(220.0 / h);
@@ -139,7 +140,7 @@ fn slot_ui(app: &mut FacexplainApp, ui: &mut egui::Ui, slot: Slot) {
                 }
             }
             if let Some(i) = picked {
-                app.pick_face(slot, i);
+                out.push(Command::PickFace(slot, i).into());
             }
         }
         ui.label(a.image.file_name().to_string());

@@ -1,9 +1,12 @@
 //! The explanation parameters panel (X-Map patch sizes, stride, blur; Mery &
 //! Morris d, nh, tmax, th, faces) with Recompute. Parameters persist between runs.
 
-use super::wrap_app::FacexplainApp;
+use super::{Cx, UiCommand};
+use crate::explain::ExplainParams;
 use crate::explain::mery::MeryParams;
 use crate::explain::xmap::XMapParams;
+use crate::pipeline::CROP;
+use crate::session::Command;
 
 /// Patch sizes offered (the paper's).
 const PATCH_SIZES: [usize; 3] = [7, 14, 28];
@@ -28,13 +31,13 @@ fn member_checkbox(
     resp
 }
 
-/// The collapsible panel.
-pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
+/// The collapsible panel; edits `p` (the viewer sends it on as one command).
+pub fn ui(cx: &Cx, p: &mut ExplainParams, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
+    let app = cx.session;
     egui::CollapsingHeader::new("Explanation parameters")
         .id_salt("params")
         .default_open(true)
         .show(ui, |ui| {
-            let p = &mut app.settings.params;
             ui.horizontal_wrapped(|ui| {
                 let mut on = p.xmap.is_some();
                 if ui.checkbox(&mut on, "X-Maps").changed() {
@@ -96,22 +99,22 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
                 }
             });
             ui.horizontal(|ui| {
-                let problem = super::viewer::validate(&app.settings.params).err();
+                let problem = p.validate(CROP as usize).err().map(|e| e.to_string());
                 let can = app.faces().is_some() && problem.is_none();
                 if ui
                     .add_enabled(can, egui::Button::new("Recompute"))
                     .on_hover_text("Explain the current pair with these parameters (Ctrl+E)")
                     .clicked()
                 {
-                    app.explain();
+                    out.push(Command::Explain.into());
                 }
                 if ui
                     .button("Defaults")
                     .on_hover_text("The papers' parameters")
                     .clicked()
                 {
-                    let render = app.settings.params.render.clone();
-                    app.settings.params = crate::explain::ExplainParams {
+                    let render = p.render.clone();
+                    *p = ExplainParams {
                         render,
                         ..Default::default()
                     };

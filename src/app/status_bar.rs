@@ -1,7 +1,8 @@
 //! The status bar (models, progress bar with elapsed time and ETA, Cancel)
 //! and the error banner a failed job leaves above the results.
 
-use super::wrap_app::FacexplainApp;
+use super::{Cx, UiCommand};
+use crate::session::Command;
 use egui::{Color32, RichText};
 
 /// Seconds as "12.3 s" or "1 min 05 s".
@@ -14,7 +15,8 @@ pub fn seconds(s: f32) -> String {
 }
 
 /// The status bar.
-pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
+pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
+    let app = cx.session;
     ui.horizontal(|ui| {
         match &app.models {
             None => {
@@ -31,6 +33,11 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
                 ui.label(format!("Model: {}", m.name))
                     .on_hover_text(format!("SHA-256 {}", m.sha256));
             }
+        }
+        if let Some(f) = &app.fault {
+            ui.separator();
+            ui.colored_label(ui.visuals().error_fg_color, f)
+                .on_hover_text("A computation failed inside the app; the app goes on");
         }
         if let Some(p) = &app.progress {
             ui.separator();
@@ -62,7 +69,7 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
                 .on_hover_text("Stop the running jobs (Esc); the results on screen stay")
                 .clicked()
             {
-                app.cancel();
+                out.push(Command::Cancel.into());
             }
         } else if let Some(n) = &app.notice {
             ui.separator();
@@ -72,8 +79,8 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
 }
 
 /// The error banner of the last failed job, with a Dismiss button.
-pub fn banner(app: &mut FacexplainApp, ui: &mut egui::Ui) {
-    let Some(msg) = app.banner.clone() else {
+pub fn banner(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
+    let Some(msg) = cx.session.banner.clone() else {
         return;
     };
     egui::Frame::new()
@@ -86,7 +93,7 @@ pub fn banner(app: &mut FacexplainApp, ui: &mut egui::Ui) {
                 ui.label(RichText::new(msg.to_string()).color(Color32::WHITE));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button("Dismiss").clicked() {
-                        app.banner = None;
+                        out.push(Command::DismissBanner.into());
                     }
                 });
             });

@@ -3,72 +3,16 @@
 //! row to highlight its region in the viewer; saliency (Mery & Morris) or
 //! X-Map table; copy as CSV.
 
-use super::wrap_app::FacexplainApp;
+use super::{Cx, UiCommand};
 use crate::explain::blend::Colormap;
 use crate::explain::regions::Region;
 use crate::record::{ExplainabilityTable, TableRow};
+use crate::session::{Command, Session};
 use egui::{Color32, RichText};
 use egui_extras::{Column, TableBuilder};
-use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
-/// Which table is shown.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TableKind {
-    /// The paper's explainability table from the Mery & Morris maps (1 = most important).
-    #[default]
-    Saliency,
-    /// The same built from the X-Maps (1 = most similar).
-    XMap,
-}
-
-/// Whose Mery maps the saliency table is built from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SaliencyFace {
-    /// Face A alone (the paper's table).
-    #[default]
-    A,
-    /// Face B alone.
-    B,
-    /// Both faces, one column per map and face (the analysis record's table).
-    Both,
-}
-
-impl SaliencyFace {
-    pub const ALL: [SaliencyFace; 3] = [SaliencyFace::A, SaliencyFace::B, SaliencyFace::Both];
-    pub fn label(self) -> &'static str {
-        match self {
-            SaliencyFace::A => "Face A",
-            SaliencyFace::B => "Face B",
-            SaliencyFace::Both => "A and B",
-        }
-    }
-}
-
-/// A column to sort by.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SortColumn {
-    Region,
-    Method(String),
-    Mean,
-    RatioOfOnes,
-}
-
-impl SortColumn {
-    fn name(&self) -> &str {
-        match self {
-            SortColumn::Region => "Region",
-            SortColumn::Method(m) => m,
-            SortColumn::Mean => "Mean",
-            SortColumn::RatioOfOnes => "Ratio of 1s",
-        }
-    }
-
-    /// The header text: X-Map columns without the `xmap-` prefix.
-    fn short(&self) -> &str {
-        self.name().strip_prefix("xmap-").unwrap_or(self.name())
-    }
-}
+pub use crate::session::{SaliencyFace, SortColumn, TableKind};
 
 fn cmp_rows(a: &TableRow, b: &TableRow, col: &SortColumn) -> Ordering {
     match col {
@@ -174,7 +118,7 @@ fn text_on(c: Color32) -> Color32 {
 }
 
 /// The table shown now, if the explanation has it.
-pub fn current(app: &FacexplainApp) -> Option<&ExplainabilityTable> {
+pub fn current(app: &Session) -> Option<&ExplainabilityTable> {
     let ex = app.explanation()?;
     match (app.settings.table, app.settings.saliency_face) {
         (TableKind::Saliency, SaliencyFace::A) => ex.mery_face_tables[0].as_ref(),
@@ -185,18 +129,57 @@ pub fn current(app: &FacexplainApp) -> Option<&ExplainabilityTable> {
 }
 
 /// The table's CSV as shown (current sort).
-pub fn current_csv(app: &FacexplainApp) -> Option<String> {
+pub fn current_csv(app: &Session) -> Option<String> {
     let t = current(app)?;
     Some(csv(t, &sorted_rows(t, app.settings.sort.as_ref())))
 }
 
+/// The table's own settings, edited while drawing.
+#[derive(Clone, PartialEq)]
+struct Choice {
+    table: TableKind,
+    face: SaliencyFace,
+    sort: Option<(SortColumn, bool)>,
+}
+
 /// The widget.
-pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
+pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
+    let s = &cx.session.settings;
+    let before = Choice {
+        table: s.table,
+        face: s.saliency_face,
+        sort: s.sort.clone(),
+    };
+    let mut choice = before.clone();
+    let clicked_row = draw(cx, &mut choice, ui);
+    if choice != before {
+        out.push(
+            Command::SetTable {
+                table: choice.table,
+                face: choice.face,
+                sort: choice.sort,
+            }
+            .into(),
+        );
+    }
+    if let Some(name) = clicked_row {
+        let region = Region::ALL.into_iter().find(|r| r.name() == name);
+        out.push(UiCommand::Highlight(if cx.highlight == region {
+            None
+        } else {
+            region
+        }));
+    }
+}
+
+/// Draw the table; returns the name of the row clicked.
+fn draw(cx: &Cx, choice: &mut Choice, ui: &mut egui::Ui) -> Option<String> {
+    let app = cx.session;
     ui.horizontal(|ui| {
         ui.heading("Explainability table");
     });
     ui.horizontal(|ui| {
-        let k = &mut app.settings.table;
+        let k = &mut choice.table;
         ui.selectable_value(k, TableKind::Saliency, "Saliency (Mery & Morris)")
             .on_hover_text(
                 "Levels from the S0−, S1−, S0+, S1+ and AVG maps of the face chosen below; 1 = most important",
@@ -213,15 +196,15 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
         {
             ui.ctx().copy_text(csv);
         }
-        if app.settings.sort.is_some() && ui.button("Ranking order").clicked() {
-            app.settings.sort = None;
+        if choice.sort.is_some() && ui.button("Ranking order").clicked() {
+            choice.sort = None;
         }
     });
     if app.settings.table == TableKind::Saliency {
         ui.horizontal(|ui| {
             ui.label("Maps of:");
             for f in SaliencyFace::ALL {
-                ui.selectable_value(&mut app.settings.saliency_face, f, f.label());
+                ui.selectable_value(&mut choice.face, f, f.label());
             }
         });
     }
@@ -239,7 +222,7 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
         } else {
             "Load two images to see which regions drive the decision."
         });
-        return;
+        return None;
     };
     let kind = app.settings.table;
     let rows = sorted_rows(&table, app.settings.sort.as_ref());
@@ -292,7 +275,7 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
             })
             .body(|mut body| {
                 for r in &rows {
-                    let lit = app.viewer.highlight.is_some_and(|h| h.name() == r.region);
+                    let lit = cx.highlight.is_some_and(|h| h.name() == r.region);
                     body.row(22.0, |mut row| {
                         row.set_selected(lit);
                         row.col(|ui| {
@@ -327,19 +310,12 @@ pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
             });
     });
     if let Some(c) = clicked_header {
-        app.settings.sort = Some(match &app.settings.sort {
+        choice.sort = Some(match &app.settings.sort {
             Some((s, asc)) if *s == c => (c, !asc),
             _ => (c, true),
         });
     }
-    if let Some(name) = clicked_row {
-        let region = Region::ALL.into_iter().find(|r| r.name() == name);
-        app.viewer.highlight = if app.viewer.highlight == region {
-            None
-        } else {
-            region
-        };
-    }
+    clicked_row
 }
 
 #[cfg(test)]

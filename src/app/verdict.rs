@@ -2,7 +2,7 @@
 //! PIC-Score and decision confidence, each with a tooltip saying what it
 //! means and which calibration data it comes from.
 
-use super::wrap_app::FacexplainApp;
+use super::Cx;
 use crate::calibration::Calibration;
 use crate::pipeline::Decision;
 use egui::{Color32, RichText};
@@ -33,8 +33,9 @@ fn figure(ui: &mut egui::Ui, name: &str, value: String, tip: String) {
 }
 
 /// The header.
-pub fn ui(app: &FacexplainApp, ui: &mut egui::Ui) {
-    let (Some(an), Some(Ok(models))) = (app.analysis(), &app.models) else {
+pub fn ui(cx: &Cx, ui: &mut egui::Ui) {
+    let app = cx.session;
+    let (Some(an), Some(Ok(models))) = (app.current_analysis(), &app.models) else {
         ui.heading(if app.busy() || app.models.is_none() {
             "Comparing…"
         } else {

@@ -4,11 +4,12 @@
 //! of the map value and region, and a legend. Maps appear as they are ready.
 
 use super::maps::{MapChoice, Maps, RenderMode, colormap, face_name, render};
-use super::wrap_app::FacexplainApp;
+use super::{Cx, UiCommand};
 use crate::explain::ExplainParams;
 use crate::explain::blend::Colormap;
 use crate::explain::regions::Region;
 use crate::pipeline::CROP;
+use crate::session::{Command, Session, ViewSettings};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureHandle, Vec2};
 
 /// The read-out under the pointer: face (0 = A), crop pixel x and y, the
@@ -67,39 +68,39 @@ struct CacheKey {
     opacity_bits: u32,
 }
 
-/// Check explanation parameters before a job is sent (the message says what is wrong).
-pub fn validate(p: &ExplainParams) -> Result<(), String> {
-    if p.xmap.is_none() && p.mery.is_none() {
-        return Err("choose at least one explanation method".into());
+impl ViewerState {
+    /// The viewer with its toolbar, legend and parameters.
+    pub fn ui(&mut self, cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
+        let app = cx.session;
+        let mut view = app.settings.view.clone();
+        let mut params = app.settings.params.clone();
+        toolbar(self, &mut view, &mut params, ui);
+        ui.add_space(4.0);
+        let legend_h = 64.0;
+        let avail = ui.available_size();
+        let params_h = 28.0;
+        let side = ((avail.x - 24.0) / 2.0)
+            .min(avail.y - legend_h - params_h - 64.0)
+            .max(112.0);
+        faces(self, cx, ui, side);
+        readout(self, app, ui);
+        legend(app, ui);
+        super::params::ui(cx, &mut params, ui, out);
+        if view != app.settings.view {
+            out.push(Command::SetView(view).into());
+        }
+        if params != app.settings.params {
+            out.push(Command::SetParams(Box::new(params)).into());
+        }
     }
-    let side = CROP as usize;
-    if let Some(x) = &p.xmap {
-        x.validate(side).map_err(|e| e.to_string())?;
-    }
-    if let Some(m) = &p.mery {
-        m.validate(side).map_err(|e| e.to_string())?;
-    }
-    Ok(())
 }
 
-/// The viewer with its toolbar, legend and parameters.
-pub fn ui(app: &mut FacexplainApp, ui: &mut egui::Ui) {
-    toolbar(app, ui);
-    ui.add_space(4.0);
-    let legend_h = 64.0;
-    let avail = ui.available_size();
-    let params_h = 28.0;
-    let side = ((avail.x - 24.0) / 2.0)
-        .min(avail.y - legend_h - params_h - 64.0)
-        .max(112.0);
-    faces(app, ui, side);
-    readout(app, ui);
-    legend(app, ui);
-    super::params::ui(app, ui);
-}
-
-fn toolbar(app: &mut FacexplainApp, ui: &mut egui::Ui) {
-    let v = &mut app.settings.view;
+fn toolbar(
+    z: &mut ViewerState,
+    v: &mut ViewSettings,
+    params: &mut ExplainParams,
+    ui: &mut egui::Ui,
+) {
     ui.horizontal_wrapped(|ui| {
         ui.label("Map:");
         for c in MapChoice::ALL {
@@ -113,13 +114,10 @@ fn toolbar(app: &mut FacexplainApp, ui: &mut egui::Ui) {
             ui.selectable_value(&mut v.mode, m, m.label());
         }
         if v.mode == RenderMode::Heat {
-            ui.add(
-                egui::Slider::new(&mut app.settings.params.render.opacity, 0.0..=1.0)
-                    .text("opacity"),
-            );
+            ui.add(egui::Slider::new(&mut params.render.opacity, 0.0..=1.0).text("opacity"));
         }
         ui.separator();
-        let render = &mut app.settings.params.render;
+        let render = &mut params.render;
         let cmap = if v.map.is_xmap() {
             &mut render.xmap_colormap
         } else {
@@ -145,7 +143,6 @@ fn toolbar(app: &mut FacexplainApp, ui: &mut egui::Ui) {
         ui.checkbox(&mut v.labels, "Labels")
             .on_hover_text("Region names (left/right = the subject's own)");
         ui.separator();
-        let z = &mut app.viewer;
         if labelled(ui.button("−"), "Zoom out")
             .on_hover_text("Zoom out")
             .clicked()
@@ -177,7 +174,11 @@ fn labelled(resp: egui::Response, name: &str) -> egui::Response {
 }
 
 /// Textures of the chosen map drawn on both faces (cached until anything changes).
-fn map_textures(app: &mut FacexplainApp, ctx: &egui::Context) -> [Option<TextureHandle>; 2] {
+fn map_textures(
+    viewer: &mut ViewerState,
+    app: &Session,
+    ctx: &egui::Context,
+) -> [Option<TextureHandle>; 2] {
     let Some(maps) = app.shown_maps() else {
         return [None, None];
     };
@@ -191,7 +192,7 @@ fn map_textures(app: &mut FacexplainApp, ctx: &egui::Context) -> [Option<Texture
         cmap: colormap(v.map, render_params),
         opacity_bits: render_params.opacity.to_bits(),
     };
-    if let Some((k, t)) = &app.viewer.cache
+    if let Some((k, t)) = &viewer.cache
         && *k == key
     {
         return t.clone();
@@ -203,17 +204,18 @@ fn map_textures(app: &mut FacexplainApp, ctx: &egui::Context) -> [Option<Texture
         let img = render(crop, v.map, values, v.mode, render_params);
         Some(super::textures::upload(ctx, &format!("map-{f}"), &img, 0))
     });
-    app.viewer.cache = Some((key, tex.clone()));
+    viewer.cache = Some((key, tex.clone()));
     tex
 }
 
-fn faces(app: &mut FacexplainApp, ui: &mut egui::Ui, side: f32) {
+fn faces(viewer: &mut ViewerState, cx: &Cx, ui: &mut egui::Ui, side: f32) {
+    let app = cx.session;
     let Some(faces) = app.faces() else {
         ui.weak("The aligned faces appear here once both images are loaded.");
         return;
     };
-    let tex = map_textures(app, ui.ctx());
-    let uv = app.viewer.uv();
+    let tex = map_textures(viewer, app, ui.ctx());
+    let uv = viewer.uv();
     let mut hover = None;
     ui.horizontal(|ui| {
         for f in 0..2 {
@@ -244,19 +246,19 @@ fn faces(app: &mut FacexplainApp, ui: &mut egui::Ui, side: f32) {
                         ),
                     )
                 });
-                let shown = tex[f].as_ref().or(app.slots[f].crop.as_ref());
+                let shown = tex[f].as_ref().or(cx.textures.crop(f));
                 let painter = ui.painter_at(rect);
                 match shown {
                     Some(t) => painter.image(t.id(), rect, uv, Color32::WHITE),
                     None => painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color),
                 };
-                overlays(app, &painter, rect, uv, f, &faces[f]);
-                interact(app, ui, &resp, rect, uv, f, &mut hover);
+                overlays(app, viewer.highlight, &painter, rect, uv, f, &faces[f]);
+                interact(viewer, app, ui, &resp, rect, uv, f, &mut hover);
             });
             ui.add_space(8.0);
         }
     });
-    app.viewer.hover = hover;
+    viewer.hover = hover;
 }
 
 /// Crop pixel → screen.
@@ -266,7 +268,8 @@ fn to_screen(rect: Rect, uv: Rect, p: [f32; 2]) -> Pos2 {
 }
 
 fn overlays(
-    app: &FacexplainApp,
+    app: &Session,
+    highlight: Option<Region>,
     painter: &egui::Painter,
     rect: Rect,
     uv: Rect,
@@ -278,7 +281,7 @@ fn overlays(
     let maps: Option<&Maps> = app.shown_maps();
     if let Some(regions) = maps.and_then(|m| m.regions.as_ref()).map(|r| &r[f]) {
         for (region, poly) in &regions.outlines {
-            let lit = app.viewer.highlight == Some(*region);
+            let lit = highlight == Some(*region);
             if !(v.outlines || lit) || poly.len() < 2 {
                 continue;
             }
@@ -291,9 +294,9 @@ fn overlays(
             };
             painter.add(egui::Shape::line(pts, stroke));
         }
-        if v.labels || app.viewer.highlight.is_some() {
+        if v.labels || highlight.is_some() {
             for r in Region::ALL {
-                if !(v.labels || app.viewer.highlight == Some(r)) {
+                if !(v.labels || highlight == Some(r)) {
                     continue;
                 }
                 if let Some(c) = regions.centroid(r) {
@@ -332,8 +335,10 @@ fn overlays(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn interact(
-    app: &mut FacexplainApp,
+    z: &mut ViewerState,
+    app: &Session,
     ui: &egui::Ui,
     resp: &egui::Response,
     rect: Rect,
@@ -341,7 +346,6 @@ fn interact(
     f: usize,
     hover: &mut Option<Hover>,
 ) {
-    let z = &mut app.viewer;
     if resp.dragged() {
         let d = resp.drag_delta() / rect.size() * uv.size();
         z.centre -= d;
@@ -374,7 +378,7 @@ fn interact(
     }
 }
 
-fn readout(app: &FacexplainApp, ui: &mut egui::Ui) {
+fn readout(viewer: &ViewerState, app: &Session, ui: &mut egui::Ui) {
     let status = match (&app.explaining, app.shown_maps()) {
         (Some((_, m)), _) => format!("Explaining… ({})", m.status()),
         (None, Some(_)) => String::new(),
@@ -387,7 +391,7 @@ fn readout(app: &FacexplainApp, ui: &mut egui::Ui) {
     if !status.is_empty() {
         ui.label(status);
     }
-    ui.horizontal(|ui| match app.viewer.hover {
+    ui.horizontal(|ui| match viewer.hover {
         Some((f, x, y, value, region)) => {
             ui.monospace(format!(
                 "{} ({x}, {y})  {}: {}  region: {}",
@@ -403,7 +407,7 @@ fn readout(app: &FacexplainApp, ui: &mut egui::Ui) {
     });
 }
 
-fn legend(app: &FacexplainApp, ui: &mut egui::Ui) {
+fn legend(app: &Session, ui: &mut egui::Ui) {
     let choice = app.settings.view.map;
     let cmap = colormap(choice, &app.settings.params.render);
     let (low, high) = if choice.is_xmap() {

@@ -6,148 +6,29 @@
 //! first frame ([`Worker::start`]), FaceMesh with the first explanation, the
 //! chat engine with the first question.
 //!
+//! Each job runs under `catch_unwind`: a panic inside a model call or a map
+//! computation becomes the job's failure event plus [`Event::Panicked`] (shown
+//! in the status bar), the previous result stays on screen and the worker
+//! goes on serving jobs.
+//!
 //! The worker runs at a lower scheduling priority ([`WORKER_NICE`]): the
 //! threads ONNX Runtime and the chat engine start from it inherit it, so the
 //! UI thread and the software rasteriser's threads win the CPU when they need
 //! it, and the model still gets every idle cycle.
 
-use crate::calibration::Calibration;
-use crate::chat::{Answer, ChatEngine};
-use crate::explain::mery::MerySet;
-use crate::explain::regions::RegionMasks;
-use crate::explain::xmap::XMapSet;
-use crate::explain::{self, ExplainError, ExplainParams, Explanation, Update};
+use crate::chat::ChatEngine;
+use crate::explain::{self, ExplainError, Update};
 use crate::pipeline::facemesh::FaceMesh;
-use crate::pipeline::{DetectedImage, FaceAnalysis, Pipeline, load_image};
+use crate::pipeline::{Pipeline, load_image};
 use crate::progress::{Ctl, Progress};
 use crate::record::Analysis;
+pub use crate::session::jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, Slot};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// Which image slot a job is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Slot {
-    Probe,
-    Reference,
-}
-
-impl Slot {
-    pub const BOTH: [Slot; 2] = [Slot::Probe, Slot::Reference];
-    pub fn index(self) -> usize {
-        match self {
-            Slot::Probe => 0,
-            Slot::Reference => 1,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Slot::Probe => "Probe",
-            Slot::Reference => "Reference",
-        }
-    }
-}
-
-/// Work for the worker thread.
-pub enum Job {
-    /// Load an image file, detect its faces, align and embed face `face` (default: largest).
-    LoadImage {
-        slot: Slot,
-        path: PathBuf,
-        face: Option<usize>,
-    },
-    /// Re-align and embed another face of an already detected image.
-    PickFace {
-        slot: Slot,
-        detected: Arc<DetectedImage>,
-        face: usize,
-    },
-    /// Explain the comparison of two analysed faces (maps arrive progressively).
-    Explain {
-        faces: [Arc<FaceAnalysis>; 2],
-        params: ExplainParams,
-    },
-    /// Answer a question about an analysis with the chat engine.
-    Ask {
-        analysis: Box<Analysis>,
-        question: String,
-    },
-}
-
-/// The kind of a job, for cancelling a group of them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobKind {
-    Image,
-    Explain,
-    Ask,
-}
-
-impl Job {
-    pub fn kind(&self) -> JobKind {
-        match self {
-            Job::LoadImage { .. } | Job::PickFace { .. } => JobKind::Image,
-            Job::Explain { .. } => JobKind::Explain,
-            Job::Ask { .. } => JobKind::Ask,
-        }
-    }
-}
-
-/// A result an explanation hands out before it is complete.
-pub enum Partial {
-    Regions(Box<[RegionMasks; 2]>),
-    XMaps(Box<XMapSet>),
-    Mery(Box<MerySet>),
-}
-
-/// What the worker reports back.
-pub enum Event {
-    /// The models are loaded (or failed to load: the message says why and how to fix it).
-    ModelsReady(Result<Box<ModelInfo>, String>),
-    Progress {
-        generation: u64,
-        progress: Progress,
-    },
-    /// A slot's image was analysed (or failed, with a message naming the file).
-    SlotDone {
-        generation: u64,
-        slot: Slot,
-        result: Result<Arc<FaceAnalysis>, String>,
-    },
-    /// Part of an explanation is ready (coarse X-Maps first).
-    ExplainPartial {
-        generation: u64,
-        part: Partial,
-    },
-    /// An explanation finished or failed.
-    Explained {
-        generation: u64,
-        result: Result<Arc<Explanation>, String>,
-    },
-    /// The chat engine answered (or could not).
-    Answered {
-        generation: u64,
-        result: Result<Answer, String>,
-    },
-    /// The job was cancelled; nothing was changed.
-    Cancelled {
-        generation: u64,
-    },
-}
-
-/// Facts about the loaded models that the UI shows.
-#[derive(Clone, Debug)]
-pub struct ModelInfo {
-    pub name: String,
-    pub sha256: String,
-    pub default_threshold: f32,
-    /// The built-in calibration for this model, or why there is none.
-    pub calibration: Result<Calibration, String>,
-    /// (id, name, licence, source package) of every model in the manifest.
-    pub licences: Vec<[String; 4]>,
-}
 
 type Queued = (u64, Job, Arc<AtomicBool>);
 
@@ -200,18 +81,17 @@ impl Worker {
             in_flight: BTreeMap::new(),
         }
     }
+}
 
-    /// Let the worker load the models and run the queued jobs (called once the
-    /// first frame is drawn; later calls do nothing).
-    pub fn start(&mut self) {
+impl JobQueue for Worker {
+    fn start(&mut self) {
         if !self.started {
             self.started = true;
             let _ = self.start.try_send(());
         }
     }
 
-    /// Send a job; returns its generation id.
-    pub fn send(&mut self, job: Job) -> u64 {
+    fn send(&mut self, job: Job) -> u64 {
         let generation = self.next_generation;
         self.next_generation += 1;
         let cancel = Arc::new(AtomicBool::new(false));
@@ -226,8 +106,7 @@ impl Worker {
         generation
     }
 
-    /// Ask every unfinished job of these kinds to stop.
-    pub fn cancel(&self, kinds: &[JobKind]) {
+    fn cancel(&self, kinds: &[JobKind]) {
         for (kind, flag) in self.in_flight.values() {
             if kinds.contains(kind) {
                 flag.store(true, Ordering::Relaxed);
@@ -235,18 +114,11 @@ impl Worker {
         }
     }
 
-    /// Ask every unfinished job to stop.
-    pub fn cancel_all(&self) {
-        self.cancel(&[JobKind::Image, JobKind::Explain, JobKind::Ask]);
-    }
-
-    /// Unfinished jobs (sent, no final event seen yet).
-    pub fn in_flight(&self) -> usize {
+    fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
 
-    /// Events that arrived since the last call (never blocks).
-    pub fn poll(&mut self) -> Vec<Event> {
+    fn poll(&mut self) -> Vec<Event> {
         let events: Vec<Event> = self.events.try_iter().collect();
         for e in &events {
             match e {
@@ -305,29 +177,6 @@ struct Models {
 /// are also answered from inside a running explanation's progress callback).
 type Chat = std::sync::Mutex<Option<Result<ChatEngine, String>>>;
 
-fn model_info(p: &Pipeline) -> ModelInfo {
-    ModelInfo {
-        name: p.model.name.clone(),
-        sha256: p.model.sha256.clone(),
-        default_threshold: p.default_threshold,
-        calibration: Calibration::default_for(&p.model).map_err(|e| e.to_string()),
-        licences: p
-            .store
-            .manifest
-            .models
-            .iter()
-            .map(|m| {
-                [
-                    m.id.clone(),
-                    m.name.clone(),
-                    m.licence.clone(),
-                    m.source.package.clone(),
-                ]
-            })
-            .collect(),
-    }
-}
-
 fn worker_main(
     jobs: Receiver<Queued>,
     asks: Receiver<Queued>,
@@ -349,7 +198,7 @@ fn worker_main(
     };
     let mut models = match Pipeline::load() {
         Ok(p) => {
-            send(Event::ModelsReady(Ok(Box::new(model_info(&p)))));
+            send(Event::ModelsReady(Ok(Box::new(ModelInfo::of(&p)))));
             Some(Models {
                 pipeline: p,
                 facemesh: None,
@@ -376,12 +225,15 @@ fn worker_main(
             send(Event::Cancelled { generation });
             continue;
         }
+        let origin = Origin::of(generation, &job);
         let Some(Models { pipeline, facemesh }) = models.as_mut() else {
-            send(failed(generation, job, "the models are not loaded".into()));
+            send(origin.failed("the models are not loaded".into()));
             continue;
         };
         if let Job::Ask { analysis, question } = job {
-            send(answer(pipeline, &chat, generation, &analysis, &question));
+            send(caught(origin, &send, || {
+                answer(pipeline, &chat, generation, &analysis, &question)
+            }));
             continue;
         }
         // Between batches, answer the questions that arrived meanwhile.
@@ -391,16 +243,21 @@ fn worker_main(
                 progress: pr,
             });
             while let Ok((g, job, cancel)) = asks.try_recv() {
+                let origin = Origin::of(g, &job);
                 send(match job {
                     Job::Ask { analysis, question } if !cancel.load(Ordering::Relaxed) => {
-                        answer(pipeline, &chat, g, &analysis, &question)
+                        caught(origin, &send, || {
+                            answer(pipeline, &chat, g, &analysis, &question)
+                        })
                     }
                     _ => Event::Cancelled { generation: g },
                 });
             }
         };
         let ctl = Ctl::new(&progress, &cancel);
-        let event = run_job(pipeline, facemesh, generation, job, ctl, &send);
+        let event = caught(origin, &send, || {
+            run_job(pipeline, facemesh, generation, job, ctl, &send)
+        });
         send(if ctl.is_cancelled() {
             Event::Cancelled { generation }
         } else {
@@ -417,38 +274,129 @@ fn answer(
     analysis: &Analysis,
     question: &str,
 ) -> Event {
-    let result = match chat.lock() {
-        Ok(mut engine) => {
-            let engine = engine.get_or_insert_with(|| {
-                ChatEngine::load(&p.store, None)
-                    .map_err(|e| format!("the chat is not available: {e}"))
-            });
-            match engine {
-                Ok(engine) => engine.ask(analysis, question).map_err(|e| e.to_string()),
-                Err(e) => Err(e.clone()),
-            }
-        }
-        Err(_) => Err("the chat engine failed earlier; restart the app".into()),
+    // A question that panicked earlier left the lock poisoned; the engine
+    // itself is only read while answering, so it is used again.
+    let mut engine = chat.lock().unwrap_or_else(|p| p.into_inner());
+    let engine = engine.get_or_insert_with(|| {
+        ChatEngine::load(&p.store, None).map_err(|e| format!("the chat is not available: {e}"))
+    });
+    let result = match engine {
+        Ok(engine) => engine.ask(analysis, question).map_err(|e| e.to_string()),
+        Err(e) => Err(e.clone()),
     };
     Event::Answered { generation, result }
 }
 
-/// The final event of a job that failed with `msg`.
-fn failed(generation: u64, job: Job, msg: String) -> Event {
-    match job {
-        Job::LoadImage { slot, .. } | Job::PickFace { slot, .. } => Event::SlotDone {
+/// Enough of a job to report its failure once the job itself has been handed over.
+#[derive(Clone, Copy)]
+struct Origin {
+    generation: u64,
+    kind: JobKind,
+    slot: Slot,
+}
+
+impl Origin {
+    fn of(generation: u64, job: &Job) -> Origin {
+        let slot = match job {
+            Job::LoadImage { slot, .. } | Job::PickFace { slot, .. } => *slot,
+            _ => Slot::Probe,
+        };
+        Origin {
             generation,
+            kind: job.kind(),
             slot,
-            result: Err(msg),
-        },
-        Job::Explain { .. } => Event::Explained {
-            generation,
-            result: Err(msg),
-        },
-        Job::Ask { .. } => Event::Answered {
-            generation,
-            result: Err(msg),
-        },
+        }
+    }
+
+    /// The final event of the job, failed with `msg`.
+    fn failed(self, msg: String) -> Event {
+        let generation = self.generation;
+        match self.kind {
+            JobKind::Image => Event::SlotDone {
+                generation,
+                slot: self.slot,
+                result: Err(msg),
+            },
+            JobKind::Explain => Event::Explained {
+                generation,
+                result: Err(msg),
+            },
+            JobKind::Ask => Event::Answered {
+                generation,
+                result: Err(msg),
+            },
+        }
+    }
+
+    /// What the job was doing, for the status bar.
+    fn doing(self) -> String {
+        match self.kind {
+            JobKind::Image => format!("analysing the {} image", self.slot.label().to_lowercase()),
+            JobKind::Explain => "explaining".into(),
+            JobKind::Ask => "answering a question".into(),
+        }
+    }
+}
+
+/// Run a job's body. A panic inside it (a bug or a fault in a model call or
+/// a map computation) is caught: the UI gets [`Event::Panicked`] with the
+/// cause and the job's failure event, and the worker goes on serving jobs.
+fn caught(origin: Origin, send: &dyn Fn(Event), body: impl FnOnce() -> Event) -> Event {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(event) => event,
+        Err(payload) => {
+            let cause = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown cause".into());
+            tracing::error!(
+                "the worker caught a panic while {}: {cause}",
+                origin.doing()
+            );
+            send(Event::Panicked {
+                what: origin.doing(),
+                cause: cause.clone(),
+            });
+            origin.failed(format!("internal error: {cause}"))
+        }
+    }
+}
+
+/// Faults injected by the tests: the next jobs of a kind panic inside their
+/// body (an image job between loading and detection, an explanation inside
+/// the explanation's first update). Compiled only into the unit tests.
+#[cfg(test)]
+pub(crate) mod fault {
+    use super::JobKind;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static IMAGE: AtomicUsize = AtomicUsize::new(0);
+    static EXPLAIN: AtomicUsize = AtomicUsize::new(0);
+
+    fn counter(kind: JobKind) -> Option<&'static AtomicUsize> {
+        match kind {
+            JobKind::Image => Some(&IMAGE),
+            JobKind::Explain => Some(&EXPLAIN),
+            JobKind::Ask => None,
+        }
+    }
+
+    /// Make the next `n` jobs of `kind` panic.
+    pub fn arm(kind: JobKind, n: usize) {
+        if let Some(c) = counter(kind) {
+            c.store(n, Ordering::SeqCst);
+        }
+    }
+
+    /// Panic if a fault is armed for `kind`.
+    pub fn hit(kind: JobKind) {
+        if let Some(c) = counter(kind)
+            && c.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            panic!("injected fault in a {kind:?} job");
+        }
     }
 }
 
@@ -465,6 +413,8 @@ fn run_job(
             let result = (|| {
                 ctl.report("load", 0, 3);
                 let image = load_image(&path)?;
+                #[cfg(test)]
+                fault::hit(JobKind::Image);
                 ctl.check()?;
                 ctl.report("detect", 1, 3);
                 let detected = p.detect_image(image)?;
@@ -500,6 +450,8 @@ fn run_job(
             // Without FaceMesh the maps are still computed, only regions and tables are missing.
             let fm = fm.as_ref().ok();
             let mut on_update = |u: Update| {
+                #[cfg(test)]
+                fault::hit(JobKind::Explain);
                 let part = match u {
                     Update::Regions(r) => Partial::Regions(Box::new(r.clone())),
                     Update::XMaps(x) => Partial::XMaps(Box::new(x.clone())),
@@ -524,6 +476,8 @@ fn run_job(
                 },
             }
         }
-        Job::Ask { .. } => failed(generation, job, "questions are answered elsewhere".into()),
+        Job::Ask { .. } => {
+            Origin::of(generation, &job).failed("questions are answered elsewhere".into())
+        }
     }
 }

@@ -92,6 +92,25 @@ impl Default for ExplainParams {
     }
 }
 
+impl ExplainParams {
+    /// Check the parameters for face crops of `side` pixels before a job is
+    /// sent (the message says what is wrong).
+    pub fn validate(&self, side: usize) -> Result<(), ExplainError> {
+        if self.xmap.is_none() && self.mery.is_none() {
+            return Err(ExplainError::Params(
+                "choose at least one explanation method".into(),
+            ));
+        }
+        if let Some(x) = &self.xmap {
+            x.validate(side)?;
+        }
+        if let Some(m) = &self.mery {
+            m.validate(side)?;
+        }
+        Ok(())
+    }
+}
+
 /// A result handed out while the job runs.
 pub enum Update<'a> {
     /// The region masks of both faces (FaceMesh).

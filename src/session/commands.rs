@@ -1,0 +1,205 @@
+//! Commands: every change a person makes to the session. Panels emit them;
+//! the app applies them in one place with [`Session::run`].
+
+use super::Session;
+use super::jobs::{Job, JobKind, Slot};
+use super::maps::Maps;
+use super::settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};
+use crate::explain::ExplainParams;
+use crate::pipeline::{CROP, DetectedImage};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A change to the session.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Files dropped or chosen: two fill both slots; one goes into `target`,
+    /// else the first empty slot.
+    OpenFiles {
+        paths: Vec<PathBuf>,
+        target: Option<Slot>,
+    },
+    /// Load one file into one slot.
+    OpenInSlot(Slot, PathBuf),
+    /// Use another detected face of a slot's image.
+    PickFace(Slot, usize),
+    /// Explain the current pair with the parameters in the settings.
+    Explain,
+    /// Cancel every running job; the results on screen stay.
+    Cancel,
+    /// Ask the chat about the current analysis.
+    Ask(String),
+    /// Write the analysis JSON (and the maps beside it) to this file.
+    Export(PathBuf),
+    /// New explanation parameters (used by the next Explain).
+    SetParams(Box<ExplainParams>),
+    /// New viewer settings (map, render mode, overlays).
+    SetView(ViewSettings),
+    /// Which explainability table is shown and how it is sorted.
+    SetTable {
+        table: TableKind,
+        face: SaliencyFace,
+        sort: Option<(SortColumn, bool)>,
+    },
+    /// The whole settings (the menu's choices: theme, panes, threshold override).
+    SetSettings(Box<Settings>),
+    /// Hide the error banner.
+    DismissBanner,
+}
+
+impl Session {
+    /// Apply one command.
+    pub fn run(&mut self, cmd: Command) {
+        if matches!(
+            cmd,
+            Command::OpenFiles { .. }
+                | Command::OpenInSlot(..)
+                | Command::PickFace(..)
+                | Command::Explain
+                | Command::Ask(_)
+        ) {
+            self.fault = None;
+        }
+        match cmd {
+            Command::OpenFiles { paths, target } => self.open_files(paths, target),
+            Command::OpenInSlot(slot, path) => self.open_in_slot(slot, path),
+            Command::PickFace(slot, face) => self.pick_face(slot, face),
+            Command::Explain => self.explain(),
+            Command::Cancel => self.cancel(),
+            Command::Ask(q) => self.ask(&q),
+            Command::Export(path) => {
+                if let Err(e) = self.export_analysis(&path) {
+                    self.banner = Some(format!("Export failed: {e}"));
+                }
+            }
+            Command::SetParams(p) => self.settings.params = *p,
+            Command::SetView(v) => self.settings.view = v,
+            Command::SetTable { table, face, sort } => {
+                self.settings.table = table;
+                self.settings.saliency_face = face;
+                self.settings.sort = sort;
+            }
+            Command::SetSettings(s) => self.settings = *s,
+            Command::DismissBanner => self.banner = None,
+        }
+        self.refresh();
+    }
+
+    /// Load files as a drop does ([`Command::OpenFiles`]).
+    pub fn open_files(&mut self, paths: Vec<PathBuf>, target: Option<Slot>) {
+        match paths.as_slice() {
+            [] => {}
+            [one] => {
+                let slot = target.unwrap_or_else(|| {
+                    Slot::BOTH
+                        .into_iter()
+                        .find(|s| self.slots[s.index()].path.is_none())
+                        .unwrap_or(Slot::Probe)
+                });
+                self.open_in_slot(slot, one.clone());
+            }
+            [a, b, ..] => {
+                self.open_in_slot(Slot::Probe, a.clone());
+                self.open_in_slot(Slot::Reference, b.clone());
+            }
+        }
+    }
+
+    /// Stop explaining and answering so an image job does not wait behind
+    /// them on the worker; the explanation resumes if the pair stays the same.
+    fn interrupt_for_image_job(&mut self) {
+        if self.explaining.is_some() {
+            self.resume_explain = true;
+        }
+        self.jobs.cancel(&[JobKind::Explain, JobKind::Ask]);
+    }
+
+    fn open_in_slot(&mut self, slot: Slot, path: PathBuf) {
+        self.interrupt_for_image_job();
+        let generation = self.jobs.send(Job::LoadImage {
+            slot,
+            path: path.clone(),
+            face: None,
+        });
+        let s = &mut self.slots[slot.index()];
+        s.path = Some(path);
+        s.pending = Some(generation);
+    }
+
+    fn pick_face(&mut self, slot: Slot, face: usize) {
+        let Some(a) = self.slots[slot.index()].analysis.clone() else {
+            return;
+        };
+        if a.chosen == face || face >= a.faces.len() {
+            return;
+        }
+        let detected = Arc::new(DetectedImage {
+            image: a.image.clone(),
+            faces: a.faces.clone(),
+        });
+        self.interrupt_for_image_job();
+        let generation = self.jobs.send(Job::PickFace {
+            slot,
+            detected,
+            face,
+        });
+        self.slots[slot.index()].pending = Some(generation);
+    }
+
+    /// Start explaining the current pair with the parameters in the settings;
+    /// a running explanation is cancelled.
+    pub(super) fn explain(&mut self) {
+        let Some(faces) = self.faces() else {
+            return;
+        };
+        let params = self.settings.params.clone();
+        if let Err(e) = params.validate(CROP as usize) {
+            self.banner = Some(e.to_string());
+            return;
+        }
+        self.jobs.cancel(&[JobKind::Explain]);
+        let generation = self.jobs.send(Job::Explain { faces, params });
+        self.explaining = Some((generation, Maps::default()));
+    }
+
+    fn cancel(&mut self) {
+        self.jobs
+            .cancel(&[JobKind::Image, JobKind::Explain, JobKind::Ask]);
+    }
+
+    fn ask(&mut self, question: &str) {
+        let question = question.trim();
+        if question.is_empty() {
+            return;
+        }
+        let Some(analysis) = self.analysis() else {
+            return;
+        };
+        let generation = self.jobs.send(Job::Ask {
+            analysis: Box::new(analysis),
+            question: question.into(),
+        });
+        self.chat.asked(generation, question);
+    }
+
+    /// Write the analysis JSON to `path` exactly as `compare --json` does; with
+    /// a finished explanation the maps go into `explain-<A>-<B>/` beside it
+    /// ([`Command::Export`]).
+    pub fn export_analysis(&mut self, path: &Path) -> Result<PathBuf, String> {
+        let mut an = self
+            .analysis()
+            .ok_or("there is no analysis to export yet: load two images")?;
+        if let (Some(ex), Some([a, b])) = (self.explanation(), self.faces()) {
+            let dir = crate::explain::output::default_dir(Some(path), [&a, &b]);
+            // The maps are drawn with the colormaps and opacity in use now.
+            let mut ex = (**ex).clone();
+            ex.params.render = self.settings.params.render.clone();
+            an.maps.clear();
+            an.timings_ms.clear();
+            crate::explain::output::write(&dir, &ex, &mut an).map_err(|e| e.to_string())?;
+        }
+        an.write(path).map_err(|e| e.to_string())?;
+        self.notice = Some(format!("analysis written to {}", path.display()));
+        Ok(path.to_path_buf())
+    }
+}

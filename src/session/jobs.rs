@@ -1,0 +1,186 @@
+//! The jobs the session hands to the background worker and the events the
+//! worker sends back. Every job gets a generation id when it is sent; every
+//! event carries the id of the job that produced it, so the session drops
+//! stale results. [`JobQueue`] is the session's handle on the worker
+//! (`app::worker::Worker` is the real one).
+
+use crate::calibration::Calibration;
+use crate::chat::Answer;
+use crate::explain::mery::MerySet;
+use crate::explain::regions::RegionMasks;
+use crate::explain::xmap::XMapSet;
+use crate::explain::{ExplainParams, Explanation};
+use crate::pipeline::{DetectedImage, FaceAnalysis, Pipeline};
+use crate::progress::Progress;
+use crate::record::Analysis;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which image slot a job is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Slot {
+    Probe,
+    Reference,
+}
+
+impl Slot {
+    pub const BOTH: [Slot; 2] = [Slot::Probe, Slot::Reference];
+    pub fn index(self) -> usize {
+        match self {
+            Slot::Probe => 0,
+            Slot::Reference => 1,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Slot::Probe => "Probe",
+            Slot::Reference => "Reference",
+        }
+    }
+}
+
+/// Work for the worker thread.
+pub enum Job {
+    /// Load an image file, detect its faces, align and embed face `face` (default: largest).
+    LoadImage {
+        slot: Slot,
+        path: PathBuf,
+        face: Option<usize>,
+    },
+    /// Re-align and embed another face of an already detected image.
+    PickFace {
+        slot: Slot,
+        detected: Arc<DetectedImage>,
+        face: usize,
+    },
+    /// Explain the comparison of two analysed faces (maps arrive progressively).
+    Explain {
+        faces: [Arc<FaceAnalysis>; 2],
+        params: ExplainParams,
+    },
+    /// Answer a question about an analysis with the chat engine.
+    Ask {
+        analysis: Box<Analysis>,
+        question: String,
+    },
+}
+
+/// The kind of a job, for cancelling a group of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    Image,
+    Explain,
+    Ask,
+}
+
+impl Job {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Job::LoadImage { .. } | Job::PickFace { .. } => JobKind::Image,
+            Job::Explain { .. } => JobKind::Explain,
+            Job::Ask { .. } => JobKind::Ask,
+        }
+    }
+}
+
+/// A result an explanation hands out before it is complete.
+pub enum Partial {
+    Regions(Box<[RegionMasks; 2]>),
+    XMaps(Box<XMapSet>),
+    Mery(Box<MerySet>),
+}
+
+/// What the worker reports back.
+pub enum Event {
+    /// The models are loaded (or failed to load: the message says why and how to fix it).
+    ModelsReady(Result<Box<ModelInfo>, String>),
+    Progress {
+        generation: u64,
+        progress: Progress,
+    },
+    /// A slot's image was analysed (or failed, with a message naming the file).
+    SlotDone {
+        generation: u64,
+        slot: Slot,
+        result: Result<Arc<FaceAnalysis>, String>,
+    },
+    /// Part of an explanation is ready (coarse X-Maps first).
+    ExplainPartial {
+        generation: u64,
+        part: Partial,
+    },
+    /// An explanation finished or failed.
+    Explained {
+        generation: u64,
+        result: Result<Arc<Explanation>, String>,
+    },
+    /// The chat engine answered (or could not).
+    Answered {
+        generation: u64,
+        result: Result<Answer, String>,
+    },
+    /// The job was cancelled; nothing was changed.
+    Cancelled {
+        generation: u64,
+    },
+    /// A job panicked (a bug or a fault in a model call or map computation);
+    /// the worker caught it, sent the job's failure event and carries on.
+    /// `what` is the job ("explaining", …), `cause` the panic message.
+    Panicked {
+        what: String,
+        cause: String,
+    },
+}
+
+/// Facts about the loaded models that the UI shows.
+#[derive(Clone, Debug)]
+pub struct ModelInfo {
+    pub name: String,
+    pub sha256: String,
+    pub default_threshold: f32,
+    /// The built-in calibration for this model, or why there is none.
+    pub calibration: Result<Calibration, String>,
+    /// (id, name, licence, source package) of every model in the manifest.
+    pub licences: Vec<[String; 4]>,
+}
+
+impl ModelInfo {
+    /// The facts the UI shows about a loaded pipeline.
+    pub fn of(p: &Pipeline) -> ModelInfo {
+        ModelInfo {
+            name: p.model.name.clone(),
+            sha256: p.model.sha256.clone(),
+            default_threshold: p.default_threshold,
+            calibration: Calibration::default_for(&p.model).map_err(|e| e.to_string()),
+            licences: p
+                .store
+                .manifest
+                .models
+                .iter()
+                .map(|m| {
+                    [
+                        m.id.clone(),
+                        m.name.clone(),
+                        m.licence.clone(),
+                        m.source.package.clone(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where the session sends jobs and from where it takes the worker's events.
+pub trait JobQueue {
+    /// Let the worker load the models and run the queued jobs (called once
+    /// the first frame is drawn; later calls do nothing).
+    fn start(&mut self);
+    /// Queue a job; returns its generation id (increasing).
+    fn send(&mut self, job: Job) -> u64;
+    /// Ask every unfinished job of these kinds to stop.
+    fn cancel(&self, kinds: &[JobKind]);
+    /// Unfinished jobs (sent, no final event seen yet).
+    fn in_flight(&self) -> usize;
+    /// Events that arrived since the last call (never blocks).
+    fn poll(&mut self) -> Vec<Event>;
+}
