@@ -101,3 +101,6 @@ pub fn run(opts: AppOptions) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,308 @@
+//! The session without a window or a worker thread: commands are run, the
+//! jobs they send are recorded, and the worker's results are computed here
+//! with the real models on real images and applied as events.
 
+use super::*;
+use crate::pipeline::Pipeline;
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+/// What the session asked of the worker.
+#[derive(Default)]
+struct Log {
+    sent: Vec<(u64, Job)>,
+    cancelled: Vec<Vec<JobKind>>,
+}
+
+/// A job queue that records jobs instead of running them.
+struct Recorder {
+    log: Rc<RefCell<Log>>,
+    next: u64,
+}
+
+impl JobQueue for Recorder {
+    fn start(&mut self) {}
+    fn send(&mut self, job: Job) -> u64 {
+        self.next += 1;
+        self.log.borrow_mut().sent.push((self.next, job));
+        self.next
+    }
+    fn cancel(&self, kinds: &[JobKind]) {
+        self.log.borrow_mut().cancelled.push(kinds.to_vec());
+    }
+    fn in_flight(&self) -> usize {
+        0
+    }
+    fn poll(&mut self) -> Vec<Event> {
+        Vec::new()
+    }
+}
+
+fn pipeline() -> &'static Pipeline {
+    static P: OnceLock<Pipeline> = OnceLock::new();
+    P.get_or_init(|| Pipeline::load().expect("the models (scripts/setup.sh fetches them)"))
+}
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
+}
+
+/// What the worker's image job computes for `path`.
+fn analysed(path: &Path) -> Result<Arc<FaceAnalysis>, String> {
+    let p = pipeline();
+    p.detect_file(path)
+        .and_then(|d| p.analyze(d, None))
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
+}
+
+/// A session with the models loaded, and its job log.
+fn session() -> (Session, Rc<RefCell<Log>>) {
+    let log = Rc::new(RefCell::new(Log::default()));
+    let jobs = Recorder {
+        log: log.clone(),
+        next: 0,
+    };
+    let mut s = Session::new(Box::new(jobs), Settings::default());
+    s.apply(Event::ModelsReady(Ok(Box::new(ModelInfo::of(pipeline())))));
+    (s, log)
+}
+
+/// The generation and path of the last image job sent for `slot`.
+fn last_load(log: &Rc<RefCell<Log>>, slot: Slot) -> (u64, PathBuf) {
+    log.borrow()
+        .sent
+        .iter()
+        .rev()
+        .find_map(|(g, j)| match j {
+            Job::LoadImage { slot: s, path, .. } if *s == slot => Some((*g, path.clone())),
+            _ => None,
+        })
+        .expect("an image job")
+}
+
+/// Run the last image job of `slot` as the worker would and apply its result.
+fn finish_load(s: &mut Session, log: &Rc<RefCell<Log>>, slot: Slot) {
+    let (generation, path) = last_load(log, slot);
+    s.apply(Event::SlotDone {
+        generation,
+        slot,
+        result: analysed(&path),
+    });
+}
+
+fn explain_jobs(log: &Rc<RefCell<Log>>) -> Vec<u64> {
+    log.borrow()
+        .sent
+        .iter()
+        .filter(|(_, j)| j.kind() == JobKind::Explain)
+        .map(|(g, _)| *g)
+        .collect()
+}
+
+#[test]
+fn a_pair_is_analysed_once_and_explained_once() {
+    let (mut s, log) = session();
+    s.run(Command::OpenFiles {
+        paths: vec![
+            data("face_recognition/obama.jpg"),
+            data("face_recognition/obama2.jpg"),
+        ],
+        target: None,
+    });
+    assert!(s.busy());
+    finish_load(&mut s, &log, Slot::Probe);
+    assert!(
+        s.current_analysis().is_none(),
+        "the reference is still loading"
+    );
+    assert!(explain_jobs(&log).is_empty());
+    finish_load(&mut s, &log, Slot::Reference);
+    assert!(!s.busy());
+
+    let [a, b] = s.faces().unwrap();
+    let an = s.analysis().expect("the analysis of the pair");
+    assert_eq!(an.similarity, cosine(&a.embedding, &b.embedding));
+    assert_eq!(an.decision, crate::record::Decision::Match);
+    assert!(an.confidence.is_some(), "the built-in calibration applies");
+    assert_eq!(
+        explain_jobs(&log).len(),
+        1,
+        "a new pair is explained at once"
+    );
+    assert!(s.explaining());
+
+    // Frames and unrelated commands do not rebuild the record.
+    let version = s.analysis_version();
+    for _ in 0..10 {
+        s.refresh();
+        s.poll();
+    }
+    let mut view = s.settings.view.clone();
+    view.labels = !view.labels;
+    s.run(Command::SetView(view));
+    assert_eq!(s.analysis_version(), version);
+
+    // A threshold override rebuilds it exactly once.
+    let mut settings = s.settings.clone();
+    settings.threshold_override = Some(0.99);
+    s.run(Command::SetSettings(Box::new(settings)));
+    s.refresh();
+    assert_eq!(s.analysis_version(), version + 1);
+    let an = s.current_analysis().unwrap();
+    assert_eq!(an.threshold_source, "user override");
+    assert_eq!(an.decision, crate::record::Decision::NonMatch);
+}
+
+#[test]
+fn stale_results_are_dropped_and_failures_keep_the_previous_result() {
+    let (mut s, log) = session();
+    s.run(Command::OpenFiles {
+        paths: vec![
+            data("face_recognition/obama.jpg"),
+            data("face_recognition/obama2.jpg"),
+        ],
+        target: None,
+    });
+    finish_load(&mut s, &log, Slot::Probe);
+    finish_load(&mut s, &log, Slot::Reference);
+    let similarity = s.analysis().unwrap().similarity;
+    let explaining = explain_jobs(&log)[0];
+
+    // Biden asked for, then a blank image before Biden's result arrives.
+    s.run(Command::OpenInSlot(
+        Slot::Reference,
+        data("face_recognition/biden.jpg"),
+    ));
+    assert!(
+        log.borrow()
+            .cancelled
+            .last()
+            .is_some_and(|k| k.contains(&JobKind::Explain)),
+        "an image job interrupts the explanation"
+    );
+    let (biden, _) = last_load(&log, Slot::Reference);
+    let tmp = tempfile::tempdir().unwrap();
+    let blank = tmp.path().join("blank.png");
+    image::RgbImage::from_pixel(320, 240, image::Rgb([128, 128, 128]))
+        .save(&blank)
+        .unwrap();
+    s.run(Command::OpenInSlot(Slot::Reference, blank.clone()));
+    s.apply(Event::SlotDone {
+        generation: biden,
+        slot: Slot::Reference,
+        result: analysed(&data("face_recognition/biden.jpg")),
+    });
+    assert_eq!(
+        s.analysis().unwrap().similarity,
+        similarity,
+        "Biden's result was superseded by the blank image"
+    );
+    assert!(s.busy());
+
+    // The explanation of the old pair was cancelled by the image job.
+    s.apply(Event::Cancelled {
+        generation: explaining,
+    });
+    assert!(!s.explaining());
+
+    // The blank image fails: inline error, previous result kept, and the
+    // interrupted explanation of the same pair resumes.
+    finish_load(&mut s, &log, Slot::Reference);
+    let err = s.slots[1].error.clone().expect("an inline error");
+    assert!(
+        err.contains("blank.png") && err.contains("no face"),
+        "{err}"
+    );
+    assert_eq!(s.analysis().unwrap().similarity, similarity);
+    let jobs = explain_jobs(&log);
+    assert_eq!(jobs.len(), 2, "the explanation resumed");
+    assert!(s.explaining());
+
+    // A result of the cancelled explanation is dropped; the running one's failure shows.
+    s.apply(Event::Explained {
+        generation: explaining,
+        result: Err("late".into()),
+    });
+    assert!(s.banner.is_none() && s.explaining());
+    s.apply(Event::Panicked {
+        what: "explaining".into(),
+        cause: "boom".into(),
+    });
+    s.apply(Event::Explained {
+        generation: jobs[1],
+        result: Err("internal error: boom".into()),
+    });
+    assert!(!s.explaining());
+    assert_eq!(
+        s.banner.as_deref(),
+        Some("The explanation failed: internal error: boom")
+    );
+    assert!(s.fault.as_deref().is_some_and(|f| f.contains("boom")));
+    assert_eq!(s.analysis().unwrap().similarity, similarity);
+    s.run(Command::DismissBanner);
+    assert!(s.banner.is_none());
+    s.run(Command::Explain);
+    assert!(s.fault.is_none(), "a new job clears the fault");
+}
+
+#[test]
+fn questions_go_with_the_current_analysis_and_a_new_pair_clears_the_chat() {
+    let (mut s, log) = session();
+    s.run(Command::Ask("What is the decision?".into()));
+    assert!(s.chat.turns.is_empty(), "no analysis yet");
+    s.run(Command::OpenFiles {
+        paths: vec![
+            data("face_recognition/obama.jpg"),
+            data("face_recognition/obama2.jpg"),
+        ],
+        target: None,
+    });
+    finish_load(&mut s, &log, Slot::Probe);
+    finish_load(&mut s, &log, Slot::Reference);
+    s.run(Command::Ask("  What is the decision? ".into()));
+    let (generation, asked, question) = match log.borrow().sent.last() {
+        Some((g, Job::Ask { analysis, question })) => (*g, (**analysis).clone(), question.clone()),
+        _ => panic!("an Ask job"),
+    };
+    assert_eq!(&asked, s.current_analysis().unwrap());
+    assert_eq!(question, "What is the decision?");
+    assert_eq!(s.chat.turns.len(), 1);
+    assert_eq!(s.chat.turns[0].question, "What is the decision?");
+    s.apply(Event::Answered {
+        generation: generation + 100,
+        result: Err("not ours".into()),
+    });
+    assert!(
+        s.chat.turns[0].answer.is_none(),
+        "another job's answer is not this turn's"
+    );
+    s.run(Command::Cancel);
+    s.apply(Event::Cancelled { generation });
+    assert_eq!(
+        s.chat.turns[0]
+            .answer
+            .as_ref()
+            .unwrap()
+            .as_ref()
+            .err()
+            .map(String::as_str),
+        Some("cancelled")
+    );
+
+    s.run(Command::OpenInSlot(
+        Slot::Reference,
+        data("face_recognition/biden.jpg"),
+    ));
+    finish_load(&mut s, &log, Slot::Reference);
+    assert!(
+        s.chat.turns.is_empty(),
+        "the conversation was about the old pair"
+    );
+    assert_eq!(
+        s.current_analysis().unwrap().decision,
+        crate::record::Decision::NonMatch
+    );
+}
