@@ -363,43 +363,6 @@ fn caught(origin: Origin, send: &dyn Fn(Event), body: impl FnOnce() -> Event) ->
     }
 }
 
-/// Faults injected by the tests: the next jobs of a kind panic inside their
-/// body (an image job between loading and detection, an explanation inside
-/// the explanation's first update). Compiled only into the unit tests.
-#[cfg(test)]
-pub(crate) mod fault {
-    use super::JobKind;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    static IMAGE: AtomicUsize = AtomicUsize::new(0);
-    static EXPLAIN: AtomicUsize = AtomicUsize::new(0);
-
-    fn counter(kind: JobKind) -> Option<&'static AtomicUsize> {
-        match kind {
-            JobKind::Image => Some(&IMAGE),
-            JobKind::Explain => Some(&EXPLAIN),
-            JobKind::Ask => None,
-        }
-    }
-
-    /// Make the next `n` jobs of `kind` panic.
-    pub fn arm(kind: JobKind, n: usize) {
-        if let Some(c) = counter(kind) {
-            c.store(n, Ordering::SeqCst);
-        }
-    }
-
-    /// Panic if a fault is armed for `kind`.
-    pub fn hit(kind: JobKind) {
-        if let Some(c) = counter(kind)
-            && c.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok()
-        {
-            panic!("injected fault in a {kind:?} job");
-        }
-    }
-}
-
 fn run_job(
     p: &Pipeline,
     facemesh: &mut Option<Result<FaceMesh, String>>,
@@ -478,6 +441,43 @@ fn run_job(
         }
         Job::Ask { .. } => {
             Origin::of(generation, &job).failed("questions are answered elsewhere".into())
+        }
+    }
+}
+
+/// Faults injected by the tests: the next jobs of a kind panic inside their
+/// body (an image job between loading and detection, an explanation inside
+/// the explanation's first update). Compiled only into the unit tests.
+#[cfg(test)]
+pub(crate) mod fault {
+    use super::JobKind;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static IMAGE: AtomicUsize = AtomicUsize::new(0);
+    static EXPLAIN: AtomicUsize = AtomicUsize::new(0);
+
+    fn counter(kind: JobKind) -> Option<&'static AtomicUsize> {
+        match kind {
+            JobKind::Image => Some(&IMAGE),
+            JobKind::Explain => Some(&EXPLAIN),
+            JobKind::Ask => None,
+        }
+    }
+
+    /// Make the next `n` jobs of `kind` panic.
+    pub fn arm(kind: JobKind, n: usize) {
+        if let Some(c) = counter(kind) {
+            c.store(n, Ordering::SeqCst);
+        }
+    }
+
+    /// Panic if a fault is armed for `kind`.
+    pub fn hit(kind: JobKind) {
+        if let Some(c) = counter(kind)
+            && c.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            panic!("injected fault in a {kind:?} job");
         }
     }
 }
