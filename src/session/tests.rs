@@ -102,16 +102,21 @@ fn explain_jobs(log: &Rc<RefCell<Log>>) -> Vec<u64> {
         .collect()
 }
 
-#[test]
-fn a_pair_is_analysed_once_and_explained_once() {
-    let (mut s, log) = session();
-    s.run(Command::OpenFiles {
+/// The two photographs of the same person, dropped together.
+fn open_sample_pair() -> Command {
+    Command::OpenFiles {
         paths: vec![
             data("face_recognition/obama.jpg"),
             data("face_recognition/obama2.jpg"),
         ],
         target: None,
-    });
+    }
+}
+
+#[test]
+fn a_pair_is_analysed_once_and_explained_once() {
+    let (mut s, log) = session();
+    s.run(open_sample_pair());
     assert!(s.busy());
     finish_load(&mut s, &log, Slot::Probe);
     assert!(
@@ -159,13 +164,7 @@ fn a_pair_is_analysed_once_and_explained_once() {
 #[test]
 fn stale_results_are_dropped_and_failures_keep_the_previous_result() {
     let (mut s, log) = session();
-    s.run(Command::OpenFiles {
-        paths: vec![
-            data("face_recognition/obama.jpg"),
-            data("face_recognition/obama2.jpg"),
-        ],
-        target: None,
-    });
+    s.run(open_sample_pair());
     finish_load(&mut s, &log, Slot::Probe);
     finish_load(&mut s, &log, Slot::Reference);
     let similarity = s.analysis().unwrap().similarity;
@@ -253,13 +252,7 @@ fn questions_go_with_the_current_analysis_and_a_new_pair_clears_the_chat() {
     let (mut s, log) = session();
     s.run(Command::Ask("What is the decision?".into()));
     assert!(s.chat.turns.is_empty(), "no analysis yet");
-    s.run(Command::OpenFiles {
-        paths: vec![
-            data("face_recognition/obama.jpg"),
-            data("face_recognition/obama2.jpg"),
-        ],
-        target: None,
-    });
+    s.run(open_sample_pair());
     finish_load(&mut s, &log, Slot::Probe);
     finish_load(&mut s, &log, Slot::Reference);
     s.run(Command::Ask("  What is the decision? ".into()));
