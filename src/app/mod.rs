@@ -3,6 +3,12 @@
 //! in one place after the frame's panels are drawn; a panel with UI state of
 //! its own (viewer zoom, chat input, open windows) is a struct that owns it.
 //! The [`worker`] owns the background thread and the models.
+//!
+//! Adding a panel: write `fn ui(cx: &Cx, ui, out: &mut Vec<UiCommand>)` (or a
+//! struct with `fn ui(&mut self, cx, ui, out)` if it keeps UI state, stored
+//! in [`FacexplainApp`]); read `cx.session`, push `Command::….into()` for any
+//! change; call it from `wrap_app::ui_contents`. New state the panel needs
+//! goes into `session/` with the command that changes it.
 //! May call: `session`, `pipeline`, `explain`, `chat`, `record`, `progress`.
 
 pub mod chat_pane;

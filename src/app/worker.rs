@@ -3,7 +3,7 @@
 //! of the job that produced it so stale results can be dropped. Each job has
 //! its own cancel flag. The worker wakes the UI with `request_repaint` after
 //! each event. Models load lazily: the pipeline once the UI has drawn its
-//! first frame ([`Worker::start`]), FaceMesh with the first explanation, the
+//! first frame ([`JobQueue::start`]), FaceMesh with the first explanation, the
 //! chat engine with the first question.
 //!
 //! Each job runs under `catch_unwind`: a panic inside a model call or a map
@@ -51,7 +51,7 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Start the worker thread; it waits for [`Worker::start`] before loading
+    /// Start the worker thread; it waits for [`JobQueue::start`] before loading
     /// the models. `wake` is called after every event (the app passes
     /// `ctx.request_repaint`).
     pub fn spawn(wake: impl Fn() + Send + Sync + 'static) -> Worker {
