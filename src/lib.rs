@@ -4,6 +4,7 @@
 //! - [`record`]: the typed analysis record, read and written; the leaf.
 //! - [`pipeline`]: image loading, detection, alignment, embedding, comparison.
 //!   No UI; long work takes a [`progress::Ctl`].
+//! - [`quality`]: fitness of each face for comparison (ISO/IEC 29794-5 measures, verdict).
 //! - [`calibration`]: scores → threshold, C-Score, PIC-Score; fitting apart.
 //! - [`explain`]: occlusion engine, X-Maps, Mery maps, regions and table.
 //! - [`chat`]: context text and question answering over an [`record::Analysis`].
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod explain;
 pub mod pipeline;
 pub mod progress;
+pub mod quality;
 pub mod record;
 pub mod report;
 pub mod resources;

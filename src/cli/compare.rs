@@ -28,6 +28,11 @@ pub struct CompareArgs {
     /// Calibration JSON for the threshold and confidences (default: the built-in SFace/ORL one).
     #[arg(long, value_name = "FILE")]
     pub calibration: Option<PathBuf>,
+    /// Refuse to compare (exit 2, with the reasons) when either face is unfit for comparison.
+    #[arg(long)]
+    pub require_fit: bool,
+    #[command(flatten)]
+    pub thresholds: super::quality::ThresholdsArg,
     #[command(flatten)]
     pub explain: super::explain_run::ExplainArgs,
 }
@@ -40,7 +45,26 @@ pub fn run(a: CompareArgs) -> anyhow::Result<()> {
     let t1 = Instant::now();
     let fa = pipeline.analyze_file(&a.a, a.face_a)?;
     let fb = pipeline.analyze_file(&a.b, a.face_b)?;
+    let assessor = a.thresholds.assessor(&pipeline)?;
+    let (qa, qb) = (assessor.assess(&fa)?, assessor.assess(&fb)?);
+    let mut lines = super::quality::summary_lines("A", &qa);
+    lines.extend(super::quality::summary_lines("B", &qb));
+    if a.require_fit && qa.verdict.max(qb.verdict) == crate::record::Verdict::Unfit {
+        return Err(super::BadInput(format!(
+            "--require-fit: not compared, a face is unfit for comparison\n{}",
+            lines.join("\n")
+        ))
+        .into());
+    }
+    if let Some(w) = super::quality::pair_warning(&qa, &qb) {
+        println!("{w}");
+    }
+    for l in &lines {
+        println!("{l}");
+    }
     let mut analysis = Analysis::of_pair(&pipeline, calibration.as_ref(), &fa, &fb, a.threshold);
+    analysis.images[0].quality = Some(qa);
+    analysis.images[1].quality = Some(qb);
     let (threshold, source) = (analysis.threshold, analysis.threshold_source.clone());
     analysis
         .timings_ms

@@ -12,6 +12,7 @@ mod eval;
 mod explain_run;
 mod faces;
 pub mod progress;
+mod quality;
 mod report;
 
 use crate::pipeline::PipelineError;
@@ -53,6 +54,8 @@ pub enum Command {
     Chat(chat::ChatArgs),
     /// Score the chat on a question set per question type and measure its latency.
     ChatEval(chat_eval::ChatEvalArgs),
+    /// Fitness for comparison of every face in the images: ISO/IEC 29794-5 measures and a verdict.
+    Quality(quality::QualityArgs),
     /// Write the self-contained, printable HTML report of an analysis JSON (images and maps embedded).
     Report(report::ReportArgs),
 }
@@ -70,6 +73,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if cause.is::<BadInput>() || cause.is::<crate::record::RecordError>() {
             return 2;
+        }
+        if let Some(q) = cause.downcast_ref::<crate::quality::QualityError>() {
+            return if q.is_bad_input() { 2 } else { 1 };
         }
         if let Some(c) = cause.downcast_ref::<crate::chat::ChatError>() {
             return if c.is_bad_input() { 2 } else { 1 };
@@ -106,5 +112,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Chat(a) => chat::run(a),
         Command::ChatEval(a) => chat_eval::run(a),
         Command::Report(a) => report::run(a),
+        Command::Quality(a) => quality::run(a),
     }
 }

@@ -144,6 +144,7 @@ impl crate::record::ImageRecord {
             faces_found: f.faces.len(),
             face_index: f.chosen,
             face: f.face().clone(),
+            quality: None,
         }
     }
 }

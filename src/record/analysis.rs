@@ -42,6 +42,9 @@ pub struct ImageRecord {
     /// Index of the face used (0 = largest).
     pub face_index: usize,
     pub face: Face,
+    /// Fitness of the face for comparison (`None` when not assessed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<super::quality::FaceQuality>,
 }
 
 /// Which calibration produced the confidences.

@@ -7,8 +7,10 @@ pub mod error;
 pub mod explanation;
 pub mod face;
 pub mod params;
+pub mod quality;
 
 pub use analysis::*;
 pub use error::RecordError;
 pub use explanation::*;
 pub use face::{Decision, Face, ModelRef};
+pub use quality::{FaceQuality, Measure, Verdict};
