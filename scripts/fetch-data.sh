@@ -9,6 +9,8 @@
 #   data/face-api/sample1..6.jpg    npm @vladmandic/face-api@1.7.15, package/demo/
 #   data/astronaut.png              PyPI scikit-image==0.26.0 wheel, skimage/data/
 #   data/grace_hopper.jpg           PyPI matplotlib==3.10.0 wheel, matplotlib/mpl-data/sample_data/
+#   data/opencv/squirrel_cls.jpg    Debian opencv-doc 4.6.0+dfsg-12, examples/data/ (a non-human
+#                                   face YuNet detects, for the quality tests)
 #
 #   FACEXPLAIN_WRITE_DATA_SUMS=1  (maintainers) rewrite scripts/data.sha256 from what was extracted
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -24,6 +26,7 @@ FR_SDIST=face_recognition-1.3.0.tar.gz
 IF_SDIST=insightface-2.1.tar.gz
 FACEAPI_TGZ=vladmandic-face-api-1.7.15.tgz
 SKIMAGE_WHL=scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl
+OCVDOC_DEB=opencv-doc_4.6.0+dfsg-12_all.deb
 MPL_WHL=matplotlib-3.10.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 
 if [ "$WRITE" != 1 ] && [ -f "$SUMS" ] && n=$(fxutil verify-sums "$SUMS" "$DATA" 2>/dev/null); then
@@ -70,8 +73,17 @@ fx_fetch_pypi matplotlib "$MPL_WHL"
 x=$(fx_extract "$MPL_WHL" 'matplotlib/mpl-data/sample_data/grace_hopper.jpg')
 put "$x/matplotlib/mpl-data/sample_data/grace_hopper.jpg" grace_hopper.jpg
 
+fx_fetch_deb opencv-doc 4.6.0+dfsg-12 "$OCVDOC_DEB"
+OCVDOC_TAR=${OCVDOC_DEB%.deb}.data.tar
+if [ ! -s "$FX_DL/$OCVDOC_TAR" ]; then
+    dpkg-deb --fsys-tarfile "$FX_DL/$OCVDOC_DEB" >"$FX_DL/$OCVDOC_TAR.tmp"
+    mv "$FX_DL/$OCVDOC_TAR.tmp" "$FX_DL/$OCVDOC_TAR"
+fi
+x=$(fx_extract "$OCVDOC_TAR" './usr/share/doc/opencv-doc/examples/data/squirrel_cls.jpg')
+put "$x/usr/share/doc/opencv-doc/examples/data/squirrel_cls.jpg" opencv/squirrel_cls.jpg
+
 if [ "$WRITE" = 1 ]; then
-    (cd "$DATA" && find orl face_recognition insightface face-api astronaut.png grace_hopper.jpg -type f |
+    (cd "$DATA" && find orl face_recognition insightface face-api opencv astronaut.png grace_hopper.jpg -type f |
         LC_ALL=C sort | xargs sha256sum) >"$SUMS"
     fx_note "wrote $SUMS"
 fi

@@ -85,6 +85,27 @@ fx_fetch_npm() {
     fxutil verify "$FX_DL/$file" "$want" "download $file" || exit 1
 }
 
+# fx_fetch_deb PACKAGE VERSION FILENAME: one Debian package by `apt-get download` (apt checks the
+# archive's signatures and digests), pinned like the rest; the package lists are refreshed once if
+# the version is not found.
+fx_fetch_deb() {
+    local pkg=$1 ver=$2 file=$3 want tmp
+    want=$(fx_pinned "$file")
+    fxutil check "$FX_DL/$file" "$want" && return 0
+    command -v apt-get >/dev/null || fx_die "apt-get is needed to fetch the Debian package $pkg"
+    fx_note "downloading $file (Debian $pkg $ver)"
+    tmp=$(mktemp -d)
+    chmod 755 "$tmp"
+    if ! (cd "$tmp" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1); then
+        fx_run "apt-update" apt-get update -q
+        (cd "$tmp" && fx_run "apt-download" apt-get download -q "$pkg=$ver")
+    fi
+    [ -f "$tmp/$file" ] || fx_die "apt-get download $pkg=$ver did not produce $file"
+    mv "$tmp/$file" "$FX_DL/$file"
+    rm -rf "$tmp"
+    fxutil verify "$FX_DL/$file" "$want" "download $file" || exit 1
+}
+
 # fx_extract FILENAME PATTERN...: extract matching members of a download (cached); prints the dir.
 fx_extract() {
     local file=$1
