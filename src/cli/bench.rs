@@ -63,6 +63,12 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         p.compare(&fa, &fb, p.default_threshold);
         Ok(())
     })?;
+    let assessor = crate::quality::Assessor::load(&p.store, crate::quality::Thresholds::builtin())?;
+    let quality = median_ms(a.reps, || {
+        let (raw, _) = assessor.measure(&img.rgb, &faces[0], &aligned)?;
+        crate::quality::judge(&raw, &assessor.thresholds);
+        Ok(())
+    })?;
     println!("stage                       median");
     println!(
         "load ({}×{})          {load:>9.2} ms",
@@ -80,5 +86,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         32e3 / b32
     );
     println!("compare pair (end to end)   {cmp:>9.2} ms");
+    println!(
+        "quality, all measures       {quality:>9.2} ms  (FaceMesh + measures + verdict, one face; target ≤ 20 ms)"
+    );
     Ok(())
 }
