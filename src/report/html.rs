@@ -1,24 +1,7 @@
-//! Small helpers for writing HTML by hand: escaping, `data:` URIs, tables,
-//! and a UTC date from UNIX seconds (for the report's time stamp).
+//! Small helpers of the report: base64 `data:` URIs of embedded PNGs and a
+//! UTC date from UNIX seconds (for the report's time stamp).
 
 use base64::Engine;
-use std::fmt::Write;
-
-/// Escape text for HTML element content and quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Standard base64 (RFC 4648 §4, with padding).
 pub fn base64(bytes: &[u8]) -> String {
@@ -28,34 +11,6 @@ pub fn base64(bytes: &[u8]) -> String {
 /// A `data:image/png;base64,…` URI of PNG bytes.
 pub fn png_data_uri(png: &[u8]) -> String {
     format!("data:image/png;base64,{}", base64(png))
-}
-
-/// An `<img>` of PNG bytes with escaped alternative text.
-pub fn img(png: &[u8], alt: &str, class: &str) -> String {
-    format!(
-        "<img class=\"{class}\" alt=\"{}\" src=\"{}\">",
-        escape(alt),
-        png_data_uri(png)
-    )
-}
-
-/// A two-column table of label → value; values are HTML (escape text first).
-pub fn facts_table(rows: &[(&str, String)]) -> String {
-    let mut out = String::from("<table class=\"facts\">\n");
-    for (label, value) in rows {
-        let _ = writeln!(
-            out,
-            "<tr><th scope=\"row\">{}</th><td>{value}</td></tr>",
-            escape(label)
-        );
-    }
-    out.push_str("</table>\n");
-    out
-}
-
-/// Hash or other long token, escaped and set in monospace so it wraps anywhere.
-pub fn code(text: &str) -> String {
-    format!("<code>{}</code>", escape(text))
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC` of a UNIX time (proleptic Gregorian calendar).
@@ -100,18 +55,6 @@ mod tests {
         // Every 6-bit value, including the two non-alphanumeric ones.
         assert_eq!(base64(&[0xfb, 0xff, 0xbf]), "+/+/");
         assert_eq!(png_data_uri(b"foo"), "data:image/png;base64,Zm9v");
-    }
-
-    #[test]
-    fn escape_neutralises_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<script>alert("x&y")</script> it's"#),
-            "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt; it&#39;s"
-        );
-        assert_eq!(escape("S0+ (A) – ≥ 0.5"), "S0+ (A) – ≥ 0.5");
-        let t = facts_table(&[("a<b", escape("<i>"))]);
-        assert!(t.contains("<th scope=\"row\">a&lt;b</th><td>&lt;i&gt;</td>"));
-        assert!(img(b"x", "\"><script>", "c").contains("alt=\"&quot;&gt;&lt;script&gt;\""));
     }
 
     #[test]
