@@ -76,3 +76,113 @@ fn the_chat_fixtures_written_before_the_typed_records_load_unchanged() {
         assert_eq!(a.images.len(), 2, "{name}");
     }
 }
+
+/// The fixture with one value replaced (at a JSON pointer), written to a
+/// temporary file and read: the error must name that file and the field.
+#[test]
+fn every_value_out_of_bounds_is_refused_naming_the_file_and_the_field() {
+    use serde_json::json;
+    let text = std::fs::read_to_string(fixture("record_fixtures/xmap_mery_113f80a.json")).unwrap();
+    let original: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("/images/0/face/box/2", json!(1e30), "images[0].face.box[2]"),
+        ("/images/1/face/box/3", json!(-5.0), "images[1].face.box[3]"),
+        (
+            "/images/0/face/box/0",
+            json!(5000.0),
+            "images[0].face.box[0]",
+        ),
+        ("/images/0/face/box/1", json!(-1e9), "images[0].face.box[1]"),
+        (
+            "/images/1/face/landmarks5/3/1",
+            json!(1e7),
+            "images[1].face.landmarks5[3][1]",
+        ),
+        ("/images/0/face/score", json!(7.5), "images[0].face.score"),
+        ("/images/0/width", json!(0), "images[0].width"),
+        ("/images/1/height", json!(4_000_000), "images[1].height"),
+        ("/images/0/face_index", json!(3), "images[0].face_index"),
+        ("/images/1/faces_found", json!(0), "images[1].faces_found"),
+        ("/images", json!([]), "images"),
+        ("/similarity", json!(3.0), "similarity"),
+        ("/threshold", json!(-7.0), "threshold"),
+        ("/decision", json!("non-match"), "decision"),
+        ("/confidence/pic_score", json!(1.5), "confidence.pic_score"),
+        ("/confidence/c_score", json!(-0.1), "confidence.c_score"),
+        (
+            "/explainability_table/rows/2/levels/AVG (B)",
+            json!(9),
+            "explainability_table.rows[2].levels",
+        ),
+        (
+            "/xmap_table/rows/0/levels/xmap-I (A)",
+            json!(0),
+            "xmap_table.rows[0].levels",
+        ),
+        (
+            "/xmap_table/rows/1/mean",
+            json!(55.0),
+            "xmap_table.rows[1].mean",
+        ),
+        ("/maps/3/image", json!(2), "maps[3].image"),
+        (
+            "/maps/0/files/blend",
+            json!("../../etc/secret.png"),
+            "maps[0].files[\"blend\"]",
+        ),
+        (
+            "/maps/1/files/npy",
+            json!("/etc/passwd"),
+            "maps[1].files[\"npy\"]",
+        ),
+        ("/maps/2/name", json!(""), "maps[2].name"),
+        (
+            "/parameters/aligned_crops/B",
+            json!("explain/.."),
+            "parameters.aligned_crops.B",
+        ),
+        (
+            "/parameters/xmap/stride",
+            json!(0),
+            "parameters.xmap.stride",
+        ),
+        (
+            "/parameters/xmap/d_orig",
+            json!(-1.0),
+            "parameters.xmap.d_orig",
+        ),
+        (
+            "/parameters/mery/faces/1",
+            json!(7),
+            "parameters.mery.faces[1]",
+        ),
+        (
+            "/parameters/mery/iterations/0/face",
+            json!("C"),
+            "parameters.mery.iterations[0].face",
+        ),
+        (
+            "/parameters/render/opacity",
+            json!(3.0),
+            "parameters.render.opacity",
+        ),
+        ("/timings_ms/xmap", json!(-4.0), "timings_ms[\"xmap\"]"),
+    ];
+    for (i, (pointer, value, field)) in cases.iter().enumerate() {
+        let mut v = original.clone();
+        *v.pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{pointer}")) = value.clone();
+        let path = dir.path().join(format!("case{i}.json"));
+        std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+        let err = Analysis::read(&path).expect_err(pointer).to_string();
+        assert!(
+            err.contains(&format!("case{i}.json")) && err.contains(field),
+            "{pointer} = {value}: {err}"
+        );
+    }
+    // The unedited file passes.
+    let path = dir.path().join("unedited.json");
+    std::fs::write(&path, &text).unwrap();
+    Analysis::read(&path).unwrap();
+}

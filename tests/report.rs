@@ -310,3 +310,70 @@ fn moved_analysis_finds_its_maps_and_bad_input_exits_2_naming_the_file() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("/nonexistent/a.json"), "{err}");
 }
+
+/// Run the binary, killing it after `limit`: (exit code, stderr), or `None` on a hang.
+fn facexplain_within(args: &[&str], limit: std::time::Duration) -> Option<(i32, String)> {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_facexplain"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run facexplain");
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            return Some((status.code().unwrap_or(-1), err));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// Regression (issue 20): a face box edited to a width of 1e30, with the real
+/// photograph at its recorded path, made `report` loop forever drawing it.
+/// Reading the analysis now refuses it at once, naming the file and the field;
+/// and the drawing itself stays within the image whatever the record says.
+#[test]
+fn a_face_box_edited_to_a_width_of_1e30_is_refused_at_once_naming_the_field() {
+    let (dir, json) = analysis();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    v["images"][0]["face"]["box"][2] = serde_json::json!(1e30);
+    let edited = dir.path().join("huge_box.json");
+    std::fs::write(&edited, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let out = dir.path().join("huge_box.html");
+    let args = [
+        "report",
+        "--analysis",
+        edited.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let (code, err) = facexplain_within(&args, std::time::Duration::from_secs(30))
+        .expect("report still running after 30 s");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("huge_box.json") && err.contains("images[0].face.box[2]"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    // The same box handed to the library past the file checks: drawn clipped, at once.
+    let mut a = Analysis::read(json).unwrap();
+    a.images[0].face.bbox = [10.0, 10.0, 1e30, 1e30];
+    a.images[1].face.bbox = [-1e30, f32::NAN, f32::INFINITY, 1e30];
+    let start = std::time::Instant::now();
+    let html = report::render(&a, dir.path(), &ReportOptions::default()).unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(html.matches("data:image/png;base64,").count(), 2 + 2 + 11);
+}

@@ -5,12 +5,16 @@
 //! layer adds confidences (`Analysis::of_pair` in `calibration`), `explain`
 //! adds maps, tables and their parameters.
 
+use super::check::FieldError;
 use super::error::RecordError;
 use super::explanation::ExplanationRecord;
 use super::face::{Decision, Face, ModelRef};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Largest analysis file read, bytes (a real one is a few tens of kilobytes).
+pub const MAX_ANALYSIS_BYTES: u64 = 64 << 20;
 
 /// Schema identifier of analysis files this build writes and reads.
 pub const ANALYSIS_SCHEMA: &str = "facexplain.analysis/1";
@@ -161,12 +165,21 @@ impl Analysis {
         }
     }
 
-    /// Read an analysis file; a malformed or foreign file is a clear error.
+    /// Read an analysis file; a malformed, foreign, oversized or out-of-bounds
+    /// file is a clear error naming the file (and the field).
     pub fn read(path: &Path) -> Result<Analysis, RecordError> {
         let bad = |reason: String| RecordError::BadFile {
             path: PathBuf::from(path),
             reason,
         };
+        let size = std::fs::metadata(path)
+            .map_err(|e| bad(format!("cannot read the analysis file: {e}")))?
+            .len();
+        if size > MAX_ANALYSIS_BYTES {
+            return Err(bad(format!(
+                "{size} bytes is too large for an analysis file (at most {MAX_ANALYSIS_BYTES})"
+            )));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| bad(format!("cannot read the analysis file: {e}")))?;
         let a: Analysis = serde_json::from_str(&text)
@@ -177,7 +190,18 @@ impl Analysis {
                 a.schema
             )));
         }
+        a.check().map_err(|e| RecordError::BadField {
+            path: PathBuf::from(path),
+            field: e.field,
+            reason: e.reason,
+        })?;
         Ok(a)
+    }
+
+    /// Check every value later code trusts against the image it refers to
+    /// and sane limits ([`super::check`]); [`Analysis::read`] does.
+    pub fn check(&self) -> Result<(), FieldError> {
+        super::check::check(self)
     }
 
     /// Write as pretty JSON.

@@ -8,6 +8,13 @@ use std::path::PathBuf;
 pub enum RecordError {
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
+    /// A value out of bounds: the file, the field (JSON path) and why.
+    #[error("{path}: field {field}: {reason}")]
+    BadField {
+        path: PathBuf,
+        field: String,
+        reason: String,
+    },
 }
 
 impl RecordError {

@@ -3,6 +3,7 @@
 //! runs no model and calls no other layer.
 
 pub mod analysis;
+pub mod check;
 pub mod error;
 pub mod explanation;
 pub mod face;
@@ -10,6 +11,7 @@ pub mod params;
 pub mod quality;
 
 pub use analysis::*;
+pub use check::FieldError;
 pub use error::RecordError;
 pub use explanation::*;
 pub use face::{Decision, Face, ModelRef};
