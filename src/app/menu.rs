@@ -2,6 +2,7 @@
 
 use super::pair_panel::pick_file;
 use super::{Cx, UiCommand};
+use crate::explain::output::pair_stems;
 use crate::session::{Command, Session, Slot};
 use egui::{Key, KeyboardShortcut, Modifiers};
 
@@ -42,16 +43,7 @@ fn open_dialog(slot: Slot, out: &mut Vec<UiCommand>) {
 fn export_dialog(session: &Session, out: &mut Vec<UiCommand>) {
     let name = session
         .faces()
-        .map(|[a, b]| {
-            let stem = |f: &crate::pipeline::FaceAnalysis| {
-                f.image
-                    .path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            };
-            format!("analysis-{}-{}.json", stem(&a), stem(&b))
-        })
+        .map(|[a, b]| format!("analysis-{}.json", pair_stems([&a, &b])))
         .unwrap_or_else(|| "analysis.json".into());
     if let Some(p) = rfd::FileDialog::new()
         .set_title("Export analysis JSON")

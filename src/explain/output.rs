@@ -6,6 +6,7 @@
 use super::blend::{Colormap, heat_overlay, hls_blend};
 use super::regions::Region;
 use super::{ExplainError, Explanation, face_label};
+use crate::pipeline::FaceAnalysis;
 use crate::pipeline::models::sha256_hex;
 use crate::record::{
     Analysis, MapRecord, MeryIterations, MeryRecord, PerFace, RegionsRecord, XMapRecord,
@@ -14,7 +15,7 @@ use image::RgbImage;
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn write_err(path: &Path, e: impl std::fmt::Display) -> ExplainError {
     ExplainError::Write {
@@ -127,26 +128,28 @@ fn write_maps<'a>(
     Ok(out)
 }
 
-/// Write everything into `dir` (created if needed) and add it to `analysis`.
-/// Where the maps of a pair go by default: `explain-<A>-<B>/` (the images'
-/// file stems) beside the analysis JSON, or in the working folder.
-pub fn default_dir(
-    json: Option<&Path>,
-    faces: [&crate::pipeline::FaceAnalysis; 2],
-) -> std::path::PathBuf {
-    let stem = |f: &crate::pipeline::FaceAnalysis| {
+/// `<A>-<B>`: the file stems of a pair's two images, for the names of what
+/// is written about the pair (the map folder here, the app's exported JSON).
+pub fn pair_stems(faces: [&FaceAnalysis; 2]) -> String {
+    let stem = |f: &FaceAnalysis| {
         f.image
             .path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let name = format!("explain-{}-{}", stem(faces[0]), stem(faces[1]));
-    json.and_then(|j| j.parent())
-        .unwrap_or(Path::new(""))
-        .join(name)
+    format!("{}-{}", stem(faces[0]), stem(faces[1]))
 }
 
+/// Where the maps of a pair go by default: `explain-<A>-<B>/` (the images'
+/// file stems) beside the analysis JSON, or in the working folder.
+pub fn default_dir(json: Option<&Path>, faces: [&FaceAnalysis; 2]) -> PathBuf {
+    json.and_then(|j| j.parent())
+        .unwrap_or(Path::new(""))
+        .join(format!("explain-{}", pair_stems(faces)))
+}
+
+/// Write everything into `dir` (created if needed) and add it to `analysis`.
 pub fn write(dir: &Path, ex: &Explanation, analysis: &mut Analysis) -> Result<(), ExplainError> {
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
     let crops = (0..2)
