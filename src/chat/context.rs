@@ -3,8 +3,7 @@
 //! copied from the analysis through one formatting function per quantity, the
 //! same text the GUI shows; nothing is recomputed.
 
-use crate::pipeline::Decision;
-use crate::record::{Analysis, ExplainabilityTable, TableRow};
+use crate::record::{Analysis, Decision, ExplainabilityTable, TableRow};
 use std::collections::BTreeSet;
 
 /// Similarity score as shown everywhere (4 decimals).
@@ -390,7 +389,7 @@ impl Builder {
 }
 
 /// "S0− 2, S1− 1, …" for one row, in the table's method order.
-fn levels_text(t: &ExplainabilityTable, row: &TableRow) -> String {
+pub fn levels_text(t: &ExplainabilityTable, row: &TableRow) -> String {
     t.methods
         .iter()
         .filter_map(|m| row.levels.get(m).map(|l| format!("{m} {l}")))
@@ -406,7 +405,7 @@ pub fn method_slug(name: &str) -> String {
 }
 
 /// What a method's map shows (Mery & Morris S0−/S1−/S0+/S1+/AVG, Knoche X-Map I/II/III).
-fn method_text(name: &str) -> Option<String> {
+pub fn method_text(name: &str) -> Option<String> {
     let what = match method_slug(name).as_str() {
         "s0-" => {
             "single removal (Mery & Morris): how much the similarity drops when a soft hole removes each part of the probe face on its own"

@@ -6,6 +6,7 @@
 //! answerer. Both refuse questions the analysis cannot answer.
 
 use super::answerer::{Answer, AnswerPath, DefaultAnswerer, refusal};
+use super::conversation::Conversation;
 use super::context::Context;
 use super::embed::{SentenceEmbedder, dot};
 use super::error::{ChatError, Result};
@@ -50,6 +51,8 @@ pub struct ChatEngine {
     qa: Option<QaModel>,
     pub qa_settings: QaSettings,
     cache: Option<Prepared>,
+    /// The conversation about the cached analysis (cleared when it changes).
+    conversation: Conversation,
 }
 
 /// An analysis' context with its sentence embeddings (for the sub-context).
@@ -81,6 +84,7 @@ impl ChatEngine {
             qa,
             qa_settings: QaSettings::default(),
             cache: None,
+            conversation: Conversation::default(),
         })
     }
 
@@ -101,6 +105,7 @@ impl ChatEngine {
     pub fn context(&mut self, a: &Analysis) -> &Context {
         let context = Context::build(a);
         if self.cache.as_ref().is_none_or(|p| p.context != context) {
+            self.conversation.clear();
             self.cache = Some(Prepared {
                 context,
                 sentence_vecs: None,
@@ -109,13 +114,25 @@ impl ChatEngine {
         &self.cache.as_ref().expect("set above").context
     }
 
-    /// The intent the default answerer matches a question to (for diagnostics).
-    pub fn classify(&self, question: &str) -> Result<super::answerer::Classified> {
+    /// The intents ranked for a question (for diagnostics): (name, score) best first, and the confidence.
+    pub fn classify(&self, question: &str) -> Result<(Vec<(String, f32)>, f32)> {
         let q = self.embedder.embed_one(question)?;
-        Ok(self.answerer.classify(question, &q))
+        let r = self.answerer.classifier.rank(&q);
+        let names = r
+            .scores
+            .iter()
+            .map(|(i, s)| (self.answerer.file.intents[*i].name.clone(), *s))
+            .collect();
+        Ok((names, r.confidence))
     }
 
-    /// Answer one question about an analysis.
+    /// Forget the conversation ("start over"): the next question is read on its own.
+    pub fn start_over(&mut self) {
+        self.conversation.clear();
+    }
+
+    /// Answer one question about an analysis, in the conversation so far
+    /// (follow-ups refer to the last answered question about the same analysis).
     pub fn ask(&mut self, a: &Analysis, question: &str) -> Result<Answer> {
         let question = question.trim();
         if question.is_empty() {
@@ -124,7 +141,9 @@ impl ChatEngine {
         self.context(a);
         let q = self.embedder.embed_one(question)?;
         let context = &self.cache.as_ref().expect("set by context()").context;
-        let retrieved = self.answerer.answer(context, question, &q);
+        let retrieved = self
+            .answerer
+            .answer(a, question, &q, &mut self.conversation);
         if self.qa.is_none() || retrieved.path == AnswerPath::Refusal {
             return Ok(retrieved);
         }
@@ -232,5 +251,6 @@ fn span_answer(
         confidence: p,
         sources,
         path,
+        intent: String::new(),
     }
 }

@@ -20,6 +20,8 @@ pub enum ChatError {
     Inference { model: String, reason: String },
     #[error("the question is empty")]
     EmptyQuestion,
+    #[error("{file}: not a valid chat intents file: {reason}")]
+    Intents { file: PathBuf, reason: String },
     #[error("{file}: not a valid chat question set: {reason}")]
     QuestionSet { file: PathBuf, reason: String },
 }

@@ -1,44 +1,121 @@
-//! Chat evaluation (the quantitative analysis of Pixels-to-Words Table 2, done
-//! automatically): every question of a question set is asked about every
-//! analysis, each answer is checked against the analysis' facts (decision
-//! word, score, percentage, region names…), and correctness is tabulated per
-//! question type, with the latency of every `ask`.
+//! Chat evaluation (Pixels-to-Words Table 2, done automatically and strictly):
+//! every question of a set is asked about every analysis; an answer is right
+//! only if it is the expected intent's answer (by the intent it reports) AND
+//! states the facts that answer must state AND none it must not (a decision
+//! answer that also recites the threshold is the reasoning, not the decision).
+//! Data the analysis lacks must be refused by the expected intent. Follow-up
+//! pairs are asked in one conversation and scored on their last turn.
 
 use super::answerer::{Answer, AnswerPath};
 use super::context::{fmt_percent, fmt_similarity, fmt_threshold, numbers_in, stated_numbers};
 use super::engine::ChatEngine;
 use super::error::{ChatError, Result};
-use crate::pipeline::Decision;
-use crate::record::Analysis;
+use crate::record::{Analysis, Decision};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-/// Schema of question-set files.
+/// Schemas of question-set files: 1 = phrasings per type, 2 = also slots and follow-ups.
 pub const QUESTIONS_SCHEMA: &str = "facexplain.chat-questions/1";
+pub const QUESTIONS_SCHEMA_2: &str = "facexplain.chat-questions/2";
 
-/// The question types this evaluation can score, in report order.
+/// The question types this evaluation can score, in report order. Each is
+/// the name of the intent that must answer it, except `unanswerable` (any refusal).
 pub const TYPES: &[&str] = &[
     "decision",
     "reasoning",
     "confidence",
     "most_important",
     "least_important",
+    "region",
     "xai",
     "output_images",
     "score",
     "threshold",
     "model",
+    "images",
+    "evidence_strength",
+    "quality",
+    "calibration",
+    "faithfulness",
+    "case_notes",
+    "identity",
     "unanswerable",
 ];
 
-/// A question set: phrasings per question type.
+/// Row label of the follow-up pairs in reports.
+pub const FOLLOW_UPS: &str = "follow-ups";
+
+/// One question with the slot it names (when its type needs one).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Question {
+    Plain(String),
+    Slotted {
+        q: String,
+        #[serde(default)]
+        region: Option<String>,
+        #[serde(default)]
+        face: Option<usize>,
+    },
+}
+
+/// What an answer must be.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Expect {
+    pub qtype: String,
+    pub region: Option<String>,
+    pub face: Option<usize>,
+}
+
+/// A conversation whose last answer is scored.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    pub turns: Vec<String>,
+    #[serde(rename = "type")]
+    pub qtype: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub face: Option<usize>,
+}
+
+/// A question set.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionSet {
     pub schema: String,
-    pub types: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub note: String,
+    pub types: BTreeMap<String, Vec<Question>>,
+    #[serde(default)]
+    pub follow_ups: Vec<FollowUp>,
+}
+
+impl Question {
+    pub fn expect(&self, qtype: &str) -> (&str, Expect) {
+        match self {
+            Question::Plain(q) => (
+                q,
+                Expect {
+                    qtype: qtype.into(),
+                    ..Expect::default()
+                },
+            ),
+            Question::Slotted { q, region, face } => (
+                q,
+                Expect {
+                    qtype: qtype.into(),
+                    region: region.clone(),
+                    face: *face,
+                },
+            ),
+        }
+    }
 }
 
 impl QuestionSet {
@@ -50,120 +127,67 @@ impl QuestionSet {
         };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let set: QuestionSet = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        if set.schema != QUESTIONS_SCHEMA {
+        if set.schema != QUESTIONS_SCHEMA && set.schema != QUESTIONS_SCHEMA_2 {
             return Err(bad(format!(
-                "schema is {:?}, expected {QUESTIONS_SCHEMA:?}",
+                "schema is {:?}, expected {QUESTIONS_SCHEMA_2:?}",
                 set.schema
             )));
         }
-        for (t, qs) in &set.types {
-            if !TYPES.contains(&t.as_str()) {
+        let known = |t: &str| TYPES.contains(&t);
+        let types = set
+            .types
+            .keys()
+            .chain(set.follow_ups.iter().map(|f| &f.qtype));
+        for t in types {
+            if !known(t) {
                 return Err(bad(format!(
                     "unknown question type {t:?}; known: {}",
                     TYPES.join(", ")
                 )));
             }
-            if qs.iter().any(|q| q.trim().is_empty()) {
-                return Err(bad(format!("type {t:?} has an empty question")));
-            }
+        }
+        let empty = set.types.values().flatten().any(|q| q.expect("").0.trim().is_empty())
+            || set
+                .follow_ups
+                .iter()
+                .any(|f| f.turns.is_empty() || f.turns.iter().any(|t| t.trim().is_empty()));
+        if empty {
+            return Err(bad("a question is empty".into()));
         }
         Ok(set)
     }
 }
 
-/// Why an answer is wrong for its question type, or `Ok` when it is right.
-pub fn check(a: &Analysis, qtype: &str, ans: &Answer) -> std::result::Result<(), String> {
+/// Why an answer is wrong for what was expected, or `Ok` when it is right.
+pub fn check(a: &Analysis, e: &Expect, ans: &Answer) -> std::result::Result<(), String> {
     let allowed = stated_numbers(a);
     if let Some(n) = numbers_in(&ans.text)
         .into_iter()
         .find(|n| !allowed.contains(n))
     {
-        return Err(format!(
-            "states the number {n}, which is not in the analysis"
-        ));
+        return Err(format!("states the number {n}, which is not in the analysis"));
     }
+    let refused = ans.path == AnswerPath::Refusal;
+    let qtype = e.qtype.as_str();
     if qtype == "unanswerable" {
-        return if ans.path == AnswerPath::Refusal {
+        return if refused {
             Ok(())
         } else {
             Err("answered an unanswerable question".into())
         };
     }
-    let rows = a
-        .explainability_table
-        .as_ref()
-        .map(|t| t.rows.as_slice())
-        .unwrap_or_default();
-    let mut need: Vec<String> = Vec::new();
-    let mut forbid: Vec<String> = Vec::new();
-    let missing_data = match qtype {
-        "decision" => {
-            need.push(format!("is {}", a.decision));
-            if a.decision == Decision::Match {
-                forbid.push("non-match".into());
-            }
-            false
-        }
-        "reasoning" => {
-            need.extend([
-                fmt_similarity(a.similarity),
-                fmt_threshold(a.threshold),
-                a.decision.to_string(),
-            ]);
-            false
-        }
-        "confidence" => match &a.confidence {
-            Some(c) => {
-                need.push(fmt_percent(c.decision_confidence));
-                false
-            }
-            None => true,
-        },
-        "most_important" | "least_important" => {
-            let (row, other) = if qtype == "most_important" {
-                (rows.first(), "least important")
-            } else {
-                (rows.last(), "most important")
-            };
-            match row {
-                Some(r) => {
-                    need.push(format!("the {}", r.region));
-                    forbid.push(other.into());
-                    false
-                }
-                None => true,
-            }
-        }
-        "xai" => {
-            need.push("Explainable artificial intelligence (XAI)".into());
-            false
-        }
-        "output_images" => {
-            need.push("saliency heatmaps".into());
-            false
-        }
-        "score" => {
-            need.push(fmt_similarity(a.similarity));
-            false
-        }
-        "threshold" => {
-            need.push(fmt_threshold(a.threshold));
-            false
-        }
-        "model" => {
-            need.push(a.model.name.clone());
-            false
-        }
-        other => return Err(format!("unknown question type {other:?}")),
-    };
-    if missing_data {
-        return if ans.path == AnswerPath::Refusal {
+    if ans.intent != qtype {
+        return Err(format!("answered as {:?}", ans.intent));
+    }
+    let facts = expected_facts(a, e)?;
+    let Some((need, forbid)) = facts else {
+        return if refused {
             Ok(())
         } else {
             Err("the analysis lacks this data but the answer did not refuse".into())
         };
-    }
-    if ans.path == AnswerPath::Refusal {
+    };
+    if refused {
         return Err("refused an answerable question".into());
     }
     if let Some(n) = need.iter().find(|n| !ans.text.contains(n.as_str())) {
@@ -175,6 +199,87 @@ pub fn check(a: &Analysis, qtype: &str, ans: &Answer) -> std::result::Result<(),
     Ok(())
 }
 
+type Facts = Option<(Vec<String>, Vec<String>)>;
+
+/// (must say, must not say) for an expected answer; `None` when the analysis
+/// lacks the data (then the intent must refuse).
+fn expected_facts(a: &Analysis, e: &Expect) -> std::result::Result<Facts, String> {
+    let sim = fmt_similarity(a.similarity);
+    let thr = fmt_threshold(a.threshold);
+    let rows = a
+        .explainability_table
+        .as_ref()
+        .map(|t| t.rows.as_slice())
+        .unwrap_or_default();
+    let v = |need: Vec<String>, forbid: Vec<String>| Ok(Some((need, forbid)));
+    match e.qtype.as_str() {
+        "decision" => {
+            let mut forbid = vec![thr];
+            if a.decision == Decision::Match {
+                forbid.push("non-match".into());
+            }
+            v(vec![format!("is {}", a.decision)], forbid)
+        }
+        "reasoning" => v(vec![sim, thr, a.decision.to_string()], vec![]),
+        "confidence" => match &a.confidence {
+            Some(c) => v(vec![fmt_percent(c.decision_confidence)], vec![thr]),
+            None => Ok(None),
+        },
+        "most_important" => match rows.first() {
+            Some(r) => v(vec![format!("the {}", r.region)], vec!["least".into()]),
+            None => Ok(None),
+        },
+        "least_important" => match rows.last() {
+            Some(r) => v(vec![format!("the {}", r.region)], vec!["most".into()]),
+            None => Ok(None),
+        },
+        "region" => {
+            let name = e.region.clone().ok_or("a region question names no region")?;
+            match rows.iter().position(|r| r.region == name) {
+                Some(i) => {
+                    let others = rows
+                        .iter()
+                        .filter(|r| r.region != name && !name.contains(&r.region))
+                        .map(|r| format!("The {} ", r.region))
+                        .collect();
+                    v(vec![format!("The {name} is ranked {} of", i + 1)], others)
+                }
+                None => Ok(None),
+            }
+        }
+        "xai" => v(vec!["Explainable artificial intelligence".into()], vec![sim]),
+        "output_images" => v(vec!["saliency heatmaps".into()], vec![sim]),
+        "score" => v(vec![sim], vec![thr]),
+        "threshold" => v(vec![thr], vec!["similarity score".into()]),
+        "model" => v(vec![a.model.name.clone()], vec![a.model.sha256.clone()]),
+        "images" => {
+            let faces: Vec<usize> = e.face.map_or(vec![0, 1], |f| vec![f]);
+            let paths = |keep: bool| {
+                a.images
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| faces.contains(i) == keep)
+                    .map(|(_, im)| im.path.clone())
+                    .collect::<Vec<_>>()
+            };
+            let forbid = paths(false)
+                .into_iter()
+                .filter(|p| !paths(true).contains(p))
+                .collect();
+            v(paths(true), forbid)
+        }
+        "calibration" => match &a.confidence {
+            Some(c) => v(vec![c.calibration.name.clone()], vec![sim]),
+            None => Ok(None),
+        },
+        // Fields this build's analysis record does not have yet: they must be refused.
+        "evidence_strength" | "quality" | "faithfulness" | "case_notes" => Ok(None),
+        // Refused by the identity intent (checked above), with its reason.
+        "identity" => Ok(None),
+        other => Err(format!("unknown question type {other:?}")),
+    }
+}
+
 /// One wrong answer.
 #[derive(Clone, Debug)]
 pub struct Failure {
@@ -183,11 +288,9 @@ pub struct Failure {
     pub question: String,
     pub answer: Answer,
     pub reason: String,
-    /// The intent the default answerer matched, with its similarity and confidence.
-    pub matched: String,
 }
 
-/// Correct answers per question type, the failures, and every ask's latency.
+/// Correct answers per question type (and for follow-ups), the failures, and every ask's latency.
 #[derive(Clone, Debug, Default)]
 pub struct EvalReport {
     pub per_type: BTreeMap<String, (usize, usize)>,
@@ -215,11 +318,11 @@ impl EvalReport {
         v[rank.min(v.len()) - 1]
     }
 
-    /// The per-type table as Markdown.
+    /// The per-type table (follow-ups last) as Markdown.
     pub fn table(&self) -> String {
         let mut s =
             String::from("| question type | correct | asked | rate |\n|---|---:|---:|---:|\n");
-        for t in TYPES {
+        for t in TYPES.iter().chain(&[FOLLOW_UPS]) {
             if let Some((c, n)) = self.per_type.get(*t) {
                 s += &format!(
                     "| {t} | {c} | {n} | {:.1}% |\n",
@@ -229,9 +332,27 @@ impl EvalReport {
         }
         s
     }
+
+    fn score(&mut self, name: &str, row: &str, question: &str, result: (Answer, Result2)) {
+        let entry = self.per_type.entry(row.into()).or_default();
+        entry.1 += 1;
+        match result.1 {
+            Ok(()) => entry.0 += 1,
+            Err(reason) => self.failures.push(Failure {
+                analysis: name.into(),
+                qtype: row.into(),
+                question: question.into(),
+                answer: result.0,
+                reason,
+            }),
+        }
+    }
 }
 
-/// Ask every question about every analysis and score the answers.
+type Result2 = std::result::Result<(), String>;
+
+/// Ask every question (each on its own) and every follow-up conversation
+/// about every analysis and score the answers.
 pub fn evaluate(
     engine: &mut ChatEngine,
     analyses: &[(String, Analysis)],
@@ -242,30 +363,33 @@ pub fn evaluate(
         engine.context(a);
         for (qtype, questions) in &set.types {
             for q in questions {
+                let (text, expect) = q.expect(qtype);
+                engine.start_over();
                 let t0 = Instant::now();
-                let ans = engine.ask(a, q)?;
+                let ans = engine.ask(a, text)?;
                 report.latencies_ms.push(t0.elapsed().as_secs_f64() * 1e3);
-                let entry = report.per_type.entry(qtype.clone()).or_default();
-                entry.1 += 1;
-                match check(a, qtype, &ans) {
-                    Ok(()) => entry.0 += 1,
-                    Err(reason) => report.failures.push(Failure {
-                        matched: {
-                            let c = engine.classify(q)?;
-                            format!(
-                                "{:?} (similarity {:.3}, confidence {:.3})",
-                                c.intent, c.similarity, c.confidence
-                            )
-                        },
-                        analysis: name.clone(),
-                        qtype: qtype.clone(),
-                        question: q.clone(),
-                        answer: ans,
-                        reason,
-                    }),
-                }
+                let verdict = check(a, &expect, &ans);
+                report.score(name, qtype, text, (ans, verdict));
             }
         }
+        for f in &set.follow_ups {
+            engine.start_over();
+            let mut last = None;
+            for t in &f.turns {
+                let t0 = Instant::now();
+                last = Some(engine.ask(a, t)?);
+                report.latencies_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+            let Some(ans) = last else { continue };
+            let expect = Expect {
+                qtype: f.qtype.clone(),
+                region: f.region.clone(),
+                face: f.face,
+            };
+            let verdict = check(a, &expect, &ans);
+            report.score(name, FOLLOW_UPS, &f.turns.join(" → "), (ans, verdict));
+        }
     }
+    engine.start_over();
     Ok(report)
 }

@@ -6,19 +6,26 @@
 //! - [`context`]: the analysis as plain-text sentences, one fact each.
 //! - [`embed`]: MiniLM sentence embeddings (candle).
 //! - [`qa`]: extractive QA with any Hugging Face `BertForQuestionAnswering`.
-//! - [`answerer`], [`intents`]: the default answerer when no QA model is installed.
+//! - [`intents`]: the intents as data (`assets/chat/intents.json`), [`slots`]
+//!   (regions, methods, faces), [`classify`] (k-NN over MiniLM embeddings with
+//!   a calibrated refusal threshold), [`conversation`] (follow-ups),
+//!   [`values`] (what templates read from the analysis), [`answerer`].
 //! - [`engine`]: what the GUI and CLI call — `ChatEngine::ask`.
 //! - [`eval`]: the per-question-type evaluation.
 
 pub mod answerer;
 mod bert;
+pub mod classify;
 pub mod context;
+pub mod conversation;
 pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod intents;
 pub mod qa;
+pub mod slots;
+pub mod values;
 
 pub use answerer::{Answer, AnswerPath};
 pub use engine::ChatEngine;

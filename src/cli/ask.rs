@@ -1,5 +1,6 @@
 //! `facexplain ask --analysis A.json "question"`: one answer about an analysis,
-//! with its confidence, source sentence(s) and the path that answered.
+//! with its confidence, its source (the part of the analysis), the intent it
+//! answers and the path that answered.
 
 use crate::chat::{Answer, ChatEngine};
 use crate::pipeline::ModelStore;
@@ -33,8 +34,13 @@ pub(super) fn load_engine(qa_model: Option<&Path>) -> anyhow::Result<ChatEngine>
 /// Print an answer for people: text, confidence and path, then its sources.
 pub(super) fn print_answer(ans: &Answer) {
     println!("{}", ans.text);
+    let intent = if ans.intent.is_empty() {
+        String::new()
+    } else {
+        format!("  ·  intent: {}", ans.intent)
+    };
     println!(
-        "  confidence {:.1}%  ·  path: {}",
+        "  confidence {:.1}%  ·  path: {}{intent}",
         ans.confidence * 100.0,
         ans.path.as_str()
     );
@@ -53,6 +59,7 @@ pub fn run(a: AskArgs) -> anyhow::Result<()> {
             "answer": ans.text,
             "confidence": ans.confidence,
             "path": ans.path,
+            "intent": ans.intent,
             "sources": ans.sources,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);

@@ -1,4 +1,6 @@
-//! `facexplain chat --analysis A.json`: an interactive question loop on the terminal.
+//! `facexplain chat --analysis A.json`: an interactive conversation on the
+//! terminal; follow-ups ("why?", "and the nose?") refer to the last answer,
+//! "start over" forgets it.
 
 use super::ask::{load_engine, print_answer};
 use crate::chat::ChatError;
@@ -21,7 +23,7 @@ pub fn run(a: ChatArgs) -> anyhow::Result<()> {
     let analysis = Analysis::read(&a.analysis)?;
     let mut engine = load_engine(a.qa_model.as_deref())?;
     println!(
-        "Ask about {} (empty line, `quit` or Ctrl-D to leave). For example:",
+        "Ask about {} (follow-ups refer to the last answer; `start over` forgets it; empty line, `quit` or Ctrl-D to leave). For example:",
         a.analysis.display()
     );
     for q in crate::chat::suggestions(analysis.xmap_table.is_some()) {

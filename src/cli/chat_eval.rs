@@ -1,6 +1,7 @@
 //! `facexplain chat-eval`: ask every question of a question set about each
-//! analysis, score the answers against the analysis' facts, and print the
-//! per-type table and the latency per question (the chat benchmark).
+//! analysis, score the answers strictly (the expected intent's answer with
+//! its facts, see `chat::eval`), and print the per-type table, the follow-ups
+//! row and the latency per question (the chat benchmark).
 
 use super::ask::load_engine;
 use crate::chat::eval::{EvalReport, QuestionSet, evaluate};
@@ -9,13 +10,25 @@ use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// The never-tuned set: written before the engine, no change made from its results.
+pub const SEALED_SET: &str = "tests/chat_sets/sealed_2026_12.json";
+/// The tuning set (looked at while building the engine).
+pub const TUNING_SET: &str = "tests/chat_sets/tuning.json";
+/// Analyses made by the real CLI from data/ images.
+pub const REAL_ANALYSES: [&str; 4] = [
+    "tests/chat_fixtures/real/plain_match.json",
+    "tests/chat_fixtures/real/plain_non_match.json",
+    "tests/chat_fixtures/real/match_mery.json",
+    "tests/chat_fixtures/real/non_match_xmap.json",
+];
+
 #[derive(Args, Debug)]
 pub struct ChatEvalArgs {
-    /// Question sets (JSON, schema facexplain.chat-questions/1; repeatable;
-    /// default: the tuning, held-out, fresh, unseen, blind and sealed sets of the test suite).
+    /// Question sets (JSON, schema facexplain.chat-questions/2 or /1; repeatable;
+    /// default: the tuning set, then the sealed set, reported apart).
     #[arg(long)]
     pub questions: Vec<PathBuf>,
-    /// Analyses to ask about (repeatable; default: the match and non-match fixtures of the test suite).
+    /// Analyses to ask about (repeatable; default: the real comparisons of the test suite).
     #[arg(long)]
     pub analysis: Vec<PathBuf>,
     /// A Hugging Face BertForQuestionAnswering folder (see `facexplain ask --help`).
@@ -27,24 +40,14 @@ pub struct ChatEvalArgs {
 }
 
 pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
-    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let set_paths = if a.questions.is_empty() {
-        [
-            "chat_questions.json",
-            "chat_questions_heldout.json",
-            "chat_questions_fresh.json",
-            "chat_questions_unseen.json",
-            "chat_questions_blind.json",
-            "chat_questions_sealed.json",
-        ]
-        .map(|f| tests.join(f))
-        .to_vec()
+        vec![root.join(TUNING_SET), root.join(SEALED_SET)]
     } else {
         a.questions.clone()
     };
     let paths = if a.analysis.is_empty() {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/chat_fixtures");
-        vec![dir.join("match.json"), dir.join("non_match.json")]
+        REAL_ANALYSES.iter().map(|p| root.join(p)).collect()
     } else {
         a.analysis.clone()
     };
@@ -58,17 +61,27 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
     let answerer = if engine.qa_model().is_some() {
         "BERT-QA + sub-context"
     } else {
-        "intent retrieval (default)"
+        "intents (k-NN over MiniLM) + templates (default)"
     };
-    println!("answerer: {answerer}; {} analyses", analyses.len());
+    let c = &engine.answerer().classifier;
+    println!(
+        "answerer: {answerer}; {} analyses; refusal threshold {:.3} (held-back examples: {} wrong, {} needless refusals of {})",
+        analyses.len(),
+        c.min_score,
+        c.calibration.0,
+        c.calibration.1,
+        c.calibration.2
+    );
     let mut latencies = Vec::new();
     for path in &set_paths {
         let set = QuestionSet::read(path)?;
         let report = evaluate(&mut engine, &analyses, &set)?;
         println!(
-            "\n{} ({} questions)",
+            "\n{} — {} ({} questions, {} follow-up conversations)",
             path.display(),
-            set.types.values().map(Vec::len).sum::<usize>()
+            if set.name.is_empty() { "unnamed" } else { &set.name },
+            set.types.values().map(Vec::len).sum::<usize>(),
+            set.follow_ups.len()
         );
         print!("{}", report.table());
         print_failures(&report, a.failures);
@@ -79,7 +92,7 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
         ..EvalReport::default()
     };
     println!(
-        "latency per question after loading ({} asks): median {:.1} ms, p95 {:.1} ms, max {:.1} ms; model loading {:.0} ms",
+        "latency per question after loading ({} asks): median {:.1} ms, p95 {:.1} ms, max {:.1} ms; loading {:.0} ms",
         report.latencies_ms.len(),
         report.latency_percentile(50.0),
         report.latency_percentile(95.0),
@@ -93,15 +106,15 @@ fn print_failures(report: &EvalReport, all: bool) {
     if all {
         for f in &report.failures {
             println!(
-                "WRONG [{}] {} | {:?}\n  -> {} ({}, {:.3})\n  because it {}; matched {}",
+                "WRONG [{}] {} | {:?}\n  -> {} ({}, intent {}, {:.3})\n  because it {}",
                 f.qtype,
                 f.analysis,
                 f.question,
                 f.answer.text,
                 f.answer.path.as_str(),
+                f.answer.intent,
                 f.answer.confidence,
                 f.reason,
-                f.matched
             );
         }
     } else if !report.failures.is_empty() {
