@@ -7,7 +7,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use facexplain::chat::context::{Context, FactKey, fmt_similarity, numbers_in, stated_numbers};
 use facexplain::chat::embed::{SentenceEmbedder, dot};
-use facexplain::chat::eval::{EvalReport, QuestionSet, TYPES, evaluate};
+use facexplain::chat::eval::{EvalReport, Expect, FOLLOW_UPS, QuestionSet, TYPES, check, evaluate};
 use facexplain::chat::qa::{QaModel, WindowParams, context_windows};
 use facexplain::chat::{AnswerPath, ChatEngine};
 use facexplain::pipeline::ModelStore;
@@ -284,45 +284,49 @@ fn print_report(title: &str, r: &EvalReport) {
     );
     for f in &r.failures {
         println!(
-            "WRONG [{}] {:?} -> {:?} ({}; matched {})",
-            f.qtype, f.question, f.answer.text, f.reason, f.matched
+            "WRONG [{}] {} {:?} -> {:?} (intent {}; {})",
+            f.qtype, f.analysis, f.question, f.answer.text, f.answer.intent, f.reason
         );
     }
 }
 
-/// The per-type target of issue 5: at least 95 % correct per question type in
-/// one turn, every unanswerable question refused. Returns the misses.
+/// The issue's target: at least 95 % correct per question type and for the
+/// follow-ups; every unanswerable and identity question refused. Returns the misses.
 fn below_target(r: &EvalReport) -> Vec<String> {
     TYPES
         .iter()
+        .chain(&[FOLLOW_UPS])
         .filter_map(|t| {
             let rate = r.rate(t)?;
-            let need = if *t == "unanswerable" { 1.0 } else { 0.95 };
+            let need = if matches!(*t, "unanswerable" | "identity") {
+                1.0
+            } else {
+                0.95
+            };
             (rate < need).then(|| format!("{t}: {:.1}% < {:.0}%", rate * 100.0, need * 100.0))
         })
         .collect()
 }
 
-/// Evaluate a question set on the match and the non-match fixture and check the target.
-fn check_set(file: &str, min_per_type: usize) {
-    let set = QuestionSet::read(&root().join("tests").join(file)).unwrap();
-    for t in TYPES {
-        let n = set.types.get(*t).map(Vec::len).unwrap_or(0);
-        assert!(n >= min_per_type, "{file}: type {t} has only {n} phrasings");
-    }
-    let analyses = vec![
-        ("match".to_string(), fixture("match.json")),
-        ("non-match".to_string(), fixture("non_match.json")),
-    ];
+/// The analyses made by the real CLI from data/ images (see tests/chat_fixtures/real/README).
+fn real_analyses() -> Vec<(String, Analysis)> {
+    [
+        "plain_match",
+        "plain_non_match",
+        "match_mery",
+        "non_match_xmap",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), fixture(&format!("real/{n}.json"))))
+    .collect()
+}
+
+fn run_set(file: &str) -> EvalReport {
+    let set = QuestionSet::read(&root().join("tests/chat_sets").join(file)).unwrap();
     let mut e = engine();
-    let r = evaluate(&mut e, &analyses, &set).unwrap();
+    let r = evaluate(&mut e, &real_analyses(), &set).unwrap();
     print_report(file, &r);
-    let misses = below_target(&r);
-    assert!(
-        misses.is_empty(),
-        "{file} below target: {}",
-        misses.join("; ")
-    );
+    r
 }
 
 #[test]
@@ -330,182 +334,152 @@ fn the_target_check_can_fail() {
     let mut r = EvalReport::default();
     r.per_type.insert("decision".into(), (19, 20));
     r.per_type.insert("unanswerable".into(), (10, 10));
+    r.per_type.insert(FOLLOW_UPS.into(), (20, 20));
     assert!(below_target(&r).is_empty());
     r.per_type.insert("decision".into(), (18, 20));
     r.per_type.insert("unanswerable".into(), (9, 10));
-    assert_eq!(below_target(&r).len(), 2);
+    r.per_type.insert(FOLLOW_UPS.into(), (18, 20));
+    assert_eq!(below_target(&r).len(), 3);
 }
 
-/// Tuning set: its phrasings guided the examples and cue words.
+/// The strict check rejects an answer of the wrong intent even when it
+/// happens to contain the expected facts, and a right answer passes.
 #[test]
-fn default_answerer_on_the_tuning_set() {
-    check_set("chat_questions.json", 10);
+fn the_check_tells_answers_apart() {
+    let a = fixture("real/match_mery.json");
+    let mut e = engine();
+    e.start_over();
+    let reasoning = e.ask(&a, "Why did it decide that?").unwrap();
+    let expect = |t: &str| Expect {
+        qtype: t.into(),
+        ..Expect::default()
+    };
+    assert_eq!(check(&a, &expect("reasoning"), &reasoning), Ok(()));
+    // The reasoning sentence states the decision word, but it is not the decision's answer.
+    assert!(reasoning.text.contains("match"));
+    assert!(check(&a, &expect("decision"), &reasoning).is_err());
+    let mut forged = reasoning.clone();
+    forged.intent = "decision".into();
+    assert!(check(&a, &expect("decision"), &forged).is_err(), "states the threshold");
+    let mut invented = reasoning;
+    invented.text += " The score is 0.9999.";
+    assert!(check(&a, &expect("reasoning"), &invented).is_err());
 }
 
-/// First held-out set: its failures were looked at while improving the cue
-/// scoring, so it is a tuning set now.
+/// The tuning set (looked at while building the engine): the target holds on it.
 #[test]
-fn default_answerer_on_the_first_held_out_set() {
-    check_set("chat_questions_heldout.json", 6);
+fn chat_eval_on_the_tuning_set() {
+    let r = run_set("tuning.json");
+    let misses = below_target(&r);
+    assert!(misses.is_empty(), "tuning set below target: {}", misses.join("; "));
 }
 
-/// Fresh set: written before the scoring changes; its baseline failures were
-/// seen once (the changes were made as general rules, not from its phrasings).
+/// The sealed-2026-12 set, written before the engine and never used to change
+/// it. Its figures are reported as they are; what is asserted is the part of
+/// the target that must hold for any question: identity and unanswerable
+/// questions are all refused, and no answer states a number the analysis lacks.
 #[test]
-fn default_answerer_on_the_fresh_set() {
-    check_set("chat_questions_fresh.json", 6);
+fn chat_eval_on_the_sealed_set() {
+    let r = run_set("sealed_2026_12.json");
+    for t in ["identity", "unanswerable"] {
+        assert_eq!(r.rate(t), Some(1.0), "{t} not all refused");
+    }
+    assert!(
+        !r.failures.iter().any(|f| f.reason.contains("not in the analysis")),
+        "an answer invented a number"
+    );
 }
 
-/// Unseen set: measured once after the fresh set's fixes: confidence 83.3 %
-/// ("How sure is the model?" went to the model intent). Fixed by a general
-/// rule (confidence and reasoning questions name the model as their subject),
-/// so it is now tuned on too.
+/// Follow-ups resolve against the last turn; "start over" forgets it; a new analysis starts a new conversation.
 #[test]
-fn default_answerer_on_the_unseen_set() {
-    check_set("chat_questions_unseen.json", 6);
+fn a_conversation_with_follow_ups() {
+    let a = fixture("real/match_mery.json");
+    let t = a.explainability_table.clone().unwrap();
+    let rank = |r: &str| t.rows.iter().position(|x| x.region == r).unwrap() + 1;
+    let mut e = engine();
+    e.start_over();
+    let first = e.ask(&a, "Which region mattered most?").unwrap();
+    assert_eq!(first.intent, "most_important");
+    let eye = e.ask(&a, "and the right eye?").unwrap();
+    assert_eq!(eye.intent, "region", "{}", eye.text);
+    assert!(
+        eye.text
+            .starts_with(&format!("The right eye is ranked {} of 9", rank("right eye"))),
+        "{}",
+        eye.text
+    );
+    let other = e.ask(&a, "and the other eye?").unwrap();
+    assert!(other.text.starts_with("The left eye is ranked"), "{}", other.text);
+    e.ask(&a, "Is it a match?").unwrap();
+    let why = e.ask(&a, "why?").unwrap();
+    assert_eq!(why.intent, "reasoning", "{}", why.text);
+    assert!(why.text.contains(&fmt_similarity(a.similarity)));
+    e.ask(&a, "What's the similarity?").unwrap();
+    let high = e.ask(&a, "is that high?").unwrap();
+    assert_eq!(high.intent, "reasoning", "{}", high.text);
+    e.ask(&a, "Which file is face A?").unwrap();
+    let b = e.ask(&a, "what about face B?").unwrap();
+    assert_eq!(b.intent, "images", "{}", b.text);
+    assert!(b.text.contains(&a.images[1].path) && !b.text.contains(&a.images[0].path));
+    let reset = e.ask(&a, "start over").unwrap();
+    assert_eq!(reset.intent, "start_over");
+    let lost = e.ask(&a, "why?").unwrap();
+    assert_eq!(lost.path, AnswerPath::Refusal, "{}", lost.text);
+    // Another analysis: the conversation about the first one is gone.
+    e.ask(&a, "Is it a match?").unwrap();
+    let other = fixture("real/plain_non_match.json");
+    assert_eq!(e.ask(&other, "why?").unwrap().path, AnswerPath::Refusal);
 }
 
-/// Blind set: written after the unseen set's fix, measured once: threshold
-/// 83.3 % ("Which value must the similarity exceed?" went to the score) and
-/// unanswerable 87.5 % ("Who is the examiner on this case?" was answered).
-/// Fixed by general rules (bound verbs, questions about other people), so it
-/// is now tuned on too.
+/// Identity questions are refused with the reason; data the analysis lacks is
+/// refused by the intent that would answer it; answers name their source.
 #[test]
-fn default_answerer_on_the_blind_set() {
-    check_set("chat_questions_blind.json", 6);
+fn refusals_say_why() {
+    let mut e = engine();
+    let plain = fixture("real/plain_match.json");
+    e.start_over();
+    let who = e.ask(&plain, "Who is this man?").unwrap();
+    assert_eq!((who.path, who.intent.as_str()), (AnswerPath::Refusal, "identity"));
+    assert!(who.text.contains("does not identify people"), "{}", who.text);
+    let most = e.ask(&plain, "Which region mattered most?").unwrap();
+    assert_eq!((most.path, most.intent.as_str()), (AnswerPath::Refusal, "most_important"));
+    assert!(most.text.contains("no explainability table"));
+    let lr = e.ask(&plain, "What is the likelihood ratio?").unwrap();
+    assert_eq!((lr.path, lr.intent.as_str()), (AnswerPath::Refusal, "evidence_strength"));
+    let d = e.ask(&plain, "Is it a match?").unwrap();
+    assert_eq!(d.path, AnswerPath::Retrieval);
+    assert!(d.text.contains("is match") && !d.text.contains("0.4275"), "{}", d.text);
+    assert_eq!(d.sources.len(), 1);
+    assert!(d.sources[0].contains("decision"));
+    assert!(d.confidence > 0.0 && d.confidence <= 1.0);
+    // Same question, same answer.
+    e.start_over();
+    assert_eq!(e.ask(&plain, "Is it a match?").unwrap(), d);
+    assert!(e.ask(&plain, "   ").is_err());
 }
 
-/// Sealed set: written after the blind set's fixes, measured once: least
-/// important 83.3 % ("What region did the model mostly ignore?") and output
-/// images 83.3 % ("What do the green areas on the faces show?"), both
-/// answered with the most important region. Fixed by general rules (verbs of
-/// ignoring in any form, colour names), so it is now tuned on too.
-#[test]
-fn default_answerer_on_the_sealed_set() {
-    check_set("chat_questions_sealed.json", 6);
-}
-
-/// Questions on how alike the faces are at a region are answered from the
-/// X-Map table (level 1 = most similar) when the analysis has one; importance
-/// questions stay with the saliency table, and a region's "score" is its row.
-/// The fixture's X-Map table is the sample pair's, from
-/// `facexplain compare obama.jpg obama2.jpg --explain xmap,mery`.
+/// Questions on how alike regions are go to the X-Map table when there is one.
 #[test]
 fn alike_questions_go_to_the_xmap_table() {
+    let a = fixture("real/non_match_xmap.json");
+    let x = a.xmap_table.clone().unwrap();
     let mut e = engine();
-    let a = fixture("match_xmap.json");
-    let cases = [
-        (
-            "Which regions were most similar according to the X-Map?",
-            "most alike is the right eyebrow",
-        ),
-        (
-            "Which region makes the faces look alike?",
-            "most alike is the right eyebrow",
-        ),
-        ("Which region was least similar?", "least alike is the chin"),
-        (
-            "Where do the two faces differ the most?",
-            "least alike is the chin",
-        ),
-        (
-            "How similar is the nose in the X-Maps?",
-            "In the X-Map table the nose is ranked 3 of 9",
-        ),
-        (
-            "Which region mattered most?",
-            "most important facial region for this decision is the nose",
-        ),
-        (
-            "What was the score of the left eye?",
-            "The left eye is ranked 2 of 9 in the explainability table",
-        ),
-        (
-            "How similar are the two faces?",
-            "The similarity score of the two faces is",
-        ),
-    ];
-    for (q, expected) in cases {
-        let ans = e.ask(&a, q).unwrap();
-        assert_eq!(ans.path, AnswerPath::Retrieval, "{q}: {}", ans.text);
-        assert!(ans.text.contains(expected), "{q}: {}", ans.text);
-    }
-    // The questions the app suggests for an analysis with X-Maps.
-    let suggested = facexplain::chat::suggestions(true);
-    assert_eq!(
-        suggested.len(),
-        facexplain::chat::SUGGESTED_QUESTIONS.len() + 2
-    );
     for q in facexplain::chat::XMAP_QUESTIONS {
-        assert!(suggested.contains(&q));
+        e.start_over();
         let ans = e.ask(&a, q).unwrap();
-        assert!(
-            ans.text.starts_with("In the X-Maps the region"),
-            "{q}: {}",
-            ans.text
-        );
+        assert!(ans.text.starts_with("In the X-Maps the region"), "{q}: {}", ans.text);
     }
+    e.start_over();
+    let most = e.ask(&a, "Which region makes the faces look most alike?").unwrap();
+    assert!(most.text.contains(&x.rows[0].region), "{}", most.text);
+    let plain = fixture("real/match_mery.json");
+    e.start_over();
+    let none = e.ask(&plain, "Which region makes the faces look most alike?").unwrap();
+    assert_eq!(none.path, AnswerPath::Refusal, "{}", none.text);
     assert_eq!(
         facexplain::chat::suggestions(false),
         facexplain::chat::SUGGESTED_QUESTIONS.to_vec()
     );
-    // Without an X-Map table the same question is not answered from one.
-    let plain = e
-        .ask(
-            &fixture("match.json"),
-            "Which regions were most similar according to the X-Map?",
-        )
-        .unwrap();
-    assert!(!plain.text.contains("X-Map table"), "{}", plain.text);
-}
-
-#[test]
-fn missing_data_is_refused_honestly_and_slots_are_filled() {
-    let mut e = engine();
-    let plain = fixture("plain.json");
-    let conf = e.ask(&plain, "How confident is the system?").unwrap();
-    assert_eq!(conf.path, AnswerPath::Refusal);
-    assert!(
-        conf.text
-            .starts_with("I can't answer that from this analysis.")
-            && conf.text.contains("no calibrated confidence")
-    );
-    let most = e.ask(&plain, "Which region mattered most?").unwrap();
-    assert_eq!(most.path, AnswerPath::Refusal);
-    assert!(most.text.contains("no explainability table"));
-    assert!(
-        e.ask(&plain, "Is it a match?")
-            .unwrap()
-            .text
-            .contains("is non-match")
-    );
-
-    let m = fixture("match.json");
-    let nose = e.ask(&m, "How important was the nose?").unwrap();
-    assert!(
-        nose.text.starts_with("The nose is ranked 1 of 9"),
-        "{}",
-        nose.text
-    );
-    let right_eye = e.ask(&m, "How much did the right eye matter?").unwrap();
-    assert_eq!(right_eye.sources.len(), 1);
-    assert!(
-        right_eye.text.starts_with("The right eye is ranked 3 of 9"),
-        "{}",
-        right_eye.text
-    );
-    let eyes = e.ask(&m, "What role did the eyes play?").unwrap();
-    assert_eq!(eyes.sources.len(), 2, "{:?}", eyes.sources);
-    let s1 = e.ask(&m, "What does the S1+ map show?").unwrap();
-    assert!(
-        s1.text.starts_with("The S1+ map shows greedy aggregation"),
-        "{}",
-        s1.text
-    );
-    // Same question, same answer, same confidence.
-    let again = e.ask(&m, "How important was the nose?").unwrap();
-    assert_eq!(nose, again);
-    assert!(e.ask(&m, "   ").is_err());
 }
 
 fn bin() -> Command {
@@ -514,10 +488,10 @@ fn bin() -> Command {
 
 #[test]
 fn ask_cli_answers_in_json_and_rejects_bad_input() {
-    let fx = root().join("tests/chat_fixtures");
+    let fx = root().join("tests/chat_fixtures/real");
     let out = bin()
         .args(["ask", "--analysis"])
-        .arg(fx.join("non_match.json"))
+        .arg(fx.join("plain_non_match.json"))
         .args(["What is the decision?", "--json"])
         .output()
         .unwrap();
@@ -528,11 +502,11 @@ fn ask_cli_answers_in_json_and_rejects_bad_input() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["path"], "retrieval");
+    assert_eq!(v["intent"], "decision");
     assert!(v["answer"].as_str().unwrap().contains("is non-match"));
     assert!(
         v["confidence"].as_f64().unwrap() > 0.0 && !v["sources"].as_array().unwrap().is_empty()
     );
-
     let missing = bin()
         .args([
             "ask",
@@ -556,11 +530,23 @@ fn ask_cli_answers_in_json_and_rejects_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     let empty = bin()
         .args(["ask", "--analysis"])
-        .arg(fx.join("match.json"))
+        .arg(fx.join("plain_match.json"))
         .arg("  ")
         .output()
         .unwrap();
     assert_eq!(empty.status.code(), Some(2));
+    // A broken intents file is named, with exit code 2.
+    let intents = dir.path().join("intents.json");
+    std::fs::write(&intents, "{\"schema\": 1}").unwrap();
+    let out = bin()
+        .env("FACEXPLAIN_CHAT_INTENTS", &intents)
+        .args(["ask", "--analysis"])
+        .arg(fx.join("plain_match.json"))
+        .arg("What is the decision?")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("intents.json"));
 }
 
 #[test]

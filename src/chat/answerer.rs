@@ -82,9 +82,14 @@ pub struct DefaultAnswerer {
 }
 
 impl DefaultAnswerer {
-    /// Load the built-in intents and embed their examples.
+    /// Load the intents (`$FACEXPLAIN_CHAT_INTENTS` when set, else the
+    /// built-in `assets/chat/intents.json`) and embed their examples.
     pub fn new(embedder: &SentenceEmbedder) -> Result<DefaultAnswerer> {
-        Self::with_file(IntentFile::builtin()?, embedder)
+        let file = match std::env::var_os("FACEXPLAIN_CHAT_INTENTS") {
+            Some(p) => IntentFile::read(std::path::Path::new(&p))?,
+            None => IntentFile::builtin()?,
+        };
+        Self::with_file(file, embedder)
     }
 
     pub fn with_file(file: IntentFile, embedder: &SentenceEmbedder) -> Result<DefaultAnswerer> {

@@ -119,6 +119,43 @@ struct Builder {
     facts: Vec<Fact>,
 }
 
+/// How the sentences of one ranked table (saliency or X-Map) name things.
+struct TableKind {
+    name: &'static str,
+    scale: &'static str,
+    first: (FactKey, &'static str),
+    last: (FactKey, &'static str),
+    row: fn(String) -> FactKey,
+}
+
+const SALIENCY: TableKind = TableKind {
+    name: "explainability table",
+    scale: "1 = most important, 5 = least",
+    first: (
+        FactKey::MostImportant,
+        "The most important facial region for this decision",
+    ),
+    last: (
+        FactKey::LeastImportant,
+        "The least important facial region for this decision",
+    ),
+    row: FactKey::Region,
+};
+
+const XMAP: TableKind = TableKind {
+    name: "X-Map table",
+    scale: "1 = most similar, 5 = least similar",
+    first: (
+        FactKey::XmapMostSimilar,
+        "In the X-Maps the region that makes the two faces look most alike",
+    ),
+    last: (
+        FactKey::XmapLeastSimilar,
+        "In the X-Maps the region that makes the two faces look least alike",
+    ),
+    row: FactKey::XmapRegion,
+};
+
 impl Builder {
     fn push(&mut self, key: FactKey, text: String) {
         self.facts.push(Fact { key, text });
@@ -258,46 +295,12 @@ impl Builder {
             );
             return;
         };
-        let n = t.rows.len();
-        if let Some(first) = t.rows.first() {
-            self.push(
-                FactKey::MostImportant,
-                format!(
-                    "The most important facial region for this decision is the {} (rank 1 of {n} in the explainability table, mean level {}, ratio of 1s {}).",
-                    first.region,
-                    fmt_mean(first.mean),
-                    fmt_ratio(first.ratio_of_ones)
-                ),
-            );
-        }
-        if let Some(last) = t.rows.last() {
-            self.push(
-                FactKey::LeastImportant,
-                format!(
-                    "The least important facial region for this decision is the {} (rank {n} of {n} in the explainability table, mean level {}, ratio of 1s {}).",
-                    last.region,
-                    fmt_mean(last.mean),
-                    fmt_ratio(last.ratio_of_ones)
-                ),
-            );
-        }
-        for (i, row) in t.rows.iter().enumerate() {
-            self.push(
-                FactKey::Region(row.region.clone()),
-                format!(
-                    "The {} is ranked {} of {n} in the explainability table, with levels {} (1 = most important, 5 = least), mean level {} and ratio of 1s {}.",
-                    row.region,
-                    i + 1,
-                    levels_text(t, row),
-                    fmt_mean(row.mean),
-                    fmt_ratio(row.ratio_of_ones)
-                ),
-            );
-        }
+        self.ranking(t, &SALIENCY);
         self.push(
             FactKey::TableHow,
             format!(
-                "The explainability table gives each of {n} facial regions a level per saliency map ({}): each map's value range is split into five intervals, a region's level is the interval most of its pixels fall in, 1 is the most important and 5 the least, and regions are ranked by the lowest mean level, ties broken by the ratio of 1s (the share of maps giving level 1).",
+                "The explainability table gives each of {} facial regions a level per saliency map ({}): each map's value range is split into five intervals, a region's level is the interval most of its pixels fall in, 1 is the most important and 5 the least, and regions are ranked by the lowest mean level, ties broken by the ratio of 1s (the share of maps giving level 1).",
+                t.rows.len(),
                 t.methods.join(", ")
             ),
         );
@@ -306,38 +309,45 @@ impl Builder {
             "Left and right in the region names are the subject's own left and right, not the viewer's.".into(),
         );
         if let Some(x) = &a.xmap_table {
-            let m = x.rows.len();
-            if let (Some(first), Some(last)) = (x.rows.first(), x.rows.last()) {
+            self.ranking(x, &XMAP);
+        }
+    }
+
+    /// The first and last region of a ranked table and one sentence per row.
+    fn ranking(&mut self, t: &ExplainabilityTable, kind: &TableKind) {
+        let n = t.rows.len();
+        let ends = [
+            (t.rows.first(), 1, kind.first.clone()),
+            (t.rows.last(), n, kind.last.clone()),
+        ];
+        for (row, rank, (key, lead)) in ends {
+            if let Some(r) = row {
                 self.push(
-                    FactKey::XmapMostSimilar,
+                    key,
                     format!(
-                        "In the X-Maps the region that makes the two faces look most alike is the {} (rank 1 of {m} in the X-Map table, mean level {}; level 1 = most similar, 5 = least similar).",
-                        first.region,
-                        fmt_mean(first.mean)
-                    ),
-                );
-                self.push(
-                    FactKey::XmapLeastSimilar,
-                    format!(
-                        "In the X-Maps the region that makes the two faces look least alike is the {} (rank {m} of {m} in the X-Map table, mean level {}).",
-                        last.region,
-                        fmt_mean(last.mean)
-                    ),
-                );
-            }
-            for (i, row) in x.rows.iter().enumerate() {
-                self.push(
-                    FactKey::XmapRegion(row.region.clone()),
-                    format!(
-                        "In the X-Map table the {} is ranked {} of {m}, with levels {}, mean level {} and ratio of 1s {}.",
-                        row.region,
-                        i + 1,
-                        levels_text(x, row),
-                        fmt_mean(row.mean),
-                        fmt_ratio(row.ratio_of_ones)
+                        "{lead} is the {} (rank {rank} of {n} in the {}, mean level {}, ratio of 1s {}).",
+                        r.region,
+                        kind.name,
+                        fmt_mean(r.mean),
+                        fmt_ratio(r.ratio_of_ones)
                     ),
                 );
             }
+        }
+        for (i, row) in t.rows.iter().enumerate() {
+            self.push(
+                (kind.row)(row.region.clone()),
+                format!(
+                    "In the {} the {} is ranked {} of {n}, with levels {} ({}), mean level {} and ratio of 1s {}.",
+                    kind.name,
+                    row.region,
+                    i + 1,
+                    levels_text(t, row),
+                    kind.scale,
+                    fmt_mean(row.mean),
+                    fmt_ratio(row.ratio_of_ones)
+                ),
+            );
         }
     }
 

@@ -61,8 +61,12 @@ pub fn resolve(
     let (target, slots) = match name(best) {
         "start_over" => return Resolved::StartOver(best),
         kind @ ("follow_why" | "follow_high") => {
+            // With nothing to follow, the question is read on its own ("Explain why.").
             let Some((li, ls)) = last else {
-                return Resolved::NoContext(best);
+                return match best_answerable(file, classifier, ranked) {
+                    Some(t) => Resolved::Intent(retarget(file, t, &found), found),
+                    None => Resolved::NoContext(best),
+                };
             };
             let l = &file.intents[*li];
             let to = if kind == "follow_why" { &l.why } else { &l.high };

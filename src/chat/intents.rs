@@ -22,14 +22,16 @@ pub const BUILTIN_PATH: &str = "assets/chat/intents.json";
 /// The two faces of an analysis, as the chat names them.
 pub const FACES: [&str; 2] = ["A", "B"];
 
-/// Settings of the nearest-neighbour classifier.
+/// Settings of the classifier's training (a softmax head over MiniLM embeddings).
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierSettings {
-    /// An intent's score is the mean cosine of its `k` nearest examples.
-    pub k: usize,
-    /// Softmax temperature turning intent scores into the confidence.
-    pub temperature: f32,
+    /// Full-batch gradient steps.
+    pub epochs: usize,
+    pub learning_rate: f32,
+    pub momentum: f32,
+    /// L2 penalty on the weights.
+    pub l2: f32,
     /// Every n-th example of each intent is held back to calibrate the refusal rule.
     pub held_out_every: usize,
 }
@@ -153,9 +155,14 @@ impl IntentFile {
             )));
         }
         let c = f.classifier;
-        if c.k == 0 || c.held_out_every < 2 || !(c.temperature > 0.0) {
+        let ok = c.epochs > 0
+            && c.held_out_every >= 2
+            && c.learning_rate > 0.0
+            && (0.0..1.0).contains(&c.momentum)
+            && c.l2 >= 0.0;
+        if !ok {
             return Err(bad(
-                "classifier needs k ≥ 1, held_out_every ≥ 2, temperature > 0".into(),
+                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0".into(),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();
