@@ -360,7 +360,10 @@ fn the_check_tells_answers_apart() {
     assert!(check(&a, &expect("decision"), &reasoning).is_err());
     let mut forged = reasoning.clone();
     forged.intent = "decision".into();
-    assert!(check(&a, &expect("decision"), &forged).is_err(), "states the threshold");
+    assert!(
+        check(&a, &expect("decision"), &forged).is_err(),
+        "states the threshold"
+    );
     let mut invented = reasoning;
     invented.text += " The score is 0.9999.";
     assert!(check(&a, &expect("reasoning"), &invented).is_err());
@@ -371,7 +374,11 @@ fn the_check_tells_answers_apart() {
 fn chat_eval_on_the_tuning_set() {
     let r = run_set("tuning.json");
     let misses = below_target(&r);
-    assert!(misses.is_empty(), "tuning set below target: {}", misses.join("; "));
+    assert!(
+        misses.is_empty(),
+        "tuning set below target: {}",
+        misses.join("; ")
+    );
 }
 
 /// The sealed-2026-12 set, written before the engine and never used to change
@@ -385,7 +392,9 @@ fn chat_eval_on_the_sealed_set() {
         assert_eq!(r.rate(t), Some(1.0), "{t} not all refused");
     }
     assert!(
-        !r.failures.iter().any(|f| f.reason.contains("not in the analysis")),
+        !r.failures
+            .iter()
+            .any(|f| f.reason.contains("not in the analysis")),
         "an answer invented a number"
     );
 }
@@ -403,13 +412,19 @@ fn a_conversation_with_follow_ups() {
     let eye = e.ask(&a, "and the right eye?").unwrap();
     assert_eq!(eye.intent, "region", "{}", eye.text);
     assert!(
-        eye.text
-            .starts_with(&format!("The right eye is ranked {} of 9", rank("right eye"))),
+        eye.text.starts_with(&format!(
+            "The right eye is ranked {} of 9",
+            rank("right eye")
+        )),
         "{}",
         eye.text
     );
     let other = e.ask(&a, "and the other eye?").unwrap();
-    assert!(other.text.starts_with("The left eye is ranked"), "{}", other.text);
+    assert!(
+        other.text.starts_with("The left eye is ranked"),
+        "{}",
+        other.text
+    );
     e.ask(&a, "Is it a match?").unwrap();
     let why = e.ask(&a, "why?").unwrap();
     assert_eq!(why.intent, "reasoning", "{}", why.text);
@@ -439,16 +454,33 @@ fn refusals_say_why() {
     let plain = fixture("real/plain_match.json");
     e.start_over();
     let who = e.ask(&plain, "Who is this man?").unwrap();
-    assert_eq!((who.path, who.intent.as_str()), (AnswerPath::Refusal, "identity"));
-    assert!(who.text.contains("does not identify people"), "{}", who.text);
+    assert_eq!(
+        (who.path, who.intent.as_str()),
+        (AnswerPath::Refusal, "identity")
+    );
+    assert!(
+        who.text.contains("does not identify people"),
+        "{}",
+        who.text
+    );
     let most = e.ask(&plain, "Which region mattered most?").unwrap();
-    assert_eq!((most.path, most.intent.as_str()), (AnswerPath::Refusal, "most_important"));
+    assert_eq!(
+        (most.path, most.intent.as_str()),
+        (AnswerPath::Refusal, "most_important")
+    );
     assert!(most.text.contains("no explainability table"));
     let lr = e.ask(&plain, "What is the likelihood ratio?").unwrap();
-    assert_eq!((lr.path, lr.intent.as_str()), (AnswerPath::Refusal, "evidence_strength"));
+    assert_eq!(
+        (lr.path, lr.intent.as_str()),
+        (AnswerPath::Refusal, "evidence_strength")
+    );
     let d = e.ask(&plain, "Is it a match?").unwrap();
     assert_eq!(d.path, AnswerPath::Retrieval);
-    assert!(d.text.contains("is match") && !d.text.contains("0.4275"), "{}", d.text);
+    assert!(
+        d.text.contains("is match") && !d.text.contains("0.4275"),
+        "{}",
+        d.text
+    );
     assert_eq!(d.sources.len(), 1);
     assert!(d.sources[0].contains("decision"));
     assert!(d.confidence > 0.0 && d.confidence <= 1.0);
@@ -467,14 +499,22 @@ fn alike_questions_go_to_the_xmap_table() {
     for q in facexplain::chat::XMAP_QUESTIONS {
         e.start_over();
         let ans = e.ask(&a, q).unwrap();
-        assert!(ans.text.starts_with("In the X-Maps the region"), "{q}: {}", ans.text);
+        assert!(
+            ans.text.starts_with("In the X-Maps the region"),
+            "{q}: {}",
+            ans.text
+        );
     }
     e.start_over();
-    let most = e.ask(&a, "Which region makes the faces look most alike?").unwrap();
+    let most = e
+        .ask(&a, "Which region makes the faces look most alike?")
+        .unwrap();
     assert!(most.text.contains(&x.rows[0].region), "{}", most.text);
     let plain = fixture("real/match_mery.json");
     e.start_over();
-    let none = e.ask(&plain, "Which region makes the faces look most alike?").unwrap();
+    let none = e
+        .ask(&plain, "Which region makes the faces look most alike?")
+        .unwrap();
     assert_eq!(none.path, AnswerPath::Refusal, "{}", none.text);
     assert_eq!(
         facexplain::chat::suggestions(false),

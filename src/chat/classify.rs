@@ -60,7 +60,13 @@ impl Head {
         let present = counts.iter().filter(|n| **n > 0).count().max(1) as f32;
         let weight: Vec<f32> = counts
             .iter()
-            .map(|&n| if n > 0 { 1.0 / (n as f32 * present) } else { 0.0 })
+            .map(|&n| {
+                if n > 0 {
+                    1.0 / (n as f32 * present)
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let mut head = Head {
             w: vec![0.0; intents * dim],

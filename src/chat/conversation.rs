@@ -69,7 +69,11 @@ pub fn resolve(
                 };
             };
             let l = &file.intents[*li];
-            let to = if kind == "follow_why" { &l.why } else { &l.high };
+            let to = if kind == "follow_why" {
+                &l.why
+            } else {
+                &l.high
+            };
             let t = to.as_deref().and_then(idx).unwrap_or(*li);
             (t, ls.clone())
         }
@@ -81,7 +85,11 @@ pub fn resolve(
                 None => return Resolved::Unknown,
             },
         },
-        _ => (best, found),
+        // "and the right one?": a region named only through the last turn keeps the last intent.
+        _ => match last {
+            Some((li, ls)) if found.anaphoric => (*li, found.over(ls)),
+            _ => (best, found),
+        },
     };
     Resolved::Intent(retarget(file, target, &slots), slots)
 }

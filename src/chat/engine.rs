@@ -6,8 +6,8 @@
 //! answerer. Both refuse questions the analysis cannot answer.
 
 use super::answerer::{Answer, AnswerPath, DefaultAnswerer, refusal};
-use super::conversation::Conversation;
 use super::context::Context;
+use super::conversation::Conversation;
 use super::embed::{SentenceEmbedder, dot};
 use super::error::{ChatError, Result};
 use super::qa::QaModel;

@@ -32,9 +32,9 @@ impl ChatError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             ChatError::Model(p) => p.is_bad_input(),
-            ChatError::EmptyQuestion | ChatError::QuestionSet { .. } | ChatError::Intents { .. } => {
-                true
-            }
+            ChatError::EmptyQuestion
+            | ChatError::QuestionSet { .. }
+            | ChatError::Intents { .. } => true,
             _ => false,
         }
     }

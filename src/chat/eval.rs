@@ -146,7 +146,11 @@ impl QuestionSet {
                 )));
             }
         }
-        let empty = set.types.values().flatten().any(|q| q.expect("").0.trim().is_empty())
+        let empty = set
+            .types
+            .values()
+            .flatten()
+            .any(|q| q.expect("").0.trim().is_empty())
             || set
                 .follow_ups
                 .iter()
@@ -165,7 +169,9 @@ pub fn check(a: &Analysis, e: &Expect, ans: &Answer) -> std::result::Result<(), 
         .into_iter()
         .find(|n| !allowed.contains(n))
     {
-        return Err(format!("states the number {n}, which is not in the analysis"));
+        return Err(format!(
+            "states the number {n}, which is not in the analysis"
+        ));
     }
     let refused = ans.path == AnswerPath::Refusal;
     let qtype = e.qtype.as_str();
@@ -234,7 +240,10 @@ fn expected_facts(a: &Analysis, e: &Expect) -> std::result::Result<Facts, String
             None => Ok(None),
         },
         "region" => {
-            let name = e.region.clone().ok_or("a region question names no region")?;
+            let name = e
+                .region
+                .clone()
+                .ok_or("a region question names no region")?;
             match rows.iter().position(|r| r.region == name) {
                 Some(i) => {
                     let others = rows
@@ -247,7 +256,10 @@ fn expected_facts(a: &Analysis, e: &Expect) -> std::result::Result<Facts, String
                 None => Ok(None),
             }
         }
-        "xai" => v(vec!["Explainable artificial intelligence".into()], vec![sim]),
+        "xai" => v(
+            vec!["Explainable artificial intelligence".into()],
+            vec![sim],
+        ),
         "output_images" => v(vec!["saliency heatmaps".into()], vec![sim]),
         "score" => v(vec![sim], vec![thr]),
         "threshold" => v(vec![thr], vec!["similarity score".into()]),

@@ -89,6 +89,8 @@ pub struct SlotSynonyms {
     pub region_parts: BTreeMap<String, Vec<String>>,
     /// Words naming the other side of the last region ("and the other cheek?").
     pub other_side: Vec<String>,
+    /// Words standing for the last region's part after a side ("and the right one?").
+    pub side_words: Vec<String>,
     /// By method name (S0-, …, xmap-III).
     pub methods: BTreeMap<String, Vec<String>>,
     /// By face (A, B).

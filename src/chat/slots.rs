@@ -16,6 +16,8 @@ pub struct Slots {
     pub methods: Vec<String>,
     /// Face indices (0 = A, 1 = B).
     pub faces: Vec<usize>,
+    /// The regions were named only by reference to the last turn ("the right one", "the other cheek").
+    pub anaphoric: bool,
 }
 
 impl Slots {
@@ -29,6 +31,7 @@ impl Slots {
             regions: pick(self.regions, &last.regions),
             methods: pick(self.methods, &last.methods),
             faces: pick(self.faces, &last.faces),
+            anaphoric: self.anaphoric,
         }
     }
 }
@@ -55,7 +58,10 @@ pub fn normalise(q: &str) -> String {
             }
         })
         .collect();
-    format!(" {} ", spaced.split_whitespace().collect::<Vec<_>>().join(" "))
+    format!(
+        " {} ",
+        spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
 }
 
 fn has(words: &str, phrase: &str) -> bool {
@@ -65,11 +71,47 @@ fn has(words: &str, phrase: &str) -> bool {
 /// The slots a question names; `last` is the previous turn's (for "the other one").
 pub fn extract(question: &str, syn: &SlotSynonyms, last: Option<&Slots>) -> Slots {
     let words = normalise(question);
+    let mut regions = regions(&words, syn, last);
+    let other = syn.other_side.iter().any(|w| has(&words, w));
+    let mut anaphoric = other && !regions.is_empty();
+    if regions.is_empty() && syn.side_words.iter().any(|w| has(&words, w)) {
+        regions = by_side(&words, other, last);
+        anaphoric = !regions.is_empty();
+    }
     Slots {
-        regions: regions(&words, syn, last),
+        regions,
         methods: methods(&words, syn),
         faces: faces(&words, syn),
+        anaphoric,
     }
+}
+
+/// "the right one", "the other side": the last turn's region parts on the side named.
+fn by_side(words: &str, other: bool, last: Option<&Slots>) -> Vec<String> {
+    let Some(last) = last else {
+        return Vec::new();
+    };
+    let flip = |side: &str| if side == "left" { "right" } else { "left" };
+    let mut out = Vec::new();
+    for r in &last.regions {
+        let Some((side, part)) = r.split_once(' ') else {
+            continue;
+        };
+        let want = if other {
+            flip(side)
+        } else if has(words, "left") {
+            "left"
+        } else if has(words, "right") {
+            "right"
+        } else {
+            continue;
+        };
+        let name = format!("{want} {part}");
+        if Region::ALL.iter().any(|x| x.name() == name) && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 fn regions(words: &str, syn: &SlotSynonyms, last: Option<&Slots>) -> Vec<String> {
@@ -145,12 +187,23 @@ mod tests {
     fn regions_methods_and_faces_are_found() {
         let f = IntentFile::builtin().unwrap();
         let s = |q: &str, last: Option<&Slots>| extract(q, &f.slots, last);
-        assert_eq!(s("How did the right brow do?", None).regions, ["right eyebrow"]);
+        assert_eq!(
+            s("How did the right brow do?", None).regions,
+            ["right eyebrow"]
+        );
         assert_eq!(s("and the eyes?", None).regions, ["left eye", "right eye"]);
         assert_eq!(s("what about the mouth", None).regions, ["lips"]);
         let last = s("the left cheek?", None);
         assert_eq!(last.regions, ["left cheek"]);
-        assert_eq!(s("and the other cheek?", Some(&last)).regions, ["right cheek"]);
+        assert_eq!(
+            s("and the other cheek?", Some(&last)).regions,
+            ["right cheek"]
+        );
+        let one = s("and the right one?", Some(&last));
+        assert_eq!(
+            (one.regions.as_slice(), one.anaphoric),
+            (&["right cheek".to_string()][..], true)
+        );
         assert_eq!(s("What is the S0− map?", None).methods, ["S0-"]);
         assert_eq!(s("explain greedy aggregation", None).methods, ["S1+"]);
         assert_eq!(s("what about face B?", None).faces, [1]);

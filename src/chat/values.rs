@@ -46,7 +46,10 @@ pub fn of(a: &Analysis) -> Values {
         ),
     );
     if let Some(c) = &a.confidence {
-        v.insert("decision_confidence".into(), fmt_percent(c.decision_confidence));
+        v.insert(
+            "decision_confidence".into(),
+            fmt_percent(c.decision_confidence),
+        );
         v.insert("c_score".into(), fmt_percent(c.c_score));
         v.insert("pic_score".into(), fmt_percent(c.pic_score));
         v.insert("pic_prior".into(), format!("{}", c.pic_prior));
@@ -110,8 +113,7 @@ pub fn of_slot(a: &Analysis, v: &mut Values, slot: &SlotValue) {
             for (t, prefix) in [(&a.explainability_table, ""), (&a.xmap_table, "xmap_")] {
                 let Some(t) = t else { continue };
                 let key = |k: &str| format!("{prefix}region_{k}");
-                if let Some((i, row)) = t.rows.iter().enumerate().find(|(_, r)| &r.region == name)
-                {
+                if let Some((i, row)) = t.rows.iter().enumerate().find(|(_, r)| &r.region == name) {
                     v.insert(key("rank"), (i + 1).to_string());
                     v.insert(key("levels"), levels_text(t, row));
                     v.insert(key("mean"), fmt_mean(row.mean));

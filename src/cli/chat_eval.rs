@@ -79,7 +79,11 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
         println!(
             "\n{} — {} ({} questions, {} follow-up conversations)",
             path.display(),
-            if set.name.is_empty() { "unnamed" } else { &set.name },
+            if set.name.is_empty() {
+                "unnamed"
+            } else {
+                &set.name
+            },
             set.types.values().map(Vec::len).sum::<usize>(),
             set.follow_ups.len()
         );
