@@ -14,8 +14,9 @@
 //! only costs a rephrasing. The head used then is trained on all examples.
 
 use super::embed::SentenceEmbedder;
-use super::error::Result;
+use super::error::{ChatError, Result};
 use super::intents::{ClassifierSettings, IntentFile};
+use candle_core::{DType, Device, Tensor};
 
 /// The intents ranked for one question.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,55 +50,61 @@ impl Head {
             .collect()
     }
 
-    /// Train on (intent, embedding) pairs.
-    fn train(data: &[(usize, Vec<f32>)], intents: usize, s: &ClassifierSettings) -> Head {
+    /// Train on (intent, embedding) pairs. The two products per step run as
+    /// matrix products (candle, CPU): `P = softmax(X W + b)`, `∇W = Xᵀ G`.
+    fn train(data: &[(usize, Vec<f32>)], intents: usize, s: &ClassifierSettings) -> Result<Head> {
+        let err = |e: candle_core::Error| ChatError::Inference {
+            model: "intent head training".into(),
+            reason: e.to_string(),
+        };
         let dim = data.first().map_or(0, |d| d.1.len());
+        let n = data.len();
         let mut counts = vec![0usize; intents];
         for (c, _) in data {
             counts[*c] += 1;
         }
         // Class-balanced weights: every intent weighs the same in the loss.
         let present = counts.iter().filter(|n| **n > 0).count().max(1) as f32;
-        let weight: Vec<f32> = counts
-            .iter()
-            .map(|&n| {
-                if n > 0 {
-                    1.0 / (n as f32 * present)
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let mut head = Head {
-            w: vec![0.0; intents * dim],
-            b: vec![0.0; intents],
-            dim,
-        };
-        let mut vw = vec![0.0f32; intents * dim];
-        let mut vb = vec![0.0f32; intents];
-        for _ in 0..s.epochs {
-            let mut gw = vec![0.0f32; intents * dim];
-            let mut gb = vec![0.0f32; intents];
-            for (y, x) in data {
-                let p = softmax(&head.logits(x));
-                for (c, pc) in p.iter().enumerate() {
-                    let g = weight[*y] * (pc - if c == *y { 1.0 } else { 0.0 });
-                    gb[c] += g;
-                    for (gwi, xi) in gw[c * dim..(c + 1) * dim].iter_mut().zip(x) {
-                        *gwi += g * xi;
-                    }
-                }
-            }
-            for i in 0..head.w.len() {
-                vw[i] = s.momentum * vw[i] + gw[i] + s.l2 * head.w[i];
-                head.w[i] -= s.learning_rate * vw[i];
-            }
-            for c in 0..intents {
-                vb[c] = s.momentum * vb[c] + gb[c];
-                head.b[c] -= s.learning_rate * vb[c];
-            }
+        let mut target = vec![0.0f32; n * intents];
+        let mut weight = vec![0.0f32; n];
+        for (i, (c, _)) in data.iter().enumerate() {
+            target[i * intents + c] = 1.0;
+            weight[i] = 1.0 / (counts[*c] as f32 * present);
         }
-        head
+        let dev = Device::Cpu;
+        let flat: Vec<f32> = data.iter().flat_map(|(_, x)| x.iter().copied()).collect();
+        let x = Tensor::from_vec(flat, (n, dim), &dev).map_err(err)?;
+        let xt = x.t().and_then(|t| t.contiguous()).map_err(err)?;
+        let y = Tensor::from_vec(target, (n, intents), &dev).map_err(err)?;
+        let wt = Tensor::from_vec(weight, (n, 1), &dev).map_err(err)?;
+        let mut w = Tensor::zeros((dim, intents), DType::F32, &dev).map_err(err)?;
+        let mut b = Tensor::zeros((1, intents), DType::F32, &dev).map_err(err)?;
+        let mut vw = w.zeros_like().map_err(err)?;
+        let mut vb = b.zeros_like().map_err(err)?;
+        let (lr, mu, l2) = (s.learning_rate as f64, s.momentum as f64, s.l2 as f64);
+        for _ in 0..s.epochs {
+            let step = || -> candle_core::Result<(Tensor, Tensor)> {
+                let logits = x.matmul(&w)?.broadcast_add(&b)?;
+                let p = candle_nn::ops::softmax(&logits, 1)?;
+                let g = (p - &y)?.broadcast_mul(&wt)?;
+                let gw = (xt.matmul(&g)? + (&w * l2)?)?;
+                let gb = g.sum_keepdim(0)?;
+                Ok((gw, gb))
+            };
+            let (gw, gb) = step().map_err(err)?;
+            vw = ((&vw * mu).map_err(err)? + gw).map_err(err)?;
+            vb = ((&vb * mu).map_err(err)? + gb).map_err(err)?;
+            w = (&w - (&vw * lr).map_err(err)?).map_err(err)?;
+            b = (&b - (&vb * lr).map_err(err)?).map_err(err)?;
+        }
+        let w: Vec<f32> = w
+            .t()
+            .and_then(|t| t.contiguous())
+            .and_then(|t| t.flatten_all())
+            .and_then(|t| t.to_vec1())
+            .map_err(err)?;
+        let b: Vec<f32> = b.flatten_all().and_then(|t| t.to_vec1()).map_err(err)?;
+        Ok(Head { w, b, dim })
     }
 }
 
@@ -148,7 +155,7 @@ impl Classifier {
             }
         }
         let probe = Classifier {
-            head: Head::train(&train, n, &s),
+            head: Head::train(&train, n, &s)?,
             min_score: 0.0,
             calibration: (0, 0, 0),
         };
@@ -164,7 +171,7 @@ impl Classifier {
         let (wrong, refused, _) = mistakes(&outcomes, min_score);
         train.extend(held);
         Ok(Classifier {
-            head: Head::train(&train, n, &s),
+            head: Head::train(&train, n, &s)?,
             min_score,
             calibration: (wrong, refused, outcomes.len()),
         })
@@ -242,7 +249,7 @@ mod tests {
             vec![0.95 / n, a / n]
         };
         let data = vec![(0, v(0.1)), (0, v(0.15)), (1, v(-0.1)), (1, v(-0.15))];
-        let head = Head::train(&data, 2, &s);
+        let head = Head::train(&data, 2, &s).unwrap();
         let c = Classifier {
             head,
             min_score: 0.0,

@@ -131,6 +131,11 @@ impl ChatEngine {
         self.conversation.clear();
     }
 
+    /// True when a follow-up would refer to an earlier answer.
+    pub fn in_conversation(&self) -> bool {
+        self.conversation.last_intent().is_some()
+    }
+
     /// Answer one question about an analysis, in the conversation so far
     /// (follow-ups refer to the last answered question about the same analysis).
     pub fn ask(&mut self, a: &Analysis, question: &str) -> Result<Answer> {
