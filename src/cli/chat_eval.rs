@@ -61,7 +61,7 @@ pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
     let answerer = if engine.qa_model().is_some() {
         "BERT-QA + sub-context"
     } else {
-        "intents (k-NN over MiniLM) + templates (default)"
+        "intents (softmax head over MiniLM) + templates (default)"
     };
     let c = &engine.answerer().classifier;
     println!(
