@@ -79,6 +79,15 @@ produce() {
         mv "$tmp.${id#sface-}" "$tmp"
         rm -f "$tmp.trunk" "$tmp.head"
         ;;
+    sface-inc-*)
+        # Spatial segments and back for incremental occlusion, cut from the verified sface.onnx.
+        src=$OUT/$spath
+        fxutil verify "$src" "$ssha" "$spath, the source of $id" || exit 1
+        rm -rf "$tmp.dir"
+        fx_run "split-incremental-$id" "$VENV_ONNX/bin/python" "$FX_SCRIPTS/split_incremental.py" "$src" "$tmp.dir"
+        mv "$tmp.dir/$id.onnx" "$tmp"
+        rm -rf "$tmp.dir"
+        ;;
     facemesh)
         src=$(source_file "$MP_WHL" mediapipe "$spath" "$ssha")
         fx_venv "$VENV_TF" "$FX_SCRIPTS/requirements-tf2onnx.txt"

@@ -49,6 +49,10 @@ pub struct BenchExplainArgs {
     /// Measure only the Mery maps (no X-Map, no bare-pass sweeps).
     #[arg(long)]
     pub mery_only: bool,
+    /// Measure only the X-Map: incremental, whole passes and the Python
+    /// implementation (no bare passes, Mery maps or sweeps).
+    #[arg(long)]
+    pub xmap_only: bool,
     /// Times to run the Mery maps (each run is printed; on a shared host the
     /// fastest is the least disturbed).
     #[arg(long, default_value_t = 1)]
@@ -180,6 +184,12 @@ pub fn run(a: BenchExplainArgs) -> anyhow::Result<()> {
     let batch = a.batch.max(1);
     p.embedder.batch = batch;
     p.embedder.lane_batch = a.lane_batch.max(1);
+    if !a.mery_only {
+        super::bench_incremental::xmap_against_whole_and_python(&mut p, &fm, [&fa, &fb])?;
+    }
+    if a.xmap_only {
+        return Ok(());
+    }
     if !a.mery_only {
         xmap_figures(&p, &fm, [&fa, &fb], &groups, &face, peak)?;
     }

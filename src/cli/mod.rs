@@ -4,6 +4,7 @@
 mod ask;
 mod bench;
 mod bench_explain;
+mod bench_incremental;
 mod calibrate;
 mod chat;
 mod chat_eval;

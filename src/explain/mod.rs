@@ -10,6 +10,7 @@
 
 pub mod blend;
 pub mod filter;
+pub mod incremental;
 pub mod mery;
 pub mod occlusion;
 pub mod output;

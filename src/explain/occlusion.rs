@@ -1,9 +1,12 @@
 //! The batched occlusion engine: builds perturbed variants of aligned
 //! 112×112 faces straight into a reused batch tensor, runs them through the
 //! embedder, counts every forward pass, streams progress and stops between
-//! batches when cancelled. X-Maps and Mery maps both run on it.
+//! batches when cancelled. X-Maps and Mery maps both run on it. Square
+//! occlusions run incrementally ([`super::incremental`]) when the embedder has
+//! spatial segments, unless whole passes are forced.
 
 use super::ExplainError;
+use super::incremental::{Cache, Occlusion, Plan, embed_on_lane};
 use crate::pipeline::Embedder;
 use crate::progress::Ctl;
 use image::RgbImage;
@@ -36,6 +39,10 @@ pub struct Engine<'a> {
     pub passes: usize,
     /// Wall time spent inside the embedder.
     pub model_time: Duration,
+    /// Faces embedded incrementally (a subset of `passes`).
+    pub incremental_passes: usize,
+    /// The unoccluded activations of the faces of incremental jobs, with the faces.
+    caches: Vec<(Array3<f32>, Cache)>,
 }
 
 impl<'a> Engine<'a> {
@@ -50,6 +57,8 @@ impl<'a> Engine<'a> {
             buffer: Array4::zeros((0, 3, 0, 0)),
             passes: 0,
             model_time: Duration::ZERO,
+            incremental_passes: 0,
+            caches: Vec::new(),
         }
     }
 
@@ -83,19 +92,34 @@ impl<'a> Engine<'a> {
         if (c, h, w) != shape || have < need {
             self.buffer = Array4::zeros((need, shape.0, shape.1, shape.2));
         }
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let out = self.batched(n, |embedder, r| {
+            for i in r.clone() {
+                write(i, buffer.index_axis_mut(Axis(0), i - r.start));
+            }
+            Ok(embedder.embed_tensor(buffer.slice(s![0..r.len(), .., .., ..]))?)
+        });
+        self.buffer = buffer;
+        out
+    }
+
+    /// Run `n` items in batches of the embedder's batch size: `run(range)`
+    /// embeds one batch; checks for cancellation before each, counts passes
+    /// and model time and reports progress after each.
+    fn batched(
+        &mut self,
+        n: usize,
+        mut run: impl FnMut(&Embedder, std::ops::Range<usize>) -> Result<Array2<f32>, ExplainError>,
+    ) -> Result<Array2<f32>, ExplainError> {
+        let batch = self.embedder.batch.max(1);
         let mut rows: Vec<f32> = Vec::new();
         let mut dim = 0;
         let mut start = 0;
         while start < n {
             self.ctl.check()?;
             let end = (start + batch).min(n);
-            for i in start..end {
-                write(i, self.buffer.index_axis_mut(Axis(0), i - start));
-            }
             let t0 = Instant::now();
-            let e =
-                self.embedder
-                    .embed_tensor(self.buffer.slice(s![0..end - start, .., .., ..]))?;
+            let e = run(self.embedder, start..end)?;
             self.model_time += t0.elapsed();
             dim = e.ncols();
             rows.extend(e.iter());
@@ -106,6 +130,72 @@ impl<'a> Engine<'a> {
             start = end;
         }
         Array2::from_shape_vec((n, dim), rows).map_err(|e| ExplainError::Internal(e.to_string()))
+    }
+
+    /// Embed `p`×`p` occlusions filled with `fill`: every position of `at` on
+    /// `faces[0]`, then every one on `faces[1]` (`[3, side, side]` each).
+    /// Incremental when the embedder has spatial segments that tile the face
+    /// (exactly the whole passes' result; see [`super::incremental`]), else
+    /// whole passes.
+    pub fn embed_occlusions(
+        &mut self,
+        faces: [&Array3<f32>; 2],
+        at: &[(usize, usize)],
+        p: usize,
+        fill: [u8; 3],
+    ) -> Result<Array2<f32>, ExplainError> {
+        let n = at.len();
+        let side = faces[0].dim().1;
+        let offsets: Vec<usize> = {
+            let mut o: Vec<usize> = at.iter().flat_map(|&(y, x)| [y, x]).collect();
+            o.sort_unstable();
+            o.dedup();
+            o
+        };
+        let plan = Plan::new(self.embedder.stages(), side, p, &offsets)
+            .filter(|_| !self.embedder.stages().is_empty() && faces[0].dim() == faces[1].dim());
+        let Some(plan) = plan else {
+            return self.embed(2 * n, faces[0].dim(), |i, slot| {
+                super::xmap::occlude(faces[i / n], at[i % n], p, fill, slot)
+            });
+        };
+        let ids = [self.cache(faces[0])?, self.cache(faces[1])?];
+        let jobs: Vec<Occlusion> = (0..2 * n)
+            .map(|i| Occlusion {
+                face: ids[i / n],
+                at: at[i % n],
+            })
+            .collect();
+        let own = std::mem::take(&mut self.caches);
+        let result = {
+            let cs: Vec<&Cache> = own.iter().map(|(_, c)| c).collect();
+            self.batched(2 * n, |embedder, r| {
+                let share = &jobs[r];
+                let parts = embedder.on_lanes(share.len(), |lane, rr| {
+                    embed_on_lane(embedder, lane, &plan, &cs, &share[rr], p, fill)
+                })?;
+                let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+                ndarray::concatenate(Axis(0), &views)
+                    .map_err(|e| ExplainError::Internal(e.to_string()))
+            })
+        };
+        self.caches = own;
+        if result.is_ok() {
+            self.incremental_passes += 2 * n;
+        }
+        result
+    }
+
+    /// The index of `face`'s cached activations, computed on first use.
+    fn cache(&mut self, face: &Array3<f32>) -> Result<usize, ExplainError> {
+        if let Some(i) = self.caches.iter().position(|(f, _)| f == face) {
+            return Ok(i);
+        }
+        let t0 = Instant::now();
+        let c = Cache::new(self.embedder, face)?;
+        self.model_time += t0.elapsed();
+        self.caches.push((face.clone(), c));
+        Ok(self.caches.len() - 1)
     }
 
     /// Embed whole faces as they are.

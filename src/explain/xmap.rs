@@ -261,9 +261,7 @@ pub fn run(
         let pos = positions(p, params.stride, side);
         let n = pos.len();
         // Both faces' occlusions in one list so batches stay full.
-        let all = engine.embed(2 * n, faces[0].dim(), |i, slot| {
-            occlude(faces[i / n], pos[i % n], p, params.fill, slot)
-        })?;
+        let all = engine.embed_occlusions(faces, &pos, p, params.fill)?;
         let f1 = all.slice(s![0..n, ..]).to_owned();
         let f2 = all.slice(s![n.., ..]).to_owned();
         sizes.push(SizeEmbeddings {

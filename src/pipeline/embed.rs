@@ -6,7 +6,7 @@ use super::models::ModelStore;
 use super::runtime;
 use crate::progress::Ctl;
 use image::RgbImage;
-use ndarray::{Array2, Array4, ArrayView4, ArrayViewD, Axis, s};
+use ndarray::{Array2, Array4, ArrayView4, ArrayViewD, Axis, IxDyn, s};
 use ort::session::Session;
 use ort::value::TensorRef;
 use std::sync::Mutex;
@@ -24,6 +24,17 @@ pub struct Embedder {
     lanes: Vec<Mutex<Lane>>,
     /// Faces per forward pass for long jobs.
     pub batch: usize,
+    /// The spatial segments of the model for incremental occlusion inference
+    /// (see [`Stages`]); empty when the derived files are not installed.
+    stages: Vec<Stage>,
+    /// Why incremental inference is unavailable, when it is.
+    pub stages_missing: Option<String>,
+    /// Multiply-adds per face of the back (after the last segment) and of the head.
+    pub back_macs: u64,
+    pub head_macs: u64,
+    /// Force whole forward passes where incremental inference would apply
+    /// (for validation; `FACEXPLAIN_WHOLE_PASSES=1` sets it at load).
+    pub whole_passes: bool,
     /// Most faces one lane runs in one session call: a lane's share of a
     /// batch is run in pieces this big, which keeps the activations of a
     /// single-threaded pass in the core's own cache.
@@ -38,6 +49,23 @@ pub struct Embedder {
 struct Lane {
     trunk: Graph,
     head: Option<Graph>,
+    /// The trunk again in spatial segments, then the back (see [`Stage`]).
+    stages: Vec<Graph>,
+    back: Option<Graph>,
+}
+
+/// One spatial segment of the trunk, run on crops of its input for
+/// incremental occlusion inference (Krypton-style, Nakandala et al. 2019):
+/// output position `o` reads input rows `o·stride − pad … o·stride − pad + rf − 1`
+/// (and the same columns). Cut from SFace by `scripts/split_incremental.py`,
+/// which stores the geometry in each file's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stage {
+    pub stride: usize,
+    pub pad: usize,
+    pub rf: usize,
+    /// Multiply-adds per output position.
+    pub macs: u64,
 }
 
 /// A session with the name of its single input.
@@ -62,6 +90,18 @@ impl Graph {
 
     /// One call on `batch` (`[N, …]`); the output as `[N, rest]` rows.
     fn run(&mut self, model: &str, batch: ArrayViewD<f32>) -> Result<Array2<f32>> {
+        let n = batch.len_of(Axis(0));
+        let out = self.run_dyn(model, batch)?;
+        let len = out.len();
+        out.into_shape_with_order((n, len / n.max(1)))
+            .map_err(|e| PipelineError::Inference {
+                model: model.into(),
+                reason: format!("unexpected output shape: {e}"),
+            })
+    }
+
+    /// One call on `batch`; the output as it is.
+    fn run_dyn(&mut self, model: &str, batch: ArrayViewD<f32>) -> Result<ndarray::ArrayD<f32>> {
         let err = |e: ort::Error| PipelineError::Inference {
             model: model.into(),
             reason: e.to_string(),
@@ -71,13 +111,26 @@ impl Graph {
             .run(ort::inputs![self.input.as_str() => TensorRef::from_array_view(batch.view()).map_err(err)?])
             .map_err(err)?;
         let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(err)?;
-        let n = batch.len_of(Axis(0));
-        Array2::from_shape_vec((n, data.len() / n.max(1)), data.to_vec()).map_err(|e| {
+        let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+        ndarray::ArrayD::from_shape_vec(IxDyn(&dims), data.to_vec()).map_err(|e| {
             PipelineError::Inference {
                 model: model.into(),
                 reason: format!("unexpected output shape {shape:?}: {e}"),
             }
         })
+    }
+
+    /// An integer from the model's custom metadata.
+    fn meta(&self, model: &str, key: &str) -> Result<u64> {
+        self.session
+            .metadata()
+            .ok()
+            .and_then(|m| m.custom(key))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| PipelineError::Inference {
+                model: model.into(),
+                reason: format!("metadata key {key:?} missing or not a number"),
+            })
     }
 }
 
@@ -137,34 +190,177 @@ impl Embedder {
         store.verify_file("sface")?;
         let (_, trunk) = store.read_verified("sface-trunk")?;
         let (_, head) = store.read_verified("sface-head")?;
-        Self::build("sface", &trunk, Some(&head), lanes, level)
+        let (stages, missing) = match read_stages(store) {
+            Ok(Some(s)) => (Some(s), None),
+            Ok(None) => (None, Some("no spatial segments in the manifest".into())),
+            Err(PipelineError::ModelMissing { file, .. }) => (
+                None,
+                Some(format!(
+                    "{} is missing (run scripts/fetch-models.sh): whole passes only",
+                    file.display()
+                )),
+            ),
+            Err(e) => return Err(e),
+        };
+        let mut e = Self::build("sface", &trunk, Some(&head), stages.as_ref(), lanes, level)?;
+        e.stages_missing = missing;
+        Ok(e)
     }
 
     /// Any embedder graph given as ONNX bytes (tests build small ones).
     pub fn from_onnx_bytes(name: &str, bytes: &[u8]) -> Result<Embedder> {
-        Self::build(name, bytes, None, Lanes::auto(), runtime::DEFAULT_OPT_LEVEL)
+        Self::build(
+            name,
+            bytes,
+            None,
+            None,
+            Lanes::auto(),
+            runtime::DEFAULT_OPT_LEVEL,
+        )
+    }
+
+    /// An embedder graph with its spatial segments and back (ONNX bytes, in
+    /// order; segments one after the other, then the back, are the graph) on
+    /// `lanes` (tests build small ones with known receptive fields).
+    pub fn from_onnx_stages(
+        name: &str,
+        whole: &[u8],
+        segments: &[Vec<u8>],
+        back: &[u8],
+        lanes: Lanes,
+    ) -> Result<Embedder> {
+        let stages = (segments.to_vec(), back.to_vec());
+        Self::build(
+            name,
+            whole,
+            None,
+            Some(&stages),
+            lanes,
+            runtime::DEFAULT_OPT_LEVEL,
+        )
     }
 
     fn build(
         name: &str,
         trunk: &[u8],
         head: Option<&[u8]>,
+        stages: Option<&StageBytes>,
         lanes: Lanes,
         level: usize,
     ) -> Result<Embedder> {
         let lane = || -> Result<Mutex<Lane>> {
+            let graph = |b: &[u8]| Graph::new(name, b, lanes, level);
             Ok(Mutex::new(Lane {
-                trunk: Graph::new(name, trunk, lanes, level)?,
-                head: head
-                    .map(|h| Graph::new(name, h, lanes, level))
-                    .transpose()?,
+                trunk: graph(trunk)?,
+                head: head.map(graph).transpose()?,
+                stages: stages
+                    .map(|(s, _)| s.iter().map(|b| graph(b)).collect::<Result<Vec<_>>>())
+                    .transpose()?
+                    .unwrap_or_default(),
+                back: stages.map(|(_, b)| graph(b)).transpose()?,
             }))
         };
+        let lanes: Vec<Mutex<Lane>> = (0..lanes.lanes).map(|_| lane()).collect::<Result<_>>()?;
+        let (mut geometry, mut back_macs) = (Vec::new(), 0);
+        if let Some(first) = lanes.first() {
+            let first = first.lock().unwrap_or_else(|p| p.into_inner());
+            for g in &first.stages {
+                let m = |k: &str| g.meta(name, k);
+                geometry.push(Stage {
+                    stride: m("stride")? as usize,
+                    pad: m("pad")? as usize,
+                    rf: m("rf")? as usize,
+                    macs: m("macs")?,
+                });
+            }
+            if let Some(b) = &first.back {
+                back_macs = b.meta(name, "macs").unwrap_or(0);
+            }
+        }
+        let head_macs = lanes
+            .first()
+            .and_then(|l| {
+                let l = l.lock().unwrap_or_else(|p| p.into_inner());
+                l.back.as_ref().and_then(|b| b.meta(name, "head_macs").ok())
+            })
+            .unwrap_or(0);
         Ok(Embedder {
             name: name.into(),
-            lanes: (0..lanes.lanes).map(|_| lane()).collect::<Result<_>>()?,
+            lanes,
             batch: DEFAULT_BATCH,
             lane_batch: DEFAULT_LANE_BATCH,
+            stages: geometry,
+            stages_missing: None,
+            back_macs,
+            head_macs,
+            whole_passes: std::env::var("FACEXPLAIN_WHOLE_PASSES").is_ok_and(|v| v.trim() == "1"),
+        })
+    }
+
+    /// The spatial segments for incremental inference, empty when they are
+    /// not installed or whole passes are forced.
+    pub fn stages(&self) -> &[Stage] {
+        if self.whole_passes { &[] } else { &self.stages }
+    }
+
+    /// Run spatial segment `k` on lane `lane` over `batch` (`[N, C, H, W]`, any
+    /// H and W the segment's stride divides).
+    pub fn run_stage(&self, lane: usize, k: usize, batch: ArrayView4<f32>) -> Result<Array4<f32>> {
+        let mut guard = self.lane(lane)?.lock().unwrap_or_else(|p| p.into_inner());
+        let g = guard
+            .stages
+            .get_mut(k)
+            .ok_or_else(|| self.internal(format!("no spatial segment {k}")))?;
+        g.run_dyn(&self.name, batch.into_dyn())?
+            .into_dimensionality()
+            .map_err(|e| self.internal(e.to_string()))
+    }
+
+    /// The back and head over the last segment's outputs `batch` on lane
+    /// `lane` (in pieces like the trunk); rows L2-normalised.
+    pub fn run_back(&self, lane: usize, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
+        self.run_on(lane, batch, true)
+    }
+
+    fn lane(&self, lane: usize) -> Result<&Mutex<Lane>> {
+        self.lanes
+            .get(lane)
+            .ok_or_else(|| self.internal(format!("no lane {lane}")))
+    }
+
+    fn internal(&self, reason: String) -> PipelineError {
+        PipelineError::Inference {
+            model: self.name.clone(),
+            reason,
+        }
+    }
+
+    /// `f(lane, range)` for contiguous ranges of `0..n`, one per lane, side by
+    /// side on scoped threads; results in order, so they do not depend on timing.
+    pub fn on_lanes<T: Send>(
+        &self,
+        n: usize,
+        f: impl Fn(usize, std::ops::Range<usize>) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        let per = n.div_ceil(self.lanes.len()).max(1);
+        let ranges: Vec<_> = (0..n).step_by(per).map(|a| a..(a + per).min(n)).collect();
+        if ranges.len() <= 1 {
+            return ranges.into_iter().map(|r| f(0, r)).collect();
+        }
+        let f = &f;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges[1..]
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, r)| scope.spawn(move || f(i + 1, r)))
+                .collect();
+            let mut parts = vec![f(0, ranges[0].clone())];
+            parts.extend(handles.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(self.internal("an inference thread panicked".into())))
+            }));
+            parts.into_iter().collect()
         })
     }
 
@@ -182,29 +378,10 @@ impl Embedder {
     /// side by side and their rows are put back in order, so the result does
     /// not depend on timing.
     pub fn embed_tensor(&self, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
-        let per = batch.len_of(Axis(0)).div_ceil(self.lanes.len());
-        let chunks = pieces(batch, per);
-        if chunks.len() <= 1 {
-            return self.run_lane(0, batch);
-        }
-        let parts: Vec<Result<Array2<f32>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks[1..]
-                .iter()
-                .enumerate()
-                .map(|(i, c)| scope.spawn(move || self.run_lane(i + 1, c.view())))
-                .collect();
-            let mut parts = vec![self.run_lane(0, chunks[0].view())];
-            parts.extend(handles.into_iter().map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(PipelineError::Inference {
-                        model: self.name.clone(),
-                        reason: "an inference thread panicked".into(),
-                    })
-                })
-            }));
-            parts
-        });
-        self.stack(parts.into_iter().collect::<Result<Vec<_>>>()?)
+        let parts = self.on_lanes(batch.len_of(Axis(0)), |lane, r| {
+            self.run_on(lane, batch.slice(s![r, .., .., ..]), false)
+        })?;
+        self.stack(parts)
     }
 
     /// Rows of `parts` one after the other (a single part as it is, uncopied).
@@ -219,27 +396,32 @@ impl Embedder {
         })
     }
 
-    /// Run `batch` on lane `lane`: the trunk in pieces of at most
-    /// `self.lane_batch` faces, then the head (if any) over all of them; rows
-    /// L2-normalised.
-    fn run_lane(&self, lane: usize, batch: ArrayView4<f32>) -> Result<Array2<f32>> {
-        let mut guard = self.lanes[lane].lock().unwrap_or_else(|p| p.into_inner());
-        let Lane { trunk, head } = &mut *guard;
+    /// Run `batch` on lane `lane`: the trunk (or the back, after the spatial
+    /// segments) in pieces of at most `self.lane_batch` faces, then the head
+    /// (if any) over all of them; rows L2-normalised.
+    fn run_on(&self, lane: usize, batch: ArrayView4<f32>, back: bool) -> Result<Array2<f32>> {
+        let mut guard = self.lane(lane)?.lock().unwrap_or_else(|p| p.into_inner());
+        let Lane {
+            trunk,
+            head,
+            back: back_graph,
+            ..
+        } = &mut *guard;
+        let first = match (back, back_graph) {
+            (false, _) => trunk,
+            (true, Some(g)) => g,
+            (true, None) => return Err(self.internal("no spatial segments loaded".into())),
+        };
         let parts = pieces(batch, self.lane_batch)
             .into_iter()
-            .map(|c| trunk.run(&self.name, c.into_dyn()))
+            .map(|c| first.run(&self.name, c.into_dyn()))
             .collect::<Result<Vec<_>>>()?;
         let features = self.stack(parts)?;
         let mut out = match head {
             Some(h) => h.run(&self.name, features.view().into_dyn())?,
             None => features,
         };
-        for mut row in out.rows_mut() {
-            let norm = row.dot(&row).sqrt();
-            if norm > 0.0 {
-                row /= norm;
-            }
-        }
+        normalise_rows(&mut out);
         Ok(out)
     }
 
@@ -270,6 +452,40 @@ impl Embedder {
     pub fn embed_faces(&self, faces: &[&RgbImage]) -> Result<Array2<f32>> {
         self.embed_all(faces_to_tensor(faces).view(), "embed", Ctl::none())
     }
+}
+
+/// Scale every row to unit L2 norm (rows of zeros stay zero).
+pub fn normalise_rows(out: &mut Array2<f32>) {
+    for mut row in out.rows_mut() {
+        let norm = row.dot(&row).sqrt();
+        if norm > 0.0 {
+            row /= norm;
+        }
+    }
+}
+
+/// The spatial segments `sface-inc-1 …` and the back `sface-inc-back` listed
+/// in the manifest, read and verified (`None` when none is listed).
+type StageBytes = (Vec<Vec<u8>>, Vec<u8>);
+fn read_stages(store: &ModelStore) -> Result<Option<StageBytes>> {
+    let mut ids: Vec<(usize, String)> = store
+        .manifest
+        .models
+        .iter()
+        .filter_map(|e| {
+            let k = e.id.strip_prefix("sface-inc-")?.parse().ok()?;
+            Some((k, e.id.clone()))
+        })
+        .collect();
+    ids.sort();
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let segments = ids
+        .iter()
+        .map(|(_, id)| Ok(store.read_verified(id)?.1))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some((segments, store.read_verified("sface-inc-back")?.1)))
 }
 
 /// `batch` cut along its first axis into contiguous pieces of at most `per`
