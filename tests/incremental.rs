@@ -434,7 +434,7 @@ fn synthetic_segments_have_the_receptive_fields_the_plan_uses() {
     assert_eq!((st[1].stride, st[1].pad, st[1].rf), (2, 3, 7));
     // One pixel at (50, 50) changes outputs 49..52 of the first segment and
     // 23..28 of the second (o reads 2o − 3 … 2o + 3).
-    let plan = Plan::new(st, 112, 1, &[50]).unwrap();
+    let plan = Plan::new(st, 112).unwrap();
     let places = plan.places(50, 1);
     assert_eq!(
         places.iter().map(|p| p.out).collect::<Vec<_>>(),

@@ -44,22 +44,19 @@ fn xmap_once(
 /// Multiply-adds of the X-Map job incrementally and with whole passes (the
 /// two originals, each face's segment activations once, every occlusion).
 pub fn xmap_macs(e: &Embedder, params: &XMapParams, side: usize) -> Option<(u64, u64)> {
-    let stages = e.stages();
+    let plan = Plan::new(e.stages(), side)?;
+    if e.stages().is_empty() {
+        return None;
+    }
     let rest = e.back_macs + e.head_macs;
-    let mut inc = 0;
-    let mut whole = 0;
-    let mut per_whole = 0;
+    let (mut inc, mut whole, mut per_whole) = (0, 0, 0);
     for &p in &params.size_order() {
-        let pos = positions(p, params.stride, side);
-        let offsets: Vec<usize> = (0..side.saturating_sub(p))
-            .step_by(params.stride.max(1))
-            .collect();
-        let plan = Plan::new(stages, side, p, &offsets)?;
-        let (i, w) = plan.macs();
-        let n = 2 * pos.len() as u64;
-        inc += n * (i + rest);
-        whole += n * (w + rest);
-        per_whole = w + rest;
+        for (y, x) in positions(p, params.stride, side) {
+            let (i, w) = plan.macs(&plan.places(y, p), &plan.places(x, p));
+            inc += 2 * (i + rest);
+            whole += 2 * (w + rest);
+            per_whole = w + rest;
+        }
     }
     // Originals whole in both; the incremental job also runs the segments whole once per face.
     Some((

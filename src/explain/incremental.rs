@@ -9,8 +9,8 @@
 //! a crop's own zero padding only touches outputs that are not pasted, or lies
 //! on the image's real border, where the whole pass pads the same way.
 //!
-//! Crops of one patch size all have one side per segment (the largest any
-//! position needs, shifted inward at the borders) so they batch.
+//! Each occlusion's crops are as small as its position allows (smaller at the
+//! image's borders); occlusions with the same crop sizes batch together.
 //! Mery's Gaussian hole changes every pixel of the face, so it gains nothing
 //! here and stays on whole passes.
 
@@ -19,22 +19,20 @@ use crate::pipeline::embed::Stage;
 use crate::pipeline::{Embedder, PipelineError};
 use ndarray::{Array2, Array3, Array4, ArrayView3, Axis, s};
 
-/// Where one segment runs for one occlusion, along one axis: the crop starts
-/// at `start` (the segment's input coordinates) and the outputs
+/// Where one segment runs for one occlusion, along one axis: the crop is
+/// `start..start + len` (the segment's input coordinates) and the outputs
 /// `out.0..out.1` (output coordinates) are the ones the occlusion changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Place {
     pub start: usize,
+    pub len: usize,
     pub out: (usize, usize),
 }
 
-/// The crops of one patch size: for each segment, the side of its input
-/// crop and the size of its whole input.
+/// The segments' geometry on a face of a given side.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
     pub stages: Vec<Stage>,
-    /// Crop side per segment (input coordinates).
-    pub crop: Vec<usize>,
     /// Whole input side per segment.
     pub side: Vec<usize>,
 }
@@ -57,11 +55,9 @@ fn reach(st: &Stage, n_in: usize, (lo, hi): (usize, usize)) -> ((usize, usize), 
 }
 
 impl Plan {
-    /// The plan for occlusions of side `p` at the given top-left offsets (one
-    /// axis; the same offsets serve rows and columns) on a `side`-pixel face.
-    /// `None` when the segments do not tile the face (a side their strides do
-    /// not divide).
-    pub fn new(stages: &[Stage], side: usize, p: usize, offsets: &[usize]) -> Option<Plan> {
+    /// The plan for a `side`-pixel face; `None` when the segments do not tile
+    /// it (a side their strides do not divide).
+    pub fn new(stages: &[Stage], side: usize) -> Option<Plan> {
         let mut sides = Vec::with_capacity(stages.len());
         let mut n = side;
         for st in stages {
@@ -71,46 +67,43 @@ impl Plan {
             sides.push(n);
             n /= st.stride;
         }
-        let mut crop = vec![0; stages.len()];
-        for &y in offsets {
-            let mut dirty = (y, (y + p).min(side));
-            for (k, st) in stages.iter().enumerate() {
-                let (out, need) = reach(st, sides[k], dirty);
-                let start = need.0 / st.stride * st.stride;
-                let len = (need.1 - start).div_ceil(st.stride) * st.stride;
-                crop[k] = crop[k].max(len.min(sides[k]));
-                dirty = out;
-            }
-        }
         Some(Plan {
             stages: stages.to_vec(),
-            crop,
             side: sides,
         })
     }
 
-    /// The placements of the occlusion at offset `y` (one axis), per segment.
+    /// The placements, per segment, of an occlusion covering rows `y..y + p`
+    /// (one axis; columns alike). Each crop is the input the changed outputs
+    /// read, its start rounded down to the segment's stride (so its grid is
+    /// the whole map's), its length up, shifted inward at the far border.
     pub fn places(&self, y: usize, p: usize) -> Vec<Place> {
         let mut dirty = (y, (y + p).min(self.side[0]));
         let mut out = Vec::with_capacity(self.stages.len());
         for (k, st) in self.stages.iter().enumerate() {
-            let (o, need) = reach(st, self.side[k], dirty);
-            let start = (need.0 / st.stride * st.stride).min(self.side[k] - self.crop[k]);
-            out.push(Place { start, out: o });
+            let n = self.side[k];
+            let (o, need) = reach(st, n, dirty);
+            let aligned = need.0 / st.stride * st.stride;
+            let len = ((need.1 - aligned).div_ceil(st.stride) * st.stride).min(n);
+            out.push(Place {
+                start: aligned.min(n - len),
+                len,
+                out: o,
+            });
             dirty = o;
         }
         out
     }
 
-    /// Multiply-adds of one occlusion through the segments, and of a whole
-    /// pass through them.
-    pub fn macs(&self) -> (u64, u64) {
+    /// Multiply-adds through the segments of one occlusion placed at `rows` ×
+    /// `cols`, and of a whole pass through them.
+    pub fn macs(&self, rows: &[Place], cols: &[Place]) -> (u64, u64) {
         let mut inc = 0;
         let mut whole = 0;
-        for ((st, &c), &n) in self.stages.iter().zip(&self.crop).zip(&self.side) {
-            let (co, no) = ((c / st.stride) as u64, (n / st.stride) as u64);
-            inc += st.macs * co * co;
-            whole += st.macs * no * no;
+        for (k, st) in self.stages.iter().enumerate() {
+            let o = |len: usize| (len / st.stride) as u64;
+            inc += st.macs * o(rows[k].len) * o(cols[k].len);
+            whole += st.macs * o(self.side[k]) * o(self.side[k]);
         }
         (inc, whole)
     }
@@ -143,13 +136,15 @@ pub struct Occlusion {
     pub at: (usize, usize),
 }
 
-/// Copy `src[:, rows, cols]` of the cache into a crop buffer.
-fn crop_of(src: ArrayView3<f32>, (y, x): (usize, usize), side: usize) -> Array3<f32> {
-    src.slice(s![.., y..y + side, x..x + side]).to_owned()
+/// The crop sizes of an occlusion's placements (rows, columns), per segment:
+/// occlusions with equal keys batch together.
+pub fn crop_key(rows: &[Place], cols: &[Place]) -> Vec<(usize, usize)> {
+    rows.iter().zip(cols).map(|(r, c)| (r.len, c.len)).collect()
 }
 
 /// Embed occlusions of side `p` filled with `fill` on lane `lane`,
-/// incrementally; rows L2-normalised, in order.
+/// incrementally; rows L2-normalised, in order. All of `jobs` must have
+/// the same [`crop_key`].
 pub fn embed_on_lane(
     embedder: &Embedder,
     lane: usize,
@@ -169,17 +164,23 @@ pub fn embed_on_lane(
     let mut prev: Option<Array4<f32>> = None;
     for k in 0..k_last {
         let c = caches[0].acts[k].dim().0;
-        let side = plan.crop[k];
-        let mut input = Array4::<f32>::zeros((n, c, side, side));
+        let (h, w) = (places[0].0[k].len, places[0].1[k].len);
+        if places.iter().any(|(r, c)| (r[k].len, c[k].len) != (h, w)) {
+            return Err(PipelineError::Inference {
+                model: embedder.name().into(),
+                reason: "occlusions of different crop sizes in one call".into(),
+            });
+        }
+        let mut input = Array4::<f32>::zeros((n, c, h, w));
         for (i, j) in jobs.iter().enumerate() {
             let (pr, pc) = (&places[i].0, &places[i].1);
             let (ay, ax) = (pr[k].start, pc[k].start);
             let mut slot = input.index_axis_mut(Axis(0), i);
-            slot.assign(&crop_of(caches[j.face].acts[k].view(), (ay, ax), side));
+            slot.assign(&caches[j.face].acts[k].slice(s![.., ay..ay + h, ax..ax + w]));
             match &prev {
                 None => {
                     let (y, x) = j.at;
-                    let (y1, x1) = ((y + p).min(ay + side), (x + p).min(ax + side));
+                    let (y1, x1) = ((y + p).min(ay + h), (x + p).min(ax + w));
                     for (ch, &v) in fill.iter().enumerate().take(c) {
                         slot.slice_mut(s![ch, y - ay..y1 - ay, x - ax..x1 - ax])
                             .fill(v as f32);
@@ -264,24 +265,21 @@ mod tests {
     #[test]
     fn crops_cover_every_change_and_stay_inside() {
         let stages = [conv3(1), conv3(2), conv3(2)];
-        let offsets: Vec<usize> = (0..112 - 7).step_by(5).collect();
-        let plan = Plan::new(&stages, 112, 7, &offsets).unwrap();
-        for &y in &offsets {
+        let plan = Plan::new(&stages, 112).unwrap();
+        for y in (0..112 - 7).step_by(5) {
             let mut dirty = (y, y + 7);
-            for (k, pl) in plan.places(y, 7).iter().enumerate() {
+            let places = plan.places(y, 7);
+            for (k, pl) in places.iter().enumerate() {
                 let st = &stages[k];
                 let (_, need) = reach(st, plan.side[k], dirty);
-                assert!(
-                    pl.start <= need.0 && need.1 <= pl.start + plan.crop[k],
-                    "{y} {k}"
-                );
-                assert!(pl.start.is_multiple_of(st.stride));
-                assert!(pl.start + plan.crop[k] <= plan.side[k]);
+                assert!(pl.start <= need.0 && need.1 <= pl.start + pl.len, "{y} {k}");
+                assert!(pl.start.is_multiple_of(st.stride) && pl.len.is_multiple_of(st.stride));
+                assert!(pl.start + pl.len <= plan.side[k]);
                 dirty = pl.out;
             }
+            let (inc, whole) = plan.macs(&places, &places);
+            assert!(inc < whole);
         }
-        let (inc, whole) = plan.macs();
-        assert!(inc < whole);
-        assert!(Plan::new(&[conv3(2)], 111, 7, &offsets).is_none());
+        assert!(Plan::new(&[conv3(2)], 111).is_none());
     }
 }

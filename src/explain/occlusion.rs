@@ -6,12 +6,15 @@
 //! spatial segments, unless whole passes are forced.
 
 use super::ExplainError;
-use super::incremental::{Cache, Occlusion, Plan, embed_on_lane};
+use super::incremental::{Cache, Occlusion, Plan, crop_key, embed_on_lane};
 use crate::pipeline::Embedder;
 use crate::progress::Ctl;
 use image::RgbImage;
 use ndarray::{Array2, Array3, Array4, ArrayViewMut3, Axis, s};
 use std::time::{Duration, Instant};
+
+/// The crop sizes of an incremental occlusion, per segment.
+type CropKey = Vec<(usize, usize)>;
 
 /// A face as the embedder sees it: `[3, H, W]`, RGB, raw 0–255.
 pub fn face_tensor(crop: &RgbImage) -> Array3<f32> {
@@ -146,13 +149,7 @@ impl<'a> Engine<'a> {
     ) -> Result<Array2<f32>, ExplainError> {
         let n = at.len();
         let side = faces[0].dim().1;
-        let offsets: Vec<usize> = {
-            let mut o: Vec<usize> = at.iter().flat_map(|&(y, x)| [y, x]).collect();
-            o.sort_unstable();
-            o.dedup();
-            o
-        };
-        let plan = Plan::new(self.embedder.stages(), side, p, &offsets)
+        let plan = Plan::new(self.embedder.stages(), side)
             .filter(|_| !self.embedder.stages().is_empty() && faces[0].dim() == faces[1].dim());
         let Some(plan) = plan else {
             return self.embed(2 * n, faces[0].dim(), |i, slot| {
@@ -160,30 +157,49 @@ impl<'a> Engine<'a> {
             });
         };
         let ids = [self.cache(faces[0])?, self.cache(faces[1])?];
-        let jobs: Vec<Occlusion> = (0..2 * n)
-            .map(|i| Occlusion {
-                face: ids[i / n],
-                at: at[i % n],
+        // Jobs sorted by crop sizes (stable, so the order is fixed), run in
+        // batches of equal sizes, their rows put back in the callers' order.
+        let mut jobs: Vec<(CropKey, usize, Occlusion)> = (0..2 * n)
+            .map(|i| {
+                let (y, x) = at[i % n];
+                let key = crop_key(&plan.places(y, p), &plan.places(x, p));
+                let job = Occlusion {
+                    face: ids[i / n],
+                    at: (y, x),
+                };
+                (key, i, job)
             })
             .collect();
+        jobs.sort_by(|a, b| a.0.cmp(&b.0));
         let own = std::mem::take(&mut self.caches);
         let result = {
             let cs: Vec<&Cache> = own.iter().map(|(_, c)| c).collect();
             self.batched(2 * n, |embedder, r| {
-                let share = &jobs[r];
-                let parts = embedder.on_lanes(share.len(), |lane, rr| {
-                    embed_on_lane(embedder, lane, &plan, &cs, &share[rr], p, fill)
-                })?;
+                let mut parts = Vec::new();
+                let mut a = r.start;
+                while a < r.end {
+                    let b = (a..r.end)
+                        .find(|&b| jobs[b].0 != jobs[a].0)
+                        .unwrap_or(r.end);
+                    let group: Vec<Occlusion> = jobs[a..b].iter().map(|j| j.2).collect();
+                    parts.extend(embedder.on_lanes(group.len(), |lane, rr| {
+                        embed_on_lane(embedder, lane, &plan, &cs, &group[rr], p, fill)
+                    })?);
+                    a = b;
+                }
                 let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
                 ndarray::concatenate(Axis(0), &views)
                     .map_err(|e| ExplainError::Internal(e.to_string()))
             })
         };
         self.caches = own;
-        if result.is_ok() {
-            self.incremental_passes += 2 * n;
+        let sorted = result?;
+        self.incremental_passes += 2 * n;
+        let mut out = Array2::<f32>::zeros(sorted.dim());
+        for (row, (_, i, _)) in sorted.rows().into_iter().zip(&jobs) {
+            out.row_mut(*i).assign(&row);
         }
-        result
+        Ok(out)
     }
 
     /// The index of `face`'s cached activations, computed on first use.
