@@ -249,7 +249,7 @@ fn exif_rotated_jpeg_compares_like_the_upright_one() {
 /// model (the one the analysis names) and as the trunk and head cut from it.
 #[test]
 fn a_model_with_one_byte_changed_is_refused() {
-    let store = facexplain::pipeline::ModelStore::locate().unwrap();
+    let store = facexplain::resources::ModelStore::locate().unwrap();
     for id in ["sface", "sface-trunk", "sface-head"] {
         let tmp = tempfile::tempdir().unwrap();
         for other in ["yunet", "sface", "sface-trunk", "sface-head"] {
@@ -262,7 +262,7 @@ fn a_model_with_one_byte_changed_is_refused() {
             std::fs::write(tmp.path().join(file), bytes).unwrap();
         }
         let entry = store.manifest.entry(id).unwrap();
-        let tampered = facexplain::pipeline::ModelStore::at(tmp.path()).unwrap();
+        let tampered = facexplain::resources::ModelStore::at(tmp.path()).unwrap();
         let err = Pipeline::load_from(tampered)
             .err()
             .expect("tampered model refused");
@@ -276,7 +276,7 @@ fn a_model_with_one_byte_changed_is_refused() {
         );
         // A missing file names the file too.
         std::fs::remove_file(tmp.path().join(&entry.file)).unwrap();
-        let err = Pipeline::load_from(facexplain::pipeline::ModelStore::at(tmp.path()).unwrap())
+        let err = Pipeline::load_from(facexplain::resources::ModelStore::at(tmp.path()).unwrap())
             .err()
             .unwrap();
         assert!(

@@ -8,10 +8,10 @@ use facexplain::explain::xmap::XMapParams;
 use facexplain::explain::{self, ExplainParams, output};
 use facexplain::pipeline::Pipeline;
 use facexplain::pipeline::facemesh::FaceMesh;
-use facexplain::pipeline::models::sha256_hex;
 use facexplain::progress::Ctl;
 use facexplain::record::{Analysis, PerFace};
 use facexplain::report::{self, ReportOptions, html::base64};
+use facexplain::resources::hash::sha256_hex;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

@@ -74,7 +74,7 @@ impl Windows {
                 .add(egui::Button::new("Open sample pair"))
                 .on_hover_text("The built-in sample: two photographs of the same person")
                 .clicked()
-                && let Some([a, b]) = super::sample::sample_pair()
+                && let Some([a, b]) = crate::resources::sample_pair()
             {
                 out.push(Command::OpenFiles { paths: vec![a, b], target: None }.into());
             }

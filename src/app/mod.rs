@@ -17,7 +17,6 @@ pub mod maps;
 pub mod menu;
 pub mod pair_panel;
 pub mod params;
-pub mod sample;
 pub mod status_bar;
 pub mod table;
 pub mod textures;

@@ -84,7 +84,7 @@ impl FacexplainApp {
 
     /// Open the built-in sample pair if it is installed.
     pub fn open_sample_pair(&mut self) {
-        if let Some([a, b]) = super::sample::sample_pair() {
+        if let Some([a, b]) = crate::resources::sample_pair() {
             self.session.run(Command::OpenFiles {
                 paths: vec![a, b],
                 target: None,

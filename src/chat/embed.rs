@@ -4,7 +4,7 @@
 
 use super::bert::{batch_tensors, infer_err, load_config, load_tokenizer, special_id};
 use super::error::{ChatError, Result};
-use crate::pipeline::ModelStore;
+use crate::resources::ModelStore;
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::BertModel;

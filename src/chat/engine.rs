@@ -11,8 +11,8 @@ use super::conversation::Conversation;
 use super::embed::{SentenceEmbedder, dot};
 use super::error::{ChatError, Result};
 use super::qa::QaModel;
-use crate::pipeline::ModelStore;
 use crate::record::Analysis;
+use crate::resources::ModelStore;
 use std::path::{Path, PathBuf};
 
 /// Settings of the QA path (Pixels-to-Words §2.3).

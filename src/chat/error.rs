@@ -7,7 +7,7 @@ use std::path::PathBuf;
 pub enum ChatError {
     /// A verified model file (MiniLM) is missing or altered.
     #[error(transparent)]
-    Model(#[from] crate::pipeline::PipelineError),
+    Model(#[from] crate::resources::ResourceError),
     #[error("{file}: cannot read the file: {reason}")]
     Read { file: PathBuf, reason: String },
     #[error("{file}: not a usable BERT config.json: {reason}")]

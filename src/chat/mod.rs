@@ -1,7 +1,7 @@
 //! Chat: turns an analysis into context sentences and answers questions about
 //! it (Pixels-to-Words §2.3). Reads an [`crate::record::Analysis`]; never
-//! recomputes it. May call: `analysis`, `progress`, `pipeline::models` (to
-//! verify the MiniLM files).
+//! recomputes it. May call: `record`, `progress`, `resources` (to
+//! find and verify the MiniLM files).
 //!
 //! - [`context`]: the analysis as plain-text sentences, one fact each.
 //! - [`embed`]: MiniLM sentence embeddings (candle).

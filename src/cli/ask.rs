@@ -3,8 +3,8 @@
 //! answers and the path that answered.
 
 use crate::chat::{Answer, ChatEngine};
-use crate::pipeline::ModelStore;
 use crate::record::Analysis;
+use crate::resources::ModelStore;
 use clap::Args;
 use std::path::{Path, PathBuf};
 

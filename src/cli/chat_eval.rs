@@ -25,10 +25,12 @@ pub const REAL_ANALYSES: [&str; 4] = [
 #[derive(Args, Debug)]
 pub struct ChatEvalArgs {
     /// Question sets (JSON, schema facexplain.chat-questions/2 or /1; repeatable;
-    /// default: the tuning set, then the sealed set, reported apart).
+    /// default: the tuning set, then the sealed set, reported apart; paths in
+    /// the source checkout, relative to the current folder).
     #[arg(long)]
     pub questions: Vec<PathBuf>,
-    /// Analyses to ask about (repeatable; default: the real comparisons of the test suite).
+    /// Analyses to ask about (repeatable; default: the real comparisons of the
+    /// test suite, relative to the current folder).
     #[arg(long)]
     pub analysis: Vec<PathBuf>,
     /// A Hugging Face BertForQuestionAnswering folder (see `facexplain ask --help`).
@@ -40,17 +42,26 @@ pub struct ChatEvalArgs {
 }
 
 pub fn run(a: ChatEvalArgs) -> anyhow::Result<()> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The defaults are the test suite's files, relative to the current
+    // folder: chat-eval is a developer's command run in the source checkout.
     let set_paths = if a.questions.is_empty() {
-        vec![root.join(TUNING_SET), root.join(SEALED_SET)]
+        vec![PathBuf::from(TUNING_SET), PathBuf::from(SEALED_SET)]
     } else {
         a.questions.clone()
     };
     let paths = if a.analysis.is_empty() {
-        REAL_ANALYSES.iter().map(|p| root.join(p)).collect()
+        REAL_ANALYSES.iter().map(PathBuf::from).collect()
     } else {
         a.analysis.clone()
     };
+    if let Some(missing) = set_paths.iter().chain(&paths).find(|p| !p.is_file()) {
+        return Err(super::BadInput(format!(
+            "{}: not found; the default question sets and analyses are the test suite's, \
+             so run `facexplain chat-eval` from the source checkout or pass --questions and --analysis",
+            missing.display()
+        ))
+        .into());
+    }
     let analyses = paths
         .iter()
         .map(|p| Ok((p.display().to_string(), Analysis::read(p)?)))

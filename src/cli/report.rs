@@ -2,9 +2,9 @@
 //! self-contained, printable HTML report of an analysis.
 
 use super::BadInput;
-use crate::pipeline::models::sha256_file;
 use crate::record::Analysis;
 use crate::report::{self, ReportOptions, html::utc_date_time};
+use crate::resources::hash::sha256_file;
 use clap::Args;
 use std::path::{Path, PathBuf};
 

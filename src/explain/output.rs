@@ -7,10 +7,10 @@ use super::blend::{Colormap, heat_overlay, hls_blend};
 use super::regions::Region;
 use super::{ExplainError, Explanation, face_label};
 use crate::pipeline::FaceAnalysis;
-use crate::pipeline::models::sha256_hex;
 use crate::record::{
     Analysis, MapRecord, MeryIterations, MeryRecord, PerFace, RegionsRecord, XMapRecord,
 };
+use crate::resources::hash::sha256_hex;
 use image::RgbImage;
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;

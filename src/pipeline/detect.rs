@@ -2,9 +2,9 @@
 
 use super::error::{PipelineError, Result};
 use super::load::LoadedImage;
-use super::models::ModelStore;
 use super::runtime;
 pub use crate::record::Face;
+use crate::resources::ModelStore;
 use image::RgbImage;
 use ndarray::Array4;
 use ort::session::Session;

@@ -2,9 +2,9 @@
 //! raw 0–255 and output `[N,D]`), batched and L2-normalised.
 
 use super::error::{PipelineError, Result};
-use super::models::ModelStore;
 use super::runtime;
 use crate::progress::Ctl;
+use crate::resources::ModelStore;
 use image::RgbImage;
 use ndarray::{Array2, Array4, ArrayView4, ArrayViewD, Axis, IxDyn, s};
 use ort::session::Session;

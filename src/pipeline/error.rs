@@ -1,5 +1,6 @@
 //! Errors of the pipeline layer: each names the file and the problem.
 
+use crate::resources::ResourceError;
 use std::path::PathBuf;
 
 /// Everything that can go wrong between a file on disk and a similarity score.
@@ -66,6 +67,35 @@ pub enum PipelineError {
 impl From<crate::progress::Cancelled> for PipelineError {
     fn from(_: crate::progress::Cancelled) -> Self {
         PipelineError::Cancelled
+    }
+}
+
+/// A model problem keeps its own variant, so callers match it as before.
+impl From<ResourceError> for PipelineError {
+    fn from(e: ResourceError) -> Self {
+        match e {
+            ResourceError::ModelMissing {
+                file,
+                expected,
+                fix,
+            } => PipelineError::ModelMissing {
+                file,
+                expected,
+                fix,
+            },
+            ResourceError::ModelHash {
+                file,
+                expected,
+                actual,
+                fix,
+            } => PipelineError::ModelHash {
+                file,
+                expected,
+                actual,
+                fix,
+            },
+            ResourceError::Manifest { file, reason } => PipelineError::Manifest { file, reason },
+        }
     }
 }
 

@@ -8,8 +8,8 @@
 
 use super::align::{Similarity, warp};
 use super::error::{PipelineError, Result};
-use super::models::ModelStore;
 use super::{Face, runtime};
+use crate::resources::ModelStore;
 use image::RgbImage;
 use ndarray::Array4;
 use ort::session::Session;

@@ -2,7 +2,7 @@
 //! orientation applied, decompression bombs refused, SHA-256 of the bytes kept.
 
 use super::error::{PipelineError, Result};
-use super::models::sha256_hex;
+use crate::resources::hash::sha256_hex;
 use image::{ImageDecoder, ImageError, ImageReader, RgbImage};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};

@@ -10,7 +10,6 @@ pub mod embed;
 pub mod error;
 pub mod facemesh;
 pub mod load;
-pub mod models;
 pub mod runtime;
 
 pub use align::{AlignedFace, CROP};
@@ -19,8 +18,8 @@ pub use detect::{Detector, Face};
 pub use embed::Embedder;
 pub use error::{PipelineError, Result};
 pub use load::{LoadedImage, load_image};
-pub use models::ModelStore;
 
+use crate::resources::ModelStore;
 use std::path::Path;
 
 /// Version of the load → detect → align → embed recipe. Bump it whenever a

@@ -1,12 +1,11 @@
 //! ONNX Runtime, loaded dynamically from the library the set-up unpacked
-//! (PyPI `onnxruntime==1.31.1`). Search order: `$ORT_DYLIB_PATH`, beside the
-//! executable, `<models>/onnxruntime/` of each models folder.
+//! (PyPI `onnxruntime==1.31.1`), found by [`crate::resources::locate::ort_library`].
 
 use super::error::{PipelineError, Result};
-use super::models::{ModelStore, search_dirs};
+use crate::resources::ModelStore;
+use crate::resources::locate::ort_library;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// File name of the ONNX Runtime shared library this build expects.
@@ -14,26 +13,10 @@ pub const ORT_LIB: &str = "libonnxruntime.so.1.31.1";
 
 static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
 
-fn candidates() -> Vec<PathBuf> {
-    let mut c = Vec::new();
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
-        c.push(PathBuf::from(p));
-    }
-    if let Ok(exe) = std::env::current_exe()
-        && let Some(dir) = exe.parent()
-    {
-        c.push(dir.join(ORT_LIB));
-    }
-    for d in search_dirs() {
-        c.push(d.join("onnxruntime").join(ORT_LIB));
-    }
-    c
-}
-
 /// The process-wide ONNX Runtime environment (loaded once).
 pub fn environment() -> Result<&'static ort::environment::Environment> {
     ENV.get_or_init(|| {
-        let tried = candidates();
+        let tried = ort_library(ORT_LIB);
         let lib = tried.iter().find(|p| p.is_file()).ok_or_else(|| {
             format!(
                 "{ORT_LIB} not found (looked at: {}); run `scripts/setup.sh` or set ORT_DYLIB_PATH",

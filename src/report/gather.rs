@@ -5,8 +5,8 @@
 
 use super::{ReportError, ReportOptions, THUMBNAIL_SIDE, draw};
 use crate::pipeline::load::decode_image;
-use crate::pipeline::models::sha256_hex;
 use crate::record::{Analysis, ImageRecord, MapRecord, face_label};
+use crate::resources::hash::sha256_hex;
 use std::path::{Path, PathBuf};
 
 /// A PNG read from disk for embedding.

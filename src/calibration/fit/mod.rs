@@ -29,6 +29,7 @@ pub use metrics::ScoreSet;
 
 use crate::calibration::CalibrationError;
 use crate::pipeline::PipelineError;
+use crate::resources::ResourceError;
 
 /// What fitting a calibration over a dataset can fail with: a calibration
 /// problem (bad dataset or pairs list, too few pairs, a failed fit) or a
@@ -39,6 +40,12 @@ pub enum FitError {
     Calibration(#[from] CalibrationError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+}
+
+impl From<ResourceError> for FitError {
+    fn from(e: ResourceError) -> Self {
+        FitError::Pipeline(e.into())
+    }
 }
 
 impl From<crate::progress::Cancelled> for FitError {

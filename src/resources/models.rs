@@ -1,12 +1,10 @@
-//! The model manifest (`models/manifest.json`), where model files are found,
-//! and the SHA-256 check every model passes before it is loaded.
-//!
-//! Search order for the models folder: `$FACEXPLAIN_MODELS`, `./models`,
-//! `models/` beside the executable (packaged builds), `models/` of the source
-//! checkout this binary was built from, the user data directory
-//! (`~/.local/share/facexplain/models`).
+//! The model manifest (`models/manifest.json`), the models folder in use
+//! (found by [`super::locate`]), and the SHA-256 check every model passes
+//! before it is loaded.
 
-use super::error::{PipelineError, Result};
+use super::error::{ResourceError, Result};
+use super::hash::{sha256_file, sha256_hex};
+use super::locate::{Kind, find_dir};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -71,12 +69,12 @@ impl Manifest {
     }
 
     pub fn parse(text: &str, origin: &Path) -> Result<Manifest> {
-        let m: Manifest = serde_json::from_str(text).map_err(|e| PipelineError::Manifest {
+        let m: Manifest = serde_json::from_str(text).map_err(|e| ResourceError::Manifest {
             file: origin.to_path_buf(),
             reason: e.to_string(),
         })?;
         if m.schema != MANIFEST_SCHEMA {
-            return Err(PipelineError::Manifest {
+            return Err(ResourceError::Manifest {
                 file: origin.to_path_buf(),
                 reason: format!(
                     "schema is {:?}, this build reads {MANIFEST_SCHEMA:?}",
@@ -91,42 +89,17 @@ impl Manifest {
         self.models
             .iter()
             .find(|e| e.id == id)
-            .ok_or_else(|| PipelineError::Manifest {
+            .ok_or_else(|| ResourceError::Manifest {
                 file: PathBuf::from("models/manifest.json"),
                 reason: format!("no model with id {id:?}"),
             })
     }
 }
 
-pub use crate::resources::hash::{sha256_file, sha256_hex};
-
-/// Candidate models folders, in search order.
-pub fn search_dirs() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(d) = std::env::var_os("FACEXPLAIN_MODELS") {
-        dirs.push(PathBuf::from(d));
-    }
-    dirs.push(PathBuf::from("models"));
-    if let Ok(exe) = std::env::current_exe()
-        && let Some(parent) = exe.parent()
-    {
-        dirs.push(parent.join("models"));
-    }
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
-    if let Some(data) = dirs::data_dir() {
-        dirs.push(data.join("facexplain").join("models"));
-    }
-    dirs
-}
-
 /// The models folder in use: the first search folder holding the SFace model
 /// (or the first candidate, so errors name a sensible path).
 pub fn models_dir() -> PathBuf {
-    let dirs = search_dirs();
-    dirs.iter()
-        .find(|d| d.join("sface.onnx").is_file())
-        .cloned()
-        .unwrap_or_else(|| dirs[0].clone())
+    find_dir(Kind::Models, &["sface.onnx"])
 }
 
 /// A model folder plus the manifest that says what must be in it.
@@ -161,7 +134,7 @@ impl ModelStore {
     pub fn read_verified(&self, id: &str) -> Result<(ModelEntry, Vec<u8>)> {
         let entry = self.manifest.entry(id)?.clone();
         let path = self.dir.join(&entry.file);
-        let bytes = std::fs::read(&path).map_err(|_| PipelineError::ModelMissing {
+        let bytes = std::fs::read(&path).map_err(|_| ResourceError::ModelMissing {
             file: path.clone(),
             expected: entry.sha256.clone(),
             fix: SETUP_COMMAND.into(),
@@ -174,13 +147,13 @@ impl ModelStore {
     pub fn verify_file(&self, id: &str) -> Result<PathBuf> {
         let entry = self.manifest.entry(id)?;
         let path = self.dir.join(&entry.file);
-        let actual = sha256_file(&path).map_err(|_| PipelineError::ModelMissing {
+        let actual = sha256_file(&path).map_err(|_| ResourceError::ModelMissing {
             file: path.clone(),
             expected: entry.sha256.clone(),
             fix: SETUP_COMMAND.into(),
         })?;
         if actual != entry.sha256 {
-            return Err(PipelineError::ModelHash {
+            return Err(ResourceError::ModelHash {
                 file: path,
                 expected: entry.sha256.clone(),
                 actual,
@@ -195,7 +168,7 @@ impl ModelStore {
 pub fn verify_bytes(path: &Path, bytes: &[u8], expected: &str) -> Result<()> {
     let actual = sha256_hex(bytes);
     if actual != expected {
-        return Err(PipelineError::ModelHash {
+        return Err(ResourceError::ModelHash {
             file: path.to_path_buf(),
             expected: expected.to_string(),
             actual,
