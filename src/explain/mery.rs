@@ -15,6 +15,12 @@
 //! Gaussian (peak 1, reflect-101) and min-max normalised to [0, 1]. Unlike the
 //! reference, images stay in f32 between steps (no rounding to 8 bits).
 //! Removal and aggregation searches run in lockstep so each step fills one batch.
+//!
+//! One file on purpose (over the ~500-line guide): the four searches share
+//! their state, the lockstep batching and the filtering/normalisation of the
+//! maps, and the conventions above bind them together; split, a reader
+//! would have to hold several files open to follow one step of the paper's
+//! algorithm.
 
 use super::ExplainError;
 use super::filter::{self, KernelNorm};
