@@ -1,6 +1,7 @@
 //! Explanations built on the pipeline: occlusion engine, X-Maps (Knoche et
 //! al.), Mery & Morris saliency maps, facial regions and the explainability
-//! table. May call: `pipeline`, `progress`, `analysis`.
+//! table. May call: `record`, `progress`, `resources`, `pipeline`,
+//! `calibration`.
 //!
 //! [`explain`] is the one entry point the app's worker and the CLI call: it
 //! takes a [`Ctl`] (progress + cancel) and hands each result to a callback as

@@ -1,6 +1,6 @@
 //! The verification pipeline: load → detect → align → embed → compare
 //! No UI; long work takes a [`crate::progress::Ctl`].
-//! May call: `record`, `progress` (nothing above it).
+//! May call: `record`, `progress`, `resources` (nothing above it).
 
 pub mod align;
 
