@@ -8,6 +8,16 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+/// `compare` of the sample pair writing the analysis to `json`.
+fn compare_sample_pair(json: &str) -> Vec<String> {
+    let [a, b] = ["obama.jpg", "obama2.jpg"].map(|f| {
+        common::data(&format!("face_recognition/{f}"))
+            .display()
+            .to_string()
+    });
+    vec!["compare".into(), a, b, "--json".into(), json.into()]
+}
+
 /// Lay out `<prefix>/bin/facexplain` (a copy of the built binary, so that
 /// its own location is `prefix`) and, if `with_models`, the models under
 /// `<prefix>/share/facexplain/models`; run `compare` from `prefix` with no
