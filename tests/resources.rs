@@ -42,15 +42,7 @@ fn run_installed(prefix: &Path, with_models: bool) -> (i32, String, String) {
     let home = prefix.join("home");
     std::fs::create_dir_all(&home).unwrap();
     let out = Command::new(&exe)
-        .args([
-            "compare",
-            common::data("face_recognition/obama.jpg").to_str().unwrap(),
-            common::data("face_recognition/obama2.jpg")
-                .to_str()
-                .unwrap(),
-            "--json",
-            "analysis.json",
-        ])
+        .args(compare_sample_pair("analysis.json"))
         .current_dir(prefix)
         .env_remove("FACEXPLAIN_MODELS")
         .env_remove("FACEXPLAIN_DATA")
@@ -75,15 +67,8 @@ fn an_installed_binary_finds_its_models_in_share() {
     let installed: serde_json::Value = serde_json::from_str(&out).unwrap();
     // The same numbers as the binary run in the source checkout.
     let json = tmp.path().join("in-tree.json");
-    let (code, _, err) = common::facexplain(&[
-        "compare",
-        common::data("face_recognition/obama.jpg").to_str().unwrap(),
-        common::data("face_recognition/obama2.jpg")
-            .to_str()
-            .unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let args = compare_sample_pair(json.to_str().unwrap());
+    let (code, _, err) = common::facexplain(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 0, "{err}");
     let in_tree: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
