@@ -27,6 +27,7 @@ const LAYERS: &[(&str, Imports)] = &[
     ("progress", Imports::Nothing),
     ("resources", Imports::Nothing),
     ("pipeline", Imports::AllBelow),
+    ("quality", Imports::AllBelow),
     ("calibration", Imports::AllBelow),
     ("explain", Imports::AllBelow),
     ("chat", Imports::Only(&["record", "progress", "resources"])),
