@@ -2,7 +2,7 @@
 //! best-practice manual for facial image comparison), with measures after
 //! ISO/IEC 29794-5 (face image quality) as BSI's OFIQ names them, a verdict
 //! fit / limited / unfit and the reasons in words.
-//! May call: `record`, `pipeline`, `progress` (nothing above it).
+//! May call: `record`, `resources`, `pipeline`, `progress` (nothing above it).
 
 pub mod measures;
 pub mod verdict;
@@ -12,8 +12,9 @@ pub use verdict::{Thresholds, judge};
 
 use crate::pipeline::align::{AlignedFace, align};
 use crate::pipeline::facemesh::{FaceMesh, Mesh};
-use crate::pipeline::{FaceAnalysis, ModelStore, PipelineError};
+use crate::pipeline::{FaceAnalysis, PipelineError};
 use crate::record::{Face, FaceQuality};
+use crate::resources::ModelStore;
 use image::RgbImage;
 use std::path::PathBuf;
 
