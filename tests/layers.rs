@@ -327,7 +327,7 @@ fn the_check_catches_what_it_should_and_ignores_comments_and_strings() {
     );
     assert!(violations("cli/eval.rs", "use crate::calibration::fit::plots;").is_empty());
     // A folder missing from the table is reported, not skipped.
-    assert_eq!(violations("quality/mod.rs", "").len(), 1);
+    assert_eq!(violations("casefile/mod.rs", "").len(), 1);
     // The top layer may import everything below it; a bottom one nothing.
     assert!(violations("cli/mod.rs", "use crate::report::x; use crate::app::y;").len() == 1);
     assert_eq!(
