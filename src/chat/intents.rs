@@ -6,9 +6,8 @@
 //! the two faces), so the file can only add synonyms, never invent a region.
 
 use super::error::{ChatError, Result};
-use crate::explain::mery::MeryMethod;
-use crate::explain::regions::Region;
-use crate::explain::xmap::XMapMethod;
+use crate::record::Region;
+use crate::record::params::{MeryMethod, XMapMethod};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! turn did not ask about.
 
 use super::intents::{FACES, SlotSynonyms, method_names};
-use crate::explain::regions::Region;
+use crate::record::Region;
 
 /// What a question names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

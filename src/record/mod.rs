@@ -9,6 +9,7 @@ pub mod explanation;
 pub mod face;
 pub mod params;
 pub mod quality;
+pub mod region;
 
 pub use analysis::*;
 pub use check::FieldError;
@@ -16,3 +17,4 @@ pub use error::RecordError;
 pub use explanation::*;
 pub use face::{Decision, Face, ModelRef};
 pub use quality::{FaceQuality, Measure, Verdict};
+pub use region::Region;
