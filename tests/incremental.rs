@@ -10,8 +10,9 @@ use facexplain::explain::incremental::Plan;
 use facexplain::explain::occlusion::{Engine, face_tensor};
 use facexplain::explain::xmap::{self, XMapParams, XMapSet, positions};
 use facexplain::pipeline::embed::Lanes;
-use facexplain::pipeline::{Embedder, ModelStore, Pipeline, PipelineError};
+use facexplain::pipeline::{Embedder, Pipeline, PipelineError};
 use facexplain::progress::Ctl;
+use facexplain::resources::ModelStore;
 use ndarray::{Array2, Array3};
 
 /// The largest absolute difference of two equally shaped arrays.
