@@ -27,7 +27,7 @@ FX_T0=$EPOCHREALTIME
 fx_die() { echo "error: $*" >&2; exit 1; }
 # Seconds since $1 (an EPOCHREALTIME value), one decimal.
 fx_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
-# The step's one summary line, with its duration (setup.sh sets FX_STEP to "[n/4] ").
+# The step's one summary line, with its duration (setup.sh sets FX_STEP to "[n/5] ").
 fx_done() { echo "${FX_STEP:-}$* ($(fx_since "$FX_T0") s)"; }
 # Progress line, printed before the step's summary line, only when work is done.
 fx_note() { echo "    $*"; }

@@ -9,6 +9,8 @@
 #   3 data    scripts/fetch-data.sh    test images in data/, verified by scripts/data.sha256
 #   4 check   scripts/check_models.py  ONNX Runtime 1.31.1 runs the models on real images
 #                                      (once per manifest/data/check-script version)
+#   5 lir     scripts/venv-lir.sh      NFI's lir 1.3.1 in a hash-locked venv, for the
+#                                      likelihood-ratio cross-check test
 # Everything downloaded, built or converted lives in $FACEXPLAIN_CACHE
 # (default ${XDG_CACHE_HOME:-~/.cache}/facexplain); only registry packages are used
 # (PyPI, npm, Debian). A second run checks stamps and hashes and takes about a second.
@@ -23,11 +25,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fx_lock
 T0=$EPOCHREALTIME
 
-# step N CMD...: the step prints its own one summary line, prefixed "[N/4] ".
+# step N CMD...: the step prints its own one summary line, prefixed "[N/5] ".
 step() {
     local n=$1
     shift
-    FX_STEP="[$n/4] " "$@"
+    FX_STEP="[$n/5] " "$@"
 }
 
 check_models() {
@@ -48,12 +50,13 @@ check_models() {
 }
 
 if [ "${FACEXPLAIN_SKIP_SYSTEM:-0}" = 1 ]; then
-    echo "[1/4] system: skipped (FACEXPLAIN_SKIP_SYSTEM=1)"
+    echo "[1/5] system: skipped (FACEXPLAIN_SKIP_SYSTEM=1)"
 else
     step 1 bash "$FX_SCRIPTS/setup-system.sh"
 fi
 step 2 bash "$FX_SCRIPTS/fetch-models.sh"
 step 3 bash "$FX_SCRIPTS/fetch-data.sh"
 step 4 check_models
+step 5 bash "$FX_SCRIPTS/venv-lir.sh"
 
 echo "setup: done in $(fx_since "$T0") s; models in models/ (ONNX Runtime: models/onnxruntime/libonnxruntime.so.1.31.1), images in data/, cache in $FACEXPLAIN_CACHE"

@@ -61,7 +61,11 @@ fn orl_calibrate_twice_is_byte_identical_and_eval_measures_it() {
     assert_eq!(ba, bb, "two calibrations of the same data differ");
 
     let j: Value = serde_json::from_slice(&ba).unwrap();
-    assert_eq!(j["schema"], "facexplain.calibration/1");
+    assert_eq!(j["schema"], "facexplain.calibration/2");
+    assert_eq!(
+        j["likelihood_ratio"]["data"][0]["genuine_pairs"],
+        j["pairs"]["genuine"]
+    );
     assert_eq!(j["model"]["sha256"], sface_sha256());
     assert_eq!(j["dataset"]["name"], "orl");
     assert_eq!(j["dataset"]["identities"], 40);
@@ -198,10 +202,12 @@ fn compare_reports_the_calibrated_confidence() {
         conf["decision_confidence"].as_f64().unwrap(),
         conf["c_score"].as_f64().unwrap(),
     );
+    let post = j["evidence"]["posterior_hp"].as_f64().unwrap();
     assert_eq!(
-        pic, dc,
-        "for a match the decision confidence is the PIC-Score"
+        post, dc,
+        "for a match the decision confidence is P(Hp) from the bounded LR"
     );
+    assert!(dc < 1.0, "never certain: {conf}");
     assert!(cs > 0.5 && cs <= 1.0 && pic > 0.5, "{conf}");
     let shipped = std::fs::read(root("assets/calibration/sface-orl.json")).unwrap();
     let sha = format!("{:x}", sha2::Sha256::digest(&shipped));
@@ -216,9 +222,10 @@ fn compare_reports_the_calibrated_confidence() {
         conf["pic_score"].as_f64().unwrap(),
         conf["decision_confidence"].as_f64().unwrap(),
     );
+    let post = j["evidence"]["posterior_hp"].as_f64().unwrap();
     assert!(
-        (dc - (1.0 - pic)).abs() < 1e-12,
-        "for a non-match the decision confidence is 1 − PIC: {conf}"
+        (dc - (1.0 - post)).abs() < 1e-12 && dc < 1.0 && pic < 0.5,
+        "for a non-match the decision confidence is 1 − P(Hp) from the bounded LR: {conf}"
     );
     assert!(dc > 0.5, "{conf}");
 

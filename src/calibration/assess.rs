@@ -1,5 +1,6 @@
 //! The analysis of a pair as the CLI and the app both make it: the
-//! pipeline's comparison plus the threshold and confidences a calibration gives.
+//! pipeline's comparison plus the threshold, confidences and likelihood
+//! ratio a calibration gives.
 
 use super::Calibration;
 use crate::pipeline::{FaceAnalysis, Pipeline};
@@ -34,6 +35,7 @@ impl Analysis {
             &source,
         );
         analysis.confidence = calibration.map(|c| c.confidence(cmp.similarity, cmp.decision));
+        analysis.evidence = calibration.and_then(|c| c.evidence(cmp.similarity));
         analysis
     }
 }

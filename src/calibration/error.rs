@@ -31,6 +31,9 @@ pub enum CalibrationError {
     NotMeasurable(String),
     #[error("C-Score fit: {0}")]
     Fit(String),
+    /// A score-to-LR calibrator that cannot be fitted on these scores.
+    #[error("likelihood-ratio fit: {0}")]
+    LrFit(String),
     #[error("{path}: cannot write: {reason}")]
     Write { path: PathBuf, reason: String },
     #[error("plot {path}: {reason}")]
@@ -50,7 +53,10 @@ impl CalibrationError {
     pub fn is_bad_input(&self) -> bool {
         !matches!(
             self,
-            CalibrationError::Fit(_) | CalibrationError::Plot { .. } | CalibrationError::Cancelled
+            CalibrationError::Fit(_)
+                | CalibrationError::LrFit(_)
+                | CalibrationError::Plot { .. }
+                | CalibrationError::Cancelled
         )
     }
 }

@@ -1,15 +1,19 @@
-//! The calibration file (`schema: "facexplain.calibration/1"`): which model
-//! and data it came from, the threshold, the C-Score sigmoid and the PIC
-//! densities. One for SFace on ORL is compiled in as the default.
+//! The calibration file (`schema: "facexplain.calibration/2"`): which model
+//! and data it came from, the threshold, the C-Score sigmoid, the PIC
+//! densities and (new in 2) the likelihood-ratio calibrators with their ELUB
+//! bounds. Files of schema 1 still load; they give no likelihood ratio. One
+//! for SFace on ORL is compiled in as the default.
 
 use super::{CalibrationError, Fitted, Result};
-use crate::record::{CalibrationRef, Confidence, Decision, ModelRef};
+use crate::record::{CalibrationRef, Confidence, Decision, Evidence, ModelRef};
 use crate::resources::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Schema identifier of calibration files this build writes and reads.
-pub const CALIBRATION_SCHEMA: &str = "facexplain.calibration/1";
+pub const CALIBRATION_SCHEMA: &str = "facexplain.calibration/2";
+/// The previous schema, still read (no likelihood ratios).
+pub const CALIBRATION_SCHEMA_1: &str = "facexplain.calibration/1";
 /// The default calibration (SFace on ORL), compiled in.
 pub const BUILTIN_JSON: &str = include_str!("../../assets/calibration/sface-orl.json");
 /// Name of the compiled-in calibration.
@@ -109,6 +113,7 @@ const KEYS: &[&str] = &[
     "threshold",
     "c_score",
     "pic",
+    "likelihood_ratio",
 ];
 
 impl CalibrationFile {
@@ -130,11 +135,12 @@ impl CalibrationFile {
         let obj = value
             .as_object()
             .ok_or_else(|| bad("expected a JSON object".into()))?;
-        match obj.get("schema").and_then(|s| s.as_str()) {
-            Some(CALIBRATION_SCHEMA) => {}
+        let v2 = match obj.get("schema").and_then(|s| s.as_str()) {
+            Some(CALIBRATION_SCHEMA) => true,
+            Some(CALIBRATION_SCHEMA_1) => false,
             Some(other) => {
                 return Err(bad(format!(
-                    "schema is {other:?}, this build reads {CALIBRATION_SCHEMA:?}"
+                    "schema is {other:?}, this build reads {CALIBRATION_SCHEMA:?} and {CALIBRATION_SCHEMA_1:?}"
                 )));
             }
             None => {
@@ -142,13 +148,34 @@ impl CalibrationFile {
                     "no \"schema\" field; expected {CALIBRATION_SCHEMA:?}"
                 )));
             }
-        }
+        };
         if let Some(k) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(bad(format!("unknown field {k:?}")));
         }
         let file: CalibrationFile = serde_json::from_value(value)
             .map_err(|e| bad(format!("not a valid calibration: {e}")))?;
         file.fitted.pic.check().map_err(bad)?;
+        match (&file.fitted.likelihood_ratio, v2) {
+            (Some(lr), true) => lr.check().map_err(bad)?,
+            (None, true) => {
+                return Err(bad(format!(
+                    "schema {CALIBRATION_SCHEMA:?} needs a \"likelihood_ratio\" field"
+                )));
+            }
+            (Some(_), false) => {
+                return Err(bad(format!(
+                    "\"likelihood_ratio\" needs schema {CALIBRATION_SCHEMA:?}"
+                )));
+            }
+            (None, false) => {}
+        }
+        let p = &file.pairs;
+        if p.genuine == 0 || p.impostor == 0 {
+            return Err(bad(format!(
+                "pairs: {} genuine and {} impostor — a calibration needs both classes",
+                p.genuine, p.impostor
+            )));
+        }
         let t = &file.fitted.threshold;
         if !(t.similarity.is_finite() && (-1.0..=1.0).contains(&t.similarity)) {
             return Err(bad(format!(
@@ -248,22 +275,75 @@ impl Calibration {
         self.file.fitted.threshold.similarity as f32
     }
 
-    /// Where the threshold came from, for the analysis record.
+    /// Where the threshold came from, for the analysis record: the data
+    /// set(s), their size, the rule, and the FMR and FNMR it gives there.
     pub fn threshold_source(&self) -> String {
         let t = &self.file.fitted.threshold;
+        let sets = match &self.file.fitted.likelihood_ratio {
+            Some(lr) => lr
+                .data
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            None => self.file.dataset.name.clone(),
+        };
         format!(
-            "calibration {}: {} on dataset {}, FMR {:.4}, FNMR {:.4}",
-            self.name, t.rule, self.file.dataset.name, t.fmr, t.fnmr
+            "calibration {}: {} on {sets} ({} genuine / {} impostor pairs), where FMR {:.4} % and FNMR {:.4} %",
+            self.name,
+            t.rule,
+            self.file.pairs.genuine,
+            self.file.pairs.impostor,
+            t.fmr * 100.0,
+            t.fnmr * 100.0
         )
     }
 
-    /// C-Score, PIC-Score and the probability that `decision` is right.
+    /// Which calibration this is, for records.
+    pub fn reference(&self) -> CalibrationRef {
+        CalibrationRef {
+            name: self.name.clone(),
+            sha256: self.sha256.clone(),
+        }
+    }
+
+    /// The likelihood ratio of a similarity under the default calibrator at
+    /// even prior odds (`None` for a schema-1 file, which has none).
+    pub fn evidence(&self, similarity: f32) -> Option<Evidence> {
+        self.evidence_with(similarity, None, super::lr::DEFAULT_PRIOR_HP)
+    }
+
+    /// The same under calibrator `calibrator` (default if `None`) at prior P(Hp) = `prior_hp`.
+    pub fn evidence_with(
+        &self,
+        similarity: f32,
+        calibrator: Option<&str>,
+        prior_hp: f64,
+    ) -> Option<Evidence> {
+        let f = &self.file.fitted;
+        f.likelihood_ratio.as_ref()?.evidence(
+            &f.pic,
+            similarity as f64,
+            calibrator,
+            prior_hp,
+            self.reference(),
+        )
+    }
+
+    /// C-Score, PIC-Score and the probability that `decision` is right:
+    /// from the bounded LR at the evidence's prior when the file has LRs
+    /// (never 1), else from the PIC-Score.
     pub fn confidence(&self, similarity: f32, decision: Decision) -> Confidence {
         let s = self.file.fitted.scores(similarity as f64, decision);
+        let decision_confidence = match (self.evidence(similarity), decision) {
+            (Some(e), Decision::Match) => e.posterior_hp,
+            (Some(e), Decision::NonMatch) => 1.0 - e.posterior_hp,
+            (None, _) => s.decision_confidence,
+        };
         Confidence {
             c_score: s.c_score,
             pic_score: s.pic_score,
-            decision_confidence: s.decision_confidence,
+            decision_confidence,
             pic_prior: self.file.fitted.pic.prior_genuine,
             calibration: CalibrationRef {
                 name: self.name.clone(),
@@ -329,8 +409,15 @@ mod tests {
             let d = Decision::at(s, t);
             let conf = c.confidence(s, d);
             let p = conf.pic_score;
-            let want = if d == Decision::Match { p } else { 1.0 - p };
+            // From the bounded LR at even prior odds: never certain.
+            let post = c.evidence(s).unwrap().posterior_hp;
+            let want = if d == Decision::Match {
+                post
+            } else {
+                1.0 - post
+            };
             assert_eq!(conf.decision_confidence, want);
+            assert!(conf.decision_confidence < 1.0 && conf.decision_confidence > 0.0);
             assert!((0.0..=1.0).contains(&conf.c_score) && (0.0..=1.0).contains(&p));
             assert_eq!(conf.pic_prior, 0.5);
         }
@@ -345,6 +432,113 @@ mod tests {
             c.confidence(t + 0.05, Decision::Match).pic_score
                 >= c.confidence(t - 0.05, Decision::NonMatch).pic_score
         );
+    }
+
+    /// Write `v` to a temporary file and read it back as a calibration.
+    fn read_value(v: &serde_json::Value) -> (Result<Calibration>, PathBuf) {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let path = dir.join("edited-calibration.json");
+        std::fs::write(&path, serde_json::to_string_pretty(v).unwrap()).unwrap();
+        (Calibration::read(&path), path)
+    }
+
+    fn refused(edit: impl Fn(&mut serde_json::Value), want: &str) {
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
+        edit(&mut v);
+        let (r, path) = read_value(&v);
+        let e = r.unwrap_err().to_string();
+        assert!(
+            e.contains(&path.display().to_string()) && e.contains(want),
+            "{want:?} not in {e}"
+        );
+    }
+
+    #[test]
+    fn bad_likelihood_ratio_sections_are_refused_naming_the_file_and_field() {
+        refused(|v| v["pairs"]["genuine"] = 0.into(), "both classes");
+        refused(
+            |v| v["likelihood_ratio"]["data"][0]["impostor_pairs"] = 0.into(),
+            "both classes are needed",
+        );
+        refused(
+            |v| v["likelihood_ratio"]["data"][0]["genuine_pairs"] = 3.into(),
+            "too few",
+        );
+        refused(
+            |v| v["likelihood_ratio"]["data"] = serde_json::json!([]),
+            "likelihood_ratio.data",
+        );
+        refused(
+            |v| v["likelihood_ratio"]["default"] = "svm".into(),
+            "likelihood_ratio.default",
+        );
+        refused(
+            |v| v["likelihood_ratio"]["calibrators"]["logistic"]["log10_lower_bound"] = 0.5.into(),
+            "likelihood_ratio.calibrators.logistic: bounds",
+        );
+        refused(
+            |v| {
+                let s = &mut v["likelihood_ratio"]["calibrators"]["pav"]["similarity"];
+                let a = s.as_array_mut().unwrap();
+                a.swap(0, 1);
+            },
+            "likelihood_ratio.calibrators.pav: pav similarities",
+        );
+        refused(
+            |v| v["likelihood_ratio"]["calibrators"]["pav"]["prob_hp"][0] = 1.0.into(),
+            "prob_hp",
+        );
+        // A non-finite number is not JSON: refused by the parser, still naming the file.
+        refused(
+            |v| v["pic"]["genuine"]["values"][3] = "NaN".into(),
+            "not a valid calibration",
+        );
+        refused(
+            |v| {
+                v.as_object_mut().unwrap().remove("likelihood_ratio");
+            },
+            "needs a \"likelihood_ratio\" field",
+        );
+        refused(|v| v["pic"]["genuine"]["step"] = 0.0.into(), "density grid");
+    }
+
+    #[test]
+    fn schema_1_files_still_load_without_likelihood_ratios() {
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
+        v.as_object_mut().unwrap().remove("likelihood_ratio");
+        v["schema"] = CALIBRATION_SCHEMA_1.into();
+        let (r, _) = read_value(&v);
+        let c = r.unwrap();
+        let t = c.threshold();
+        assert!(c.evidence(t + 0.2).is_none());
+        // Its decision confidence is the PIC-based one it always was.
+        let conf = c.confidence(t + 0.2, Decision::Match);
+        assert_eq!(conf.decision_confidence, conf.pic_score);
+    }
+
+    #[test]
+    fn the_built_in_lr_is_bounded_monotone_and_worded_consistently() {
+        let c = Calibration::builtin().unwrap();
+        let lr = c.file.fitted.likelihood_ratio.as_ref().unwrap();
+        assert_eq!(lr.data[0].name, "orl");
+        let mut last = f64::NEG_INFINITY;
+        for i in 0..=200 {
+            let s = -1.0 + i as f32 / 100.0;
+            let e = c.evidence(s).unwrap();
+            assert!(e.log10_lr.is_finite() && e.lr > 0.0);
+            assert!(e.log10_lr >= e.log10_lower_bound && e.log10_lr <= e.log10_upper_bound);
+            assert!(e.log10_lr >= last - 1e-12, "LR falls at similarity {s}");
+            last = e.log10_lr;
+            assert!(e.posterior_hp < 1.0 && e.posterior_hp > 0.0);
+            let (w, _) = super::super::verbal::Scale::enfsi().words(e.log10_lr);
+            assert_eq!(e.verbal_band, w);
+            assert_eq!(e.clipped, e.log10_lr != e.log10_lr_unbounded);
+        }
+        // Every calibrator is bounded by at most what 1,800 / 78,000 pairs support.
+        for cal in lr.calibrators.values() {
+            assert!(cal.log10_upper_bound <= (78_001f64).log10() + 0.01);
+            assert!(cal.log10_lower_bound >= -(1_801f64).log10() - 0.01);
+        }
     }
 
     #[test]

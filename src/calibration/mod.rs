@@ -2,8 +2,10 @@
 //! calibration file ([`file`]) with its decision threshold, the C-Score of
 //! Knoche et al. ([`cscore`]) and the PIC-Score of Neto et al. ([`pic`],
 //! over tabulated densities, [`kde`]), and the analysis of a pair with them
-//! ([`assess`]). Fitting a calibration on a labelled dataset and measuring it
-//! live apart in [`fit`]; only `calibrate` and `eval` use that.
+//! ([`assess`]); likelihood ratios with their ELUB bounds ([`lr`]) and the
+//! ENFSI verbal scale ([`verbal`]). Fitting a calibration on a labelled
+//! dataset and measuring it live apart in [`fit`]; only `calibrate` and
+//! `eval` use that.
 //!
 //! May call: `record`, `resources`, `progress`; [`assess`] and [`fit`] also
 //! `pipeline` (they run the models). The rest never touches a model.
@@ -14,7 +16,9 @@ pub mod error;
 pub mod file;
 pub mod fit;
 pub mod kde;
+pub mod lr;
 pub mod pic;
+pub mod verbal;
 
 pub use error::{CalibrationError, Result};
 pub use file::{CALIBRATION_SCHEMA, Calibration, CalibrationFile};
@@ -48,13 +52,16 @@ pub struct CScoreModel {
     pub fit: SigmoidFit,
 }
 
-/// A fitted calibration: threshold, C-Score sigmoid, PIC densities.
+/// A fitted calibration: threshold, C-Score sigmoid, PIC densities, and
+/// (schema 2) the likelihood-ratio calibrators with their bounds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fitted {
     pub threshold: Threshold,
     pub c_score: CScoreModel,
     pub pic: PicModel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likelihood_ratio: Option<lr::LrModel>,
 }
 
 /// The confidences of one decision.

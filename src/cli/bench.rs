@@ -89,5 +89,33 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     println!(
         "quality, all measures       {quality:>9.2} ms  (FaceMesh + measures + verdict, one face; target ≤ 20 ms)"
     );
+    lr_figures(a.reps)
+}
+
+/// The likelihood ratio after the calibration is loaded: one evidence
+/// record (calibrator, bounds, verbal equivalent) per similarity, timed
+/// over 1,000 similarities spread over [−1, 1] for each calibrator.
+fn lr_figures(reps: usize) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let cal = crate::calibration::Calibration::builtin()?;
+    let load = t0.elapsed().as_secs_f64() * 1e3;
+    let Some(lr) = cal.file.fitted.likelihood_ratio.as_ref() else {
+        println!("likelihood ratio: the built-in calibration has none");
+        return Ok(());
+    };
+    println!("built-in calibration parsed in {load:.2} ms");
+    for name in lr.calibrators.keys() {
+        let per = median_ms(reps, || {
+            for i in 0..1000 {
+                let s = -1.0 + 2.0 * i as f32 / 999.0;
+                std::hint::black_box(cal.evidence_with(s, Some(name), 0.5));
+            }
+            Ok(())
+        })?;
+        println!(
+            "LR + bounds + verbal ({name:<8}) {:>9.4} ms per pair",
+            per / 1000.0
+        );
+    }
     Ok(())
 }

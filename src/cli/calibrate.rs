@@ -10,6 +10,8 @@ use crate::calibration::fit::pairs::DEFAULT_MAX_IMPOSTORS;
 use crate::calibration::fit::{self, CollectOptions, Collected, FitError, ThresholdRule, cscore};
 use crate::pipeline::Pipeline;
 use crate::progress::{Ctl, Progress};
+use crate::record::Evidence;
+use crate::record::evidence::percent_short_of_certain;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -18,8 +20,9 @@ use std::time::Instant;
 #[derive(Args, Debug, Clone)]
 pub struct DatasetArgs {
     /// Dataset folder: one sub-folder per identity holding its images (LFW layout; ORL's s1..s40 fits).
-    #[arg(long, value_name = "DIR")]
-    pub dataset: PathBuf,
+    /// `calibrate` takes several (repeat the option) and pools their pairs.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub dataset: Vec<PathBuf>,
     /// An LFW-style pairs list (`name n1 n2` genuine, `name1 n1 name2 n2` impostor) instead of all pairs.
     #[arg(long, value_name = "FILE")]
     pub pairs: Option<PathBuf>,
@@ -58,8 +61,12 @@ pub(crate) fn cli_error(e: impl Into<FitError>) -> anyhow::Error {
     }
 }
 
-/// Scan, embed and score a dataset with a terminal progress bar and Ctrl-C.
-pub(crate) fn collect(pipeline: &Pipeline, data: &DatasetArgs) -> anyhow::Result<Collected> {
+/// Scan, embed and score the dataset `dir` with a terminal progress bar and Ctrl-C.
+pub(crate) fn collect(
+    pipeline: &Pipeline,
+    data: &DatasetArgs,
+    dir: &Path,
+) -> anyhow::Result<Collected> {
     let opts = CollectOptions {
         pairs_file: data.pairs.clone(),
         max_impostors: data.max_impostors,
@@ -74,7 +81,7 @@ pub(crate) fn collect(pipeline: &Pipeline, data: &DatasetArgs) -> anyhow::Result
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);
     let t0 = Instant::now();
-    let result = fit::collect(pipeline, &data.dataset, &opts, Ctl::new(&report, &cancel));
+    let result = fit::collect(pipeline, dir, &opts, Ctl::new(&report, &cancel));
     bar.finish();
     let took = t0.elapsed().as_secs_f64();
     let c = result.map_err(cli_error)?;
@@ -97,8 +104,8 @@ pub(crate) fn collect(pipeline: &Pipeline, data: &DatasetArgs) -> anyhow::Result
     Ok(c)
 }
 
-fn default_out(c: &Collected) -> PathBuf {
-    PathBuf::from(format!("calibration-{}.json", c.info.name))
+fn default_out(f: &crate::calibration::CalibrationFile) -> PathBuf {
+    PathBuf::from(format!("calibration-{}.json", f.dataset.name))
 }
 
 pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
@@ -116,15 +123,26 @@ pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
     if a.bins < 2 {
         return Err(BadInput(format!("--bins {}: at least 2 bins are needed", a.bins)).into());
     }
+    if a.data.pairs.is_some() && a.data.dataset.len() > 1 {
+        return Err(BadInput(
+            "--pairs lists the pairs of one dataset: give a single --dataset with it".into(),
+        )
+        .into());
+    }
     let pipeline = Pipeline::load()?;
-    let c = collect(&pipeline, &a.data)?;
+    let sets = a
+        .data
+        .dataset
+        .iter()
+        .map(|d| collect(&pipeline, &a.data, d))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let t_fit = Instant::now();
-    let file = fit::calibrate(&pipeline, &c, rule, a.bins).map_err(cli_error)?;
+    let file = fit::calibrate_sets(&pipeline, &sets, rule, a.bins).map_err(cli_error)?;
     println!(
-        "threshold, C-Score fit and PIC densities in {:.2} s",
+        "threshold, C-Score fit, PIC densities and LR calibrators in {:.2} s",
         t_fit.elapsed().as_secs_f64()
     );
-    let out = a.out.clone().unwrap_or_else(|| default_out(&c));
+    let out = a.out.clone().unwrap_or_else(|| default_out(&file));
     let sha = Calibration::write_file(&file, &out).map_err(cli_error)?;
     print_summary(&file, &out, &sha);
     println!("done in {:.1} s", t0.elapsed().as_secs_f64());
@@ -148,6 +166,11 @@ fn print_summary(file: &crate::calibration::CalibrationFile, out: &Path, sha: &s
         file.fitted.pic.bandwidth_impostor,
         file.fitted.pic.prior_genuine
     );
+    if let Some(lr) = &file.fitted.likelihood_ratio {
+        for line in super::lr_report::model_lines(lr) {
+            println!("{line}");
+        }
+    }
     println!("calibration written to {} (sha256 {sha})", out.display());
 }
 
@@ -174,9 +197,52 @@ pub(crate) fn for_compare(
 }
 
 /// One line describing the confidences of a decision.
-pub(crate) fn confidence_line(c: &crate::record::Confidence) -> String {
+pub(crate) fn confidence_line(c: &crate::record::Confidence, e: Option<&Evidence>) -> String {
+    let by = match e {
+        Some(e) => format!("by the bounded LR at prior P(Hp) = {}", e.prior_hp),
+        None => "by PIC".into(),
+    };
     format!(
-        "C-Score {:.4}  PIC-Score {:.4} (prior {})  probability the decision is right (by PIC) {:.4}  [calibration {}]",
-        c.c_score, c.pic_score, c.pic_prior, c.decision_confidence, c.calibration.name
+        "C-Score {:.4}  PIC-Score {:.4} (prior {})  probability the decision is right ({by}) {}  [calibration {}]",
+        c.c_score,
+        c.pic_score,
+        c.pic_prior,
+        percent_short_of_certain(c.decision_confidence),
+        c.calibration.name
     )
+}
+
+/// The likelihood ratio as `compare` prints it: propositions, LR and bounds,
+/// verbal equivalent, posterior at the stated prior.
+pub(crate) fn evidence_lines(e: &Evidence) -> Vec<String> {
+    let (g, i) = e.pairs();
+    let sets = e
+        .data
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let bound = if e.clipped {
+        format!(
+            "bounded by the calibration data: the {} calibrator gave log10 {:.2}",
+            e.calibrator, e.log10_lr_unbounded
+        )
+    } else {
+        format!("{} calibrator, within the bounds", e.calibrator)
+    };
+    vec![
+        format!("likelihood ratio for Hp ({}) vs Hd ({}):", e.hp, e.hd),
+        format!(
+            "  LR {} (log10 LR {:.2}); {bound}; the data ({sets}, {g} genuine / {i} impostor pairs) supports LR {} (ELUB)",
+            e.lr_text(),
+            e.log10_lr,
+            e.bounds_text()
+        ),
+        format!("  verbal equivalent (ENFSI 2015): {}", e.verbal),
+        format!(
+            "  at prior P(Hp) = {}: P(Hp | score) = {}",
+            e.prior_hp,
+            percent_short_of_certain(e.posterior_hp)
+        ),
+    ]
 }

@@ -89,7 +89,17 @@ pub fn run(a: CompareArgs) -> anyhow::Result<()> {
         analysis.similarity, threshold, analysis.decision
     );
     if let Some(c) = &analysis.confidence {
-        println!("{}", super::calibrate::confidence_line(c));
+        println!(
+            "{}",
+            super::calibrate::confidence_line(c, analysis.evidence.as_ref())
+        );
+    }
+    for line in analysis
+        .evidence
+        .iter()
+        .flat_map(super::calibrate::evidence_lines)
+    {
+        println!("{line}");
     }
     super::explain_run::run(
         &a.explain,

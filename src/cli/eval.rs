@@ -9,6 +9,7 @@ use super::progress::{TermProgress, ctrl_c_flag};
 use crate::calibration::Calibration;
 use crate::calibration::file::{DatasetInfo, PairInfo, Tool};
 use crate::calibration::fit::evaluate::{self, CalibrationCheck, CrossValidation, FnmrAtFmr};
+use crate::calibration::fit::lr_eval::{LrEvaluation, evaluate_lrs};
 use crate::calibration::fit::{cscore, plots};
 use crate::pipeline::{ModelRef, Pipeline};
 use crate::progress::{Ctl, Progress};
@@ -70,6 +71,8 @@ struct Summary {
     calibration: Option<CheckedCalibration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     calibration_note: Option<String>,
+    /// Cllr family and ELUB bounds per calibrator, and the calibration's transfer.
+    likelihood_ratio: LrEvaluation,
     plots: BTreeMap<String, String>,
 }
 
@@ -86,12 +89,21 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         .map(|p| Calibration::choose(Some(p), &pipeline.model))
         .transpose()
         .map_err(cli_error)?;
-    let c = collect(&pipeline, &a.data)?;
+    let dir = match a.data.dataset.as_slice() {
+        [one] => one.clone(),
+        _ => {
+            return Err(BadInput(
+                "eval measures one --dataset at a time (calibrate pools several)".into(),
+            )
+            .into());
+        }
+    };
+    let c = collect(&pipeline, &a.data, &dir)?;
     let s = &c.scores;
     let eer = s.eer().ok_or_else(|| {
         BadInput(format!(
             "{}: {} genuine and {} impostor pairs; both are needed",
-            a.data.dataset.display(),
+            dir.display(),
             s.genuine.len(),
             s.impostor.len()
         ))
@@ -109,6 +121,14 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             Err(e) => (None, Some(format!("built-in calibration not checked: {e}"))),
         },
     };
+    let lr = evaluate_lrs(
+        s,
+        c.data_ref(),
+        a.data.seed,
+        calibration.as_ref(),
+        Ctl::none(),
+    )
+    .map_err(cli_error)?;
     let checked = calibration.map(|cal| CheckedCalibration {
         check: evaluate::check_calibration(&cal.file.fitted, s),
         name: cal.name,
@@ -124,7 +144,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             out_dir.display()
         ))
     })?;
-    let plots = draw_plots(&out_dir, s, eer.eer, eer.at.threshold, &cv).map_err(cli_error)?;
+    let plots = draw_plots(&out_dir, s, eer.eer, eer.at.threshold, &cv, &lr).map_err(cli_error)?;
     let summary = Summary {
         schema: EVAL_SCHEMA,
         tool: Tool::default(),
@@ -142,6 +162,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         cross_validation: cv,
         calibration: checked,
         calibration_note,
+        likelihood_ratio: lr,
         plots,
     };
     let path = out_dir.join("summary.json");
@@ -163,6 +184,7 @@ fn draw_plots(
     eer: f64,
     threshold: f64,
     cv: &CrossValidation,
+    lr: &LrEvaluation,
 ) -> crate::calibration::Result<BTreeMap<String, String>> {
     let text = plots::text_available();
     if !text {
@@ -197,6 +219,7 @@ fn draw_plots(
         &cv.pic.reliability_balanced,
         text,
     )?;
+    super::lr_report::draw(dir, lr, text, &mut files)?;
     Ok(files)
 }
 
@@ -239,5 +262,8 @@ fn print_summary(s: &Summary) {
     }
     if let Some(n) = &s.calibration_note {
         println!("{n}");
+    }
+    for line in super::lr_report::eval_lines(&s.likelihood_ratio) {
+        println!("{line}");
     }
 }

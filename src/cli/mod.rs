@@ -12,6 +12,7 @@ mod compare;
 mod eval;
 mod explain_run;
 mod faces;
+mod lr_report;
 pub mod progress;
 mod quality;
 mod report;

@@ -122,6 +122,9 @@ pub struct Analysis {
     pub decision: Decision,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<Confidence>,
+    /// The likelihood ratio for Hp vs Hd, bounded, with its verbal equivalent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::Evidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explainability_table: Option<ExplainabilityTable>,
     /// The same table built from the X-Maps (similar / dissimilar regions).
@@ -157,6 +160,7 @@ impl Analysis {
             threshold_source: threshold_source.into(),
             decision: Decision::at(similarity, threshold),
             confidence: None,
+            evidence: None,
             explainability_table: None,
             xmap_table: None,
             maps: Vec::new(),

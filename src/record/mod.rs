@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod check;
 pub mod error;
+pub mod evidence;
 pub mod explanation;
 pub mod face;
 pub mod params;
@@ -14,6 +15,7 @@ pub mod region;
 pub use analysis::*;
 pub use check::FieldError;
 pub use error::RecordError;
+pub use evidence::{DataSetRef, Evidence};
 pub use explanation::*;
 pub use face::{Decision, Face, ModelRef};
 pub use quality::{FaceQuality, Measure, Verdict};

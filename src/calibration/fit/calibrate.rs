@@ -6,8 +6,10 @@ use super::FitError;
 use super::cscore;
 use super::dataset::{Dataset, read_pairs};
 use super::embedding::{EmbeddingCache, embed_images};
+use super::lr_fit::fit_lr_model;
 use super::metrics::ScoreSet;
 use super::pairs::{all_pairs, images_of, listed_pairs, score_pairs};
+use crate::calibration::file::SkippedImage;
 use crate::calibration::file::{DatasetInfo, PairInfo, PairsFileInfo, Tool};
 use crate::calibration::pic::PicModel;
 use crate::calibration::{
@@ -15,7 +17,8 @@ use crate::calibration::{
 };
 use crate::pipeline::Pipeline;
 use crate::progress::Ctl;
-use crate::record::ModelRef;
+use crate::record::{DataSetRef, ModelRef};
+use crate::resources::hash::sha256_hex;
 use std::path::{Path, PathBuf};
 
 /// How the decision threshold is chosen from the scores.
@@ -74,6 +77,7 @@ impl Fitted {
             threshold,
             c_score: CScoreModel { bins, fit },
             pic,
+            likelihood_ratio: None,
         })
     }
 }
@@ -85,6 +89,19 @@ pub struct Collected {
     pub pairs: PairInfo,
     pub scores: ScoreSet,
     pub cache_hits: usize,
+}
+
+impl Collected {
+    /// The set as the likelihood-ratio records name it.
+    pub fn data_ref(&self) -> DataSetRef {
+        DataSetRef {
+            name: self.info.name.clone(),
+            sha256: self.info.sha256.clone(),
+            genuine_pairs: self.pairs.genuine,
+            impostor_pairs: self.pairs.impostor,
+            pairs_file: self.info.pairs_file.as_ref().map(|p| p.name.clone()),
+        }
+    }
 }
 
 /// Options for [`collect`].
@@ -142,14 +159,29 @@ pub fn collect(
 }
 
 /// The calibration file for collected scores: threshold by `rule`, C-Score
-/// sigmoid on `bins` histogram bins, PIC densities.
+/// sigmoid on `bins` histogram bins, PIC densities, LR calibrators.
 pub fn calibrate(
     pipeline: &Pipeline,
     c: &Collected,
     rule: ThresholdRule,
     bins: usize,
 ) -> Result<CalibrationFile, FitError> {
-    let fitted = Fitted::fit(&c.scores, rule, bins)?;
+    calibrate_sets(pipeline, std::slice::from_ref(c), rule, bins)
+}
+
+/// The same over several sets pooled: their scores together, each set named
+/// with its size and hash in the file (`likelihood_ratio.data`); `dataset`
+/// and `pairs` then describe the pool ("orl+lfw", SHA-256 over the sets' hashes).
+pub fn calibrate_sets(
+    pipeline: &Pipeline,
+    sets: &[Collected],
+    rule: ThresholdRule,
+    bins: usize,
+) -> Result<CalibrationFile, FitError> {
+    let (info, pairs, scores) = pool(sets)?;
+    let mut fitted = Fitted::fit(&scores, rule, bins)?;
+    let data = sets.iter().map(Collected::data_ref).collect();
+    fitted.likelihood_ratio = Some(fit_lr_model(&scores, data, 0, Ctl::none())?);
     let detector = pipeline.store.manifest.entry("yunet").map(|e| ModelRef {
         name: e.name.clone(),
         sha256: e.sha256.clone(),
@@ -159,10 +191,66 @@ pub fn calibrate(
         tool: Tool::default(),
         model: pipeline.model.clone(),
         detector,
-        dataset: c.info.clone(),
-        pairs: c.pairs.clone(),
+        dataset: info,
+        pairs,
         fitted,
     })
+}
+
+/// Several collected sets as one: info, pairs and scores of the pool.
+fn pool(sets: &[Collected]) -> Result<(DatasetInfo, PairInfo, ScoreSet)> {
+    let first = sets
+        .first()
+        .ok_or_else(|| CalibrationError::TooFewPairs("no dataset given".into()))?;
+    if sets.len() == 1 {
+        return Ok((
+            first.info.clone(),
+            first.pairs.clone(),
+            first.scores.clone(),
+        ));
+    }
+    let names: Vec<&str> = sets.iter().map(|c| c.info.name.as_str()).collect();
+    let hashes: String = sets
+        .iter()
+        .map(|c| format!("{} {}\n", c.info.sha256, c.info.name))
+        .collect();
+    let sum = |f: &dyn Fn(&Collected) -> usize| sets.iter().map(f).sum::<usize>();
+    let info = DatasetInfo {
+        name: names.join("+"),
+        sha256: sha256_hex(hashes.as_bytes()),
+        identities: sum(&|c| c.info.identities),
+        images: sum(&|c| c.info.images),
+        images_used: sum(&|c| c.info.images_used),
+        pairs_file: None,
+        skipped: sets
+            .iter()
+            .flat_map(|c| {
+                c.info.skipped.iter().map(|s| SkippedImage {
+                    path: format!("{}/{}", c.info.name, s.path),
+                    reason: s.reason.clone(),
+                })
+            })
+            .collect(),
+    };
+    let pairs = PairInfo {
+        genuine: sum(&|c| c.pairs.genuine),
+        impostor: sum(&|c| c.pairs.impostor),
+        impostor_available: sets.iter().map(|c| c.pairs.impostor_available).sum(),
+        selection: sets
+            .iter()
+            .map(|c| format!("{}: {}", c.info.name, c.pairs.selection))
+            .collect::<Vec<_>>()
+            .join("; "),
+        seed: first.pairs.seed,
+        dropped: sum(&|c| c.pairs.dropped),
+    };
+    let scores = ScoreSet::new(
+        sets.iter().flat_map(|c| c.scores.genuine.clone()).collect(),
+        sets.iter()
+            .flat_map(|c| c.scores.impostor.clone())
+            .collect(),
+    );
+    Ok((info, pairs, scores))
 }
 
 #[cfg(test)]

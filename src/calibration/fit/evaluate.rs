@@ -176,7 +176,7 @@ pub struct CrossValidation {
 }
 
 /// Fold of each of `n` items: a seeded shuffle dealt round-robin into k folds.
-fn folds_of(n: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+pub(crate) fn folds_of(n: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(rng);
     let mut fold = vec![0; n];

@@ -14,17 +14,24 @@
 //! part of `calibration`.
 
 pub mod calibrate;
+pub mod cllr;
 pub mod cscore;
 pub mod dataset;
+pub mod elub;
 pub mod embedding;
 pub mod evaluate;
 pub mod kde;
+pub mod logreg;
+pub mod lr_eval;
+pub mod lr_fit;
+pub mod lr_plots;
 pub mod metrics;
 pub mod pairs;
+pub mod pav;
 pub mod pic;
 pub mod plots;
 
-pub use calibrate::{CollectOptions, Collected, ThresholdRule, calibrate, collect};
+pub use calibrate::{CollectOptions, Collected, ThresholdRule, calibrate, calibrate_sets, collect};
 pub use metrics::ScoreSet;
 
 use crate::calibration::CalibrationError;

@@ -21,10 +21,10 @@ pub const FONT_CANDIDATES: &[&str] = &[
     "C:\\Windows\\Fonts\\arial.ttf",
 ];
 
-const SIZE: (u32, u32) = (800, 600);
-const FONT: &str = "sans-serif";
-const GENUINE: RGBColor = RGBColor(27, 120, 55);
-const IMPOSTOR: RGBColor = RGBColor(197, 27, 125);
+pub(crate) const SIZE: (u32, u32) = (800, 600);
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const GENUINE: RGBColor = RGBColor(27, 120, 55);
+pub(crate) const IMPOSTOR: RGBColor = RGBColor(197, 27, 125);
 
 /// Register the first available font once; false when none could be loaded.
 pub fn text_available() -> bool {
@@ -42,14 +42,14 @@ pub fn text_available() -> bool {
     })
 }
 
-fn perr<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> CalibrationError + '_ {
+pub(crate) fn perr<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> CalibrationError + '_ {
     move |e| CalibrationError::Plot {
         path: path.into(),
         reason: format!("{e:?}"),
     }
 }
 
-fn canvas(path: &Path) -> Result<DrawingArea<BitMapBackend<'_>, Shift>> {
+pub(crate) fn canvas(path: &Path) -> Result<DrawingArea<BitMapBackend<'_>, Shift>> {
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(perr(path))?;
     Ok(root)
