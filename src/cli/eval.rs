@@ -121,6 +121,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             Err(e) => (None, Some(format!("built-in calibration not checked: {e}"))),
         },
     };
+    let t_lr = Instant::now();
     let lr = evaluate_lrs(
         s,
         c.data_ref(),
@@ -129,6 +130,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         Ctl::none(),
     )
     .map_err(cli_error)?;
+    let t_lr = t_lr.elapsed().as_secs_f64();
     let checked = calibration.map(|cal| CheckedCalibration {
         check: evaluate::check_calibration(&cal.file.fitted, s),
         name: cal.name,
@@ -171,7 +173,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         .map_err(|e| BadInput(format!("{}: cannot write: {e}", path.display())))?;
     print_summary(&summary);
     println!(
-        "summary and plots written to {} in {:.1} s",
+        "summary and plots written to {} in {:.1} s (likelihood-ratio validation {t_lr:.1} s of it)",
         out_dir.display(),
         t0.elapsed().as_secs_f64()
     );
