@@ -461,7 +461,7 @@ mod tests {
             "both classes are needed",
         );
         refused(
-            |v| v["likelihood_ratio"]["data"][0]["genuine_pairs"] = 3.into(),
+            |v| v["likelihood_ratio"]["data"][0]["genuine_pairs"] = 2.into(),
             "too few",
         );
         refused(

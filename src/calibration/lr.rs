@@ -16,7 +16,7 @@ pub const DEFAULT_PRIOR_HP: f64 = 0.5;
 /// Fewest pairs of each class a calibration's LRs may rest on. Few pairs
 /// already give narrow ELUB bounds (|log10 LR| ≤ log10(n + 1)); below this
 /// even the bounds are noise.
-pub const MIN_PAIRS_PER_CLASS: usize = 5;
+pub const MIN_PAIRS_PER_CLASS: usize = 3;
 
 /// Cllr, Cllr_min (after PAV) and Cllr_cal = Cllr − Cllr_min, in bits.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

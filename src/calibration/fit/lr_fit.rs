@@ -287,7 +287,7 @@ mod tests {
             best.validation_bounded
         );
         assert!(m.default_reason.contains("two-gaussians"));
-        let too_few = ScoreSet::new(s.genuine[..4].to_vec(), s.impostor.clone());
+        let too_few = ScoreSet::new(s.genuine[..2].to_vec(), s.impostor.clone());
         assert!(matches!(
             fit_lr_model(&too_few, vec![], 0, Ctl::none()),
             Err(CalibrationError::TooFewPairs(_))
