@@ -130,13 +130,21 @@ fn write_maps<'a>(
 
 /// `<A>-<B>`: the file stems of a pair's two images, for the names of what
 /// is written about the pair (the map folder here, the app's exported JSON).
+/// Each stem at most 100 bytes: two 255-byte file names would make a name
+/// the file system refuses (after the whole explanation ran).
 pub fn pair_stems(faces: [&FaceAnalysis; 2]) -> String {
     let stem = |f: &FaceAnalysis| {
-        f.image
+        let s = f
+            .image
             .path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let end = (0..=s.len().min(100))
+            .rev()
+            .find(|&i| s.is_char_boundary(i))
+            .unwrap_or(0);
+        s[..end].to_string()
     };
     format!("{}-{}", stem(faces[0]), stem(faces[1]))
 }
