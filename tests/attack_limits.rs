@@ -27,9 +27,22 @@ struct Run {
     peak_mb: u64,
 }
 
-/// Run `facexplain args` and read the child's peak RSS from `wait4`.
+/// Time limit of one run (exit code 124 when it is killed: a hang).
+const LIMIT: &str = "600";
+
+/// Run `facexplain args` (under `timeout`) and read the peak RSS from
+/// `wait4` (which covers the reaped descendants: the binary).
 fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
-    let child = Command::new(BIN)
+    run_env(args, &[])
+}
+
+fn run_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &Path)]) -> Run {
+    let mut cmd = Command::new("timeout");
+    cmd.args(["--kill-after=5", LIMIT, BIN]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -279,4 +292,64 @@ fn non_utf8_paths() {
     let r = run(&["compare".as_ref(), missing.as_os_str(), a.as_os_str()]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("fehlt-\u{fffd}.jpg"), "{}", r.stderr);
+}
+
+/// A device, a pipe or a folder given as a photo is refused naming it, at
+/// once (reading `/dev/zero` or a pipe with no writer never ended).
+#[test]
+fn devices_and_pipes_are_not_photos() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = data("face_recognition/obama.jpg");
+    let fifo = tmp.path().join("pipe.jpg");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for (bad, name) in [
+        (PathBuf::from("/dev/zero"), "/dev/zero"),
+        (fifo.clone(), "pipe.jpg"),
+        (tmp.path().to_path_buf(), "tmp"),
+    ] {
+        let r = run(&["compare".as_ref(), bad.as_os_str(), good.as_os_str()]);
+        assert_eq!(r.code, 2, "{}: {}", bad.display(), r.stderr);
+        assert!(
+            r.stderr.contains(name) && r.stderr.contains("not a regular file"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+/// A models folder where a model is `/dev/zero` (or a pipe): refused as an
+/// altered model, naming it, instead of reading without end.
+#[test]
+fn a_device_in_place_of_a_model_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tmp.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    for e in std::fs::read_dir(&real).unwrap() {
+        let e = e.unwrap();
+        let target = std::fs::canonicalize(e.path()).unwrap();
+        let link = if e.file_name() == "yunet.onnx" {
+            PathBuf::from("/dev/zero")
+        } else {
+            target
+        };
+        std::os::unix::fs::symlink(link, models.join(e.file_name())).unwrap();
+    }
+    let (a, b) = (
+        data("face_recognition/obama.jpg"),
+        data("face_recognition/obama2.jpg"),
+    );
+    let r = run_env(
+        &["compare".as_ref(), a.as_os_str(), b.as_os_str()],
+        &[("FACEXPLAIN_MODELS", &models)],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("yunet.onnx") && r.stderr.contains("not a regular file"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.peak_mb < 1_000, "peak RSS {} MB", r.peak_mb);
 }

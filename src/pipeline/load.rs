@@ -41,12 +41,28 @@ impl LoadedImage {
     }
 }
 
-/// Read and decode an image file.
+/// Read and decode an image file. Only regular files up to [`MAX_ALLOC`]
+/// bytes are read: a device (`/dev/zero`), a pipe or a 50 GB file is refused
+/// before a byte of it is held in memory.
 pub fn load_image(path: &Path) -> Result<LoadedImage> {
-    let bytes = std::fs::read(path).map_err(|source| PipelineError::Read {
+    let read_err = |source| PipelineError::Read {
         path: path.into(),
         source,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(PipelineError::BadFile {
+            path: path.into(),
+            reason: "not a regular file (a folder, device or pipe); choose a photo".into(),
+        });
+    }
+    if meta.len() > MAX_ALLOC {
+        return Err(too_large(
+            path,
+            format!("the file is {} MB", meta.len() >> 20),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(read_err)?;
     decode_image(path, bytes)
 }
 

@@ -134,6 +134,7 @@ impl ModelStore {
     pub fn read_verified(&self, id: &str) -> Result<(ModelEntry, Vec<u8>)> {
         let entry = self.manifest.entry(id)?.clone();
         let path = self.dir.join(&entry.file);
+        check_model_file(&path, &entry.sha256)?;
         let bytes = std::fs::read(&path).map_err(|_| ResourceError::ModelMissing {
             file: path.clone(),
             expected: entry.sha256.clone(),
@@ -147,6 +148,7 @@ impl ModelStore {
     pub fn verify_file(&self, id: &str) -> Result<PathBuf> {
         let entry = self.manifest.entry(id)?;
         let path = self.dir.join(&entry.file);
+        check_model_file(&path, &entry.sha256)?;
         let actual = sha256_file(&path).map_err(|_| ResourceError::ModelMissing {
             file: path.clone(),
             expected: entry.sha256.clone(),
@@ -162,6 +164,34 @@ impl ModelStore {
         }
         Ok(path)
     }
+}
+
+/// Largest model file read (SFace is 37 MB, MiniLM 90 MB).
+pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+
+/// Refuse a model path that is not a regular file of sane size before it is
+/// read or hashed: a models folder with `/dev/zero` or a pipe in place of a
+/// model would otherwise hang or exhaust memory instead of failing its hash.
+fn check_model_file(path: &Path, expected: &str) -> Result<()> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Err(ResourceError::ModelMissing {
+            file: path.to_path_buf(),
+            expected: expected.to_string(),
+            fix: SETUP_COMMAND.into(),
+        });
+    };
+    if !meta.is_file() || meta.len() > MAX_MODEL_BYTES {
+        return Err(ResourceError::ModelHash {
+            file: path.to_path_buf(),
+            expected: expected.to_string(),
+            actual: format!(
+                "not computed: not a regular file of at most {} MB",
+                MAX_MODEL_BYTES >> 20
+            ),
+            fix: SETUP_COMMAND.into(),
+        });
+    }
+    Ok(())
 }
 
 /// Refuse bytes whose SHA-256 is not `expected`.

@@ -216,21 +216,39 @@ pub fn hostile() -> impl Strategy<Value = Hostile> {
 }
 
 /// One structural edit of a JSON document: node number `at` (depth first,
-/// root excluded) replaced by `with`.
+/// root excluded; among the numbers only when `numeric`: boxes, sizes,
+/// counts) replaced by `with`.
 #[derive(Clone, Debug)]
 pub struct JsonEdit {
+    pub numeric: bool,
     pub at: Index,
     pub with: Hostile,
 }
 
 pub fn json_edit() -> impl Strategy<Value = JsonEdit> {
-    (any::<Index>(), hostile()).prop_map(|(at, with)| JsonEdit { at, with })
+    prop_oneof![
+        (any::<Index>(), hostile()).prop_map(|(at, with)| JsonEdit {
+            numeric: false,
+            at,
+            with
+        }),
+        (any::<Index>(), hostile_f64()).prop_map(|(at, x)| JsonEdit {
+            numeric: true,
+            at,
+            with: Hostile::Num(x)
+        }),
+    ]
 }
 
-fn count_nodes(v: &Value) -> usize {
+fn counts(v: &Value, numeric: bool) -> bool {
+    !numeric || v.is_number()
+}
+
+fn count_nodes(v: &Value, numeric: bool) -> usize {
+    let here = |c: &Value| usize::from(counts(c, numeric)) + count_nodes(c, numeric);
     match v {
-        Value::Array(a) => a.iter().map(|c| 1 + count_nodes(c)).sum(),
-        Value::Object(o) => o.values().map(|c| 1 + count_nodes(c)).sum(),
+        Value::Array(a) => a.iter().map(here).sum(),
+        Value::Object(o) => o.values().map(here).sum(),
         _ => 0,
     }
 }
@@ -274,8 +292,9 @@ fn hostile_value(h: &Hostile, old: &Value) -> Option<Value> {
     })
 }
 
-/// Apply `e` to node number `k` (counted depth first) under `v`.
-fn edit_node(v: &mut Value, k: &mut usize, e: &Hostile) -> bool {
+/// Apply `e` to node number `k` (counted depth first, among the numbers
+/// when `numeric`) under `v`.
+fn edit_node(v: &mut Value, k: &mut usize, e: &Hostile, numeric: bool) -> bool {
     let children: Vec<(usize, Option<String>)> = match v {
         Value::Array(a) => (0..a.len()).map(|i| (i, None)).collect(),
         Value::Object(o) => o
@@ -292,6 +311,12 @@ fn edit_node(v: &mut Value, k: &mut usize, e: &Hostile) -> bool {
             (Value::Object(o), Some(name)) => o.get_mut(name).expect("key"),
             _ => unreachable!(),
         };
+        if !counts(child, numeric) {
+            if edit_node(child, k, e, numeric) {
+                return true;
+            }
+            continue;
+        }
         if *k == 0 {
             match hostile_value(e, child) {
                 Some(new) => *child = new,
@@ -308,7 +333,7 @@ fn edit_node(v: &mut Value, k: &mut usize, e: &Hostile) -> bool {
             return true;
         }
         *k -= 1;
-        if edit_node(child, k, e) {
+        if edit_node(child, k, e, numeric) {
             return true;
         }
     }
@@ -337,10 +362,10 @@ impl JsonAttack {
     pub fn apply(&self, base: &Value) -> Vec<u8> {
         let mut v = base.clone();
         for e in &self.edits {
-            let n = count_nodes(&v);
+            let n = count_nodes(&v, e.numeric);
             if n > 0 {
                 let mut k = e.at.index(n);
-                edit_node(&mut v, &mut k, &e.with);
+                edit_node(&mut v, &mut k, &e.with, e.numeric);
             }
         }
         // serde_json refuses to write nesting it would refuse to read back;

@@ -6,6 +6,7 @@
 use crate::calibration::{CalibrationError, Result};
 use crate::progress::Ctl;
 use crate::resources::hash::{sha256_file, sha256_hex};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// File extensions read as images (case-insensitive).
@@ -132,20 +133,34 @@ impl Dataset {
         })
     }
 
-    /// Index of image number `n` of `identity`: the file named
-    /// `<identity>_<n:04>.*` (LFW) or `<n>.*` (ORL).
-    fn find(&self, identity: &str, n: u32) -> Option<usize> {
-        let lfw = format!("{identity}_{n:04}");
-        let plain = n.to_string();
-        self.images.iter().position(|im| {
+    /// Every image by (identity, file stem), the first of equal keys: a
+    /// pairs list of millions of lines is looked up in linear time.
+    fn by_stem(&self) -> HashMap<(&str, String), usize> {
+        let mut m = HashMap::with_capacity(self.images.len());
+        for (i, im) in self.images.iter().enumerate() {
             let stem = Path::new(&im.rel)
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            self.identities[im.identity] == identity && (stem == lfw || stem == plain)
-        })
+            m.entry((self.identities[im.identity].as_str(), stem))
+                .or_insert(i);
+        }
+        m
     }
 }
+
+/// Index of image number `n` of `identity` in `index` ([`Dataset::by_stem`]):
+/// the first file named `<identity>_<n:04>.*` (LFW) or `<n>.*` (ORL).
+fn find(index: &HashMap<(&str, String), usize>, identity: &str, n: u32) -> Option<usize> {
+    let at = |stem: String| index.get(&(identity, stem)).copied();
+    match (at(format!("{identity}_{n:04}")), at(n.to_string())) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Largest pairs list read (LFW's is 100 KB).
+pub const MAX_PAIRS_BYTES: u64 = 64 << 20;
 
 /// A pair of images (indices into [`Dataset::images`]) and whether it is genuine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,8 +187,20 @@ pub fn read_pairs(path: &Path, dataset: &Dataset) -> Result<PairList> {
         line,
         reason,
     };
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    if size > MAX_PAIRS_BYTES {
+        return Err(err(
+            0,
+            format!(
+                "the list is {} MB, more than a pairs list can be ({} MB)",
+                size >> 20,
+                MAX_PAIRS_BYTES >> 20
+            ),
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| err(0, "not UTF-8 text".into()))?;
+    let index = dataset.by_stem();
     let mut pairs = Vec::new();
     let mut first = true;
     for (i, raw) in text.lines().enumerate() {
@@ -192,7 +219,7 @@ pub fn read_pairs(path: &Path, dataset: &Dataset) -> Result<PairList> {
                 .map_err(|_| err(i + 1, format!("{s:?} is not an image number")))
         };
         let find = |name: &str, n: u32| {
-            dataset.find(name, n).ok_or_else(|| {
+            find(&index, name, n).ok_or_else(|| {
                 err(i + 1, format!("no image {n} of identity {name:?} in {} (looked for {name}_{n:04}.* and {n}.*)", dataset.root.display()))
             })
         };
@@ -260,7 +287,7 @@ mod tests {
         let rels: Vec<&str> = ds.images.iter().map(|i| i.rel.as_str()).collect();
         assert_eq!(rels, ["a/9.jpg", "b/1.PNG", "b/2.png"]);
         assert_eq!(ds.images[1].sha256, sha256_hex(b"1.PNG"));
-        assert_eq!(ds.find("b", 2), Some(2));
+        assert_eq!(super::find(&ds.by_stem(), "b", 2), Some(2));
         // The dataset hash covers names and contents.
         std::fs::write(dir.path().join("b/2.png"), b"changed").unwrap();
         assert_ne!(
