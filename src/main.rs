@@ -5,6 +5,8 @@ use facexplain::cli::{self, Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any thread exists: ONNX Runtime must never phone home.
+    facexplain::pipeline::runtime::disable_telemetry();
     let args = Cli::parse();
     cli::init_logging(args.verbose);
     let result = match args.command {

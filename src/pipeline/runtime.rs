@@ -13,9 +13,30 @@ pub const ORT_LIB: &str = "libonnxruntime.so.1.31.1";
 
 static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
 
+/// The environment variable that turns ONNX Runtime's POSIX telemetry
+/// (1DS: a persistent device id, an uploader thread that resolves
+/// `mobile.events.data.microsoft.com`) off entirely; it is read once, when
+/// the library initialises. `DisableTelemetryEvents` (`with_telemetry(false)`)
+/// only mutes some events: with it alone, `compare --explain` still sent DNS
+/// queries (tests/no_network.rs).
+pub const TELEMETRY_OFF_VAR: &str = "ORT_DISABLE_TELEMETRY";
+
+/// Set [`TELEMETRY_OFF_VAR`] for this process. `main` calls it first thing,
+/// while the process has one thread; [`environment`] calls it again before
+/// loading the library, for library users such as the tests.
+pub fn disable_telemetry() {
+    if std::env::var_os(TELEMETRY_OFF_VAR).is_none_or(|v| v != "1") {
+        // SAFETY: called before ONNX Runtime is loaded; Rust's own readers of
+        // the environment are serialised by std's lock, and in the binary
+        // this runs before any other thread exists.
+        unsafe { std::env::set_var(TELEMETRY_OFF_VAR, "1") };
+    }
+}
+
 /// The process-wide ONNX Runtime environment (loaded once).
 pub fn environment() -> Result<&'static ort::environment::Environment> {
     ENV.get_or_init(|| {
+        disable_telemetry();
         let tried = ort_library(ORT_LIB);
         let lib = tried.iter().find(|p| p.is_file()).ok_or_else(|| {
             format!(
