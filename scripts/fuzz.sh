@@ -15,6 +15,8 @@ out="${2:?usage: scripts/fuzz.sh MINUTES OUTDIR}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${FACEXPLAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/facexplain}/target}"
-cargo build --release --quiet --tests --bin facexplain
+# The test profile: dependencies (decoders, serde_json, ONNX Runtime calls) are
+# optimised there already, and it shares the build of scripts/test.sh.
+cargo build --quiet --test attack --bin facexplain
 FUZZ_SECONDS=$((minutes * 60)) FUZZ_OUT="$out" \
-    cargo test --release --quiet --test attack -- --ignored --exact fuzz_for_a_while --nocapture
+    cargo test --quiet --test attack -- --ignored --exact fuzz_for_a_while --nocapture

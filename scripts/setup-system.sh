@@ -13,6 +13,8 @@ PKGS=(
     pkg-config libgtk-3-dev fonts-dejavu-core libfontconfig1-dev libfreetype-dev
     # set-up itself
     unzip ca-certificates curl
+    # tests/no_network.rs: every socket the binary opens, under strace
+    strace
 )
 # The model set-up needs Python 3.11 with venv (Debian 12's python3 is 3.11) and npm.
 py311=$(fx_python311 2>/dev/null) || { py311=""; PKGS+=(python3 python3-venv python3-pip); }
