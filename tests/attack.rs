@@ -375,3 +375,15 @@ fn long_pairs_lists_are_read_or_refused() {
     let e = read_pairs(&big, &bases().orl).unwrap_err().to_string();
     assert!(e.contains("huge-pairs.txt") && e.contains("65 MB"), "{e}");
 }
+
+/// Regression (issue 20): the analysis of a real pair with the face box
+/// edited to 1e30 made `report` loop for ever drawing the box; it now ends
+/// (refused, or drawn clipped to the photo).
+#[test]
+fn report_on_a_box_of_1e30_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = bases().analyses[0].clone();
+    a["images"][0]["face"]["box"] = serde_json::json!([0.0, 0.0, 1e30, 1e30]);
+    let bytes = serde_json::to_vec_pretty(&a).unwrap();
+    attack(Target::Report, &bytes, "json", dir.path(), CLI_LIMIT).unwrap();
+}
