@@ -314,7 +314,9 @@ fn fuzz_for_a_while() {
             let input = input_for(t).new_tree(&mut runner).unwrap().current();
             let (bytes, ext) = render(t, &input);
             runs[k] += 1;
-            if let Err(why) = attack(t, &bytes, ext, dir.path(), Duration::from_secs(30)) {
+            // A CLI call takes 1–25 s (loading the chat models, on a busy
+            // machine); a hang is one that runs on past two minutes.
+            if let Err(why) = attack(t, &bytes, ext, dir.path(), Duration::from_secs(120)) {
                 fails[k] += 1;
                 let stem = out.join(format!("{}-{}", t.name(), fails[k]));
                 std::fs::write(stem.with_extension(ext), &bytes).unwrap();
