@@ -245,28 +245,38 @@ fn app_start_up_with_explanation_opens_no_network_socket() {
             }
         }
     });
+    // Until the explanation has finished, or has run for EXPLAINING (a busy
+    // machine may take longer to finish: ONNX Runtime's telemetry fired in
+    // the first seconds of its sessions when it was on).
+    const EXPLAINING: Duration = Duration::from_secs(240);
     let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(900);
+    let started = Instant::now();
+    let mut explaining_since: Option<Instant> = None;
     loop {
         match rx.recv_timeout(Duration::from_secs(1)) {
             Ok(line) => {
                 let done = line.contains("explanation finished");
+                if line.contains("while explaining") {
+                    explaining_since.get_or_insert_with(Instant::now);
+                }
                 seen.push(line);
                 if done {
                     break;
                 }
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                assert!(
-                    Instant::now() < deadline,
-                    "no finished explanation after 900 s:\n{}",
-                    seen.join("\n")
-                );
-            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 panic!("the app exited early:\n{}", seen.join("\n"))
             }
         }
+        if explaining_since.is_some_and(|t| t.elapsed() > EXPLAINING) {
+            break;
+        }
+        assert!(
+            explaining_since.is_some() || started.elapsed() < Duration::from_secs(600),
+            "the app did not start explaining within 600 s:\n{}",
+            seen.join("\n")
+        );
     }
     drop(app);
     let text = std::fs::read_to_string(&log).unwrap();
