@@ -308,7 +308,7 @@ fn fuzz_for_a_while() {
                 t,
                 Target::Ask | Target::Report | Target::CompareCalibration | Target::CompareImage
             );
-            if subprocess && round % 20 != 0 {
+            if subprocess && !round.is_multiple_of(20) {
                 continue;
             }
             let input = input_for(t).new_tree(&mut runner).unwrap().current();
