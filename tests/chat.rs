@@ -315,6 +315,7 @@ fn real_analyses() -> Vec<(String, Analysis)> {
         "plain_non_match",
         "match_mery",
         "non_match_xmap",
+        "unfit_face",
     ]
     .iter()
     .map(|n| (n.to_string(), fixture(&format!("real/{n}.json"))))
@@ -480,6 +481,24 @@ fn refusals_say_why() {
         (lr.path, lr.intent.as_str()),
         (AnswerPath::Refusal, "evidence_strength")
     );
+    // The quality record answers for the face asked about.
+    let unfit = fixture("real/unfit_face.json");
+    e.start_over();
+    let q = e.ask(&unfit, "Is face A fit for comparison?").unwrap();
+    assert_eq!(
+        (q.path, q.intent.as_str()),
+        (AnswerPath::Retrieval, "quality"),
+        "{}",
+        q.text
+    );
+    assert!(
+        q.text.starts_with("Face A is unfit") && q.text.contains("not a human face"),
+        "{}",
+        q.text
+    );
+    let b = e.ask(&unfit, "and face B?").unwrap();
+    assert!(b.text.starts_with("Face B is fit"), "{}", b.text);
+    e.start_over();
     let d = e.ask(&plain, "Is it a match?").unwrap();
     assert_eq!(d.path, AnswerPath::Retrieval);
     assert!(

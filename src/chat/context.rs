@@ -451,6 +451,10 @@ pub fn stated_numbers(a: &Analysis) -> BTreeSet<String> {
     // Numbers inside the analysis' own texts (threshold source, names, paths) are copied verbatim.
     let mut texts = vec![a.threshold_source.clone(), a.model.name.clone()];
     texts.extend(a.images.iter().map(|i| i.path.clone()));
+    for q in a.images.iter().filter_map(|i| i.quality.as_ref()) {
+        texts.extend(q.reasons.iter().cloned());
+        texts.push(q.thresholds.clone());
+    }
     texts.extend(a.confidence.iter().map(|c| c.calibration.name.clone()));
     for t in &texts {
         s.extend(numbers_in(t));

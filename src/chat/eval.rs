@@ -10,6 +10,7 @@ use super::answerer::{Answer, AnswerPath};
 use super::context::{fmt_percent, fmt_similarity, fmt_threshold, numbers_in, stated_numbers};
 use super::engine::ChatEngine;
 use super::error::{ChatError, Result};
+use super::intents::FACES;
 use crate::record::{Analysis, Decision};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -284,8 +285,19 @@ fn expected_facts(a: &Analysis, e: &Expect) -> std::result::Result<Facts, String
             Some(c) => v(vec![c.calibration.name.clone()], vec![sim]),
             None => Ok(None),
         },
+        "quality" => {
+            let faces: Vec<usize> = e.face.map_or(vec![0, 1], |f| vec![f]);
+            let mut need = Vec::new();
+            for f in faces {
+                match a.images.get(f).and_then(|i| i.quality.as_ref()) {
+                    Some(q) => need.push(format!("Face {} is {}", FACES[f], q.verdict)),
+                    None => return Ok(None),
+                }
+            }
+            v(need, vec![sim])
+        }
         // Fields this build's analysis record does not have yet: they must be refused.
-        "evidence_strength" | "quality" | "faithfulness" | "case_notes" => Ok(None),
+        "evidence_strength" | "faithfulness" | "case_notes" => Ok(None),
         // Refused by the identity intent (checked above), with its reason.
         "identity" => Ok(None),
         other => Err(format!("unknown question type {other:?}")),

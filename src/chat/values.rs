@@ -134,6 +134,12 @@ pub fn of_slot(a: &Analysis, v: &mut Values, slot: &SlotValue) {
                 v.insert("faces_found".into(), img.faces_found.to_string());
                 v.insert("face_width".into(), img.width.to_string());
                 v.insert("face_height".into(), img.height.to_string());
+                if let Some(q) = &img.quality {
+                    v.insert(
+                        "quality_text".into(),
+                        quality_text(super::intents::FACES[*i], q),
+                    );
+                }
             }
         }
     }
@@ -157,4 +163,17 @@ pub fn slot_values(per: super::intents::Per, s: &Slots) -> Vec<SlotValue> {
         Per::Face if s.faces.is_empty() => vec![SlotValue::Face(0), SlotValue::Face(1)],
         Per::Face => s.faces.iter().copied().map(SlotValue::Face).collect(),
     }
+}
+
+/// "Face B is unfit for comparison: reason; reason." from the face's quality record.
+fn quality_text(face: &str, q: &crate::record::quality::FaceQuality) -> String {
+    let why = if q.reasons.is_empty() {
+        " (no quality problem found)".to_string()
+    } else {
+        format!(": {}", q.reasons.join("; "))
+    };
+    format!(
+        "Face {face} is {} for comparison{why} (image-quality assessment, thresholds {}).",
+        q.verdict, q.thresholds
+    )
 }

@@ -15,11 +15,12 @@ pub const SEALED_SET: &str = "tests/chat_sets/sealed_2026_12.json";
 /// The tuning set (looked at while building the engine).
 pub const TUNING_SET: &str = "tests/chat_sets/tuning.json";
 /// Analyses made by the real CLI from data/ images.
-pub const REAL_ANALYSES: [&str; 4] = [
+pub const REAL_ANALYSES: [&str; 5] = [
     "tests/chat_fixtures/real/plain_match.json",
     "tests/chat_fixtures/real/plain_non_match.json",
     "tests/chat_fixtures/real/match_mery.json",
     "tests/chat_fixtures/real/non_match_xmap.json",
+    "tests/chat_fixtures/real/unfit_face.json",
 ];
 
 #[derive(Args, Debug)]
