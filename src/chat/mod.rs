@@ -23,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod intents;
+pub mod numbers;
 pub mod qa;
 pub mod slots;
 pub mod values;
