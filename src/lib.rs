@@ -24,6 +24,7 @@ pub mod calibration;
 pub mod chat;
 pub mod cli;
 pub mod explain;
+pub mod explore;
 pub mod pipeline;
 pub mod progress;
 pub mod quality;

@@ -52,6 +52,22 @@ pub struct CalibrateArgs {
     pub bins: usize,
 }
 
+impl DatasetArgs {
+    /// How to collect the pairs (cache on unless `--no-cache`).
+    pub(crate) fn options(&self, pipeline: &Pipeline) -> CollectOptions {
+        CollectOptions {
+            pairs_file: self.pairs.clone(),
+            max_impostors: self.max_impostors,
+            seed: self.seed,
+            cache: if self.no_cache {
+                EmbeddingCache::disabled()
+            } else {
+                EmbeddingCache::for_pipeline(pipeline)
+            },
+        }
+    }
+}
+
 /// A calibration error for the CLI: user-caused ones exit with code 2.
 pub(crate) fn cli_error(e: impl Into<FitError>) -> anyhow::Error {
     match e.into() {
@@ -67,16 +83,7 @@ pub(crate) fn collect(
     data: &DatasetArgs,
     dir: &Path,
 ) -> anyhow::Result<Collected> {
-    let opts = CollectOptions {
-        pairs_file: data.pairs.clone(),
-        max_impostors: data.max_impostors,
-        seed: data.seed,
-        cache: if data.no_cache {
-            EmbeddingCache::disabled()
-        } else {
-            EmbeddingCache::for_pipeline(pipeline)
-        },
-    };
+    let opts = data.options(pipeline);
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);

@@ -11,6 +11,7 @@ mod chat_eval;
 mod compare;
 mod eval;
 mod explain_run;
+mod explore;
 mod faces;
 mod lr_report;
 pub mod progress;
@@ -50,6 +51,8 @@ pub enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// Measure a dataset: EER, FNMR@FMR, AUC, k-fold ECE of C-Score and PIC-Score, DET/histogram/reliability plots.
     Eval(eval::EvalArgs),
+    /// Every pair of a dataset in one table: similarity, decision, C-Score, PIC-Score, LR; summary, CSV/JSON.
+    Explore(explore::ExploreArgs),
     /// Answer a question about an analysis JSON: answer, confidence, source sentence(s), path.
     Ask(ask::AskArgs),
     /// Ask questions about an analysis JSON interactively on the terminal.
@@ -110,6 +113,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::BenchExplain(a) => bench_explain::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Explore(a) => explore::run(a),
         Command::Ask(a) => ask::run(a),
         Command::Chat(a) => chat::run(a),
         Command::ChatEval(a) => chat_eval::run(a),

@@ -4,8 +4,8 @@
 
 use super::FitError;
 use super::cscore;
-use super::dataset::{Dataset, read_pairs};
-use super::embedding::{EmbeddingCache, embed_images};
+use super::dataset::{Dataset, Pair, PairList, read_pairs};
+use super::embedding::{Embedded, EmbeddingCache, embed_images};
 use super::lr_fit::fit_lr_model;
 use super::metrics::ScoreSet;
 use super::pairs::{all_pairs, images_of, listed_pairs, score_pairs};
@@ -114,6 +114,66 @@ pub struct CollectOptions {
     pub cache: EmbeddingCache,
 }
 
+/// A dataset scanned and embedded, with its pairs (before scoring): what
+/// [`collect`] scores and what the explorer lists pair by pair.
+pub struct Paired {
+    pub dataset: Dataset,
+    pub list: Option<PairList>,
+    pub embedded: Embedded,
+    pub pairs: Vec<Pair>,
+    pub info: PairInfo,
+}
+
+impl Paired {
+    /// What the calibration and evaluation records say about the data.
+    pub fn dataset_info(&self) -> DatasetInfo {
+        let (ds, embedded) = (&self.dataset, &self.embedded);
+        DatasetInfo {
+            name: ds.name.clone(),
+            sha256: ds.sha256.clone(),
+            identities: ds.identities.len(),
+            images: ds.images.len(),
+            images_used: embedded.embeddings.iter().filter(|e| e.is_some()).count(),
+            pairs_file: self.list.as_ref().map(|l| PairsFileInfo {
+                name: l.name.clone(),
+                sha256: l.sha256.clone(),
+            }),
+            skipped: embedded.skipped.clone(),
+        }
+    }
+}
+
+/// Scan `dir`, embed every image needed (cached) and form the pairs.
+pub fn pair_up(
+    pipeline: &Pipeline,
+    dir: &Path,
+    opts: &CollectOptions,
+    ctl: Ctl,
+) -> Result<Paired, FitError> {
+    let dataset = Dataset::scan(dir, ctl)?;
+    let list = opts
+        .pairs_file
+        .as_deref()
+        .map(|p| read_pairs(p, &dataset))
+        .transpose()?;
+    let wanted = match &list {
+        Some(l) => images_of(&l.pairs),
+        None => (0..dataset.images.len()).collect(),
+    };
+    let embedded = embed_images(pipeline, &dataset, &wanted, &opts.cache, ctl)?;
+    let (pairs, info) = match &list {
+        Some(l) => listed_pairs(l, &embedded),
+        None => all_pairs(&dataset, &embedded, opts.max_impostors, opts.seed),
+    };
+    Ok(Paired {
+        dataset,
+        list,
+        embedded,
+        pairs,
+        info,
+    })
+}
+
 /// Scan `dir`, embed every image needed (cached), form the pairs and score them.
 pub fn collect(
     pipeline: &Pipeline,
@@ -121,40 +181,15 @@ pub fn collect(
     opts: &CollectOptions,
     ctl: Ctl,
 ) -> Result<Collected, FitError> {
-    let ds = Dataset::scan(dir, ctl)?;
-    let list = opts
-        .pairs_file
-        .as_deref()
-        .map(|p| read_pairs(p, &ds))
-        .transpose()?;
-    let wanted = match &list {
-        Some(l) => images_of(&l.pairs),
-        None => (0..ds.images.len()).collect(),
-    };
-    let embedded = embed_images(pipeline, &ds, &wanted, &opts.cache, ctl)?;
-    let (pairs, pair_info) = match &list {
-        Some(l) => listed_pairs(l, &embedded),
-        None => all_pairs(&ds, &embedded, opts.max_impostors, opts.seed),
-    };
-    let scores = score_pairs(&pairs, &embedded);
-    let info = DatasetInfo {
-        name: ds.name.clone(),
-        sha256: ds.sha256.clone(),
-        identities: ds.identities.len(),
-        images: ds.images.len(),
-        images_used: embedded.embeddings.iter().filter(|e| e.is_some()).count(),
-        pairs_file: list.as_ref().map(|l| PairsFileInfo {
-            name: l.name.clone(),
-            sha256: l.sha256.clone(),
-        }),
-        skipped: embedded.skipped.clone(),
-    };
+    let p = pair_up(pipeline, dir, opts, ctl)?;
+    let scores = score_pairs(&p.pairs, &p.embedded);
+    let info = p.dataset_info();
     Ok(Collected {
-        dataset: ds,
         info,
-        pairs: pair_info,
+        pairs: p.info,
         scores,
-        cache_hits: embedded.cache_hits,
+        cache_hits: p.embedded.cache_hits,
+        dataset: p.dataset,
     })
 }
 

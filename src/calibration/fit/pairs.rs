@@ -110,8 +110,7 @@ pub fn listed_pairs(list: &PairList, embedded: &Embedded) -> (Vec<Pair>, PairInf
 pub fn score_pairs(pairs: &[Pair], embedded: &Embedded) -> ScoreSet {
     let mut s = ScoreSet::default();
     for p in pairs {
-        if let (Some(a), Some(b)) = (&embedded.embeddings[p.a], &embedded.embeddings[p.b]) {
-            let v = embed::cosine(a, b) as f64;
+        if let Some(v) = pair_score(p, embedded) {
             if p.genuine {
                 s.genuine.push(v)
             } else {
@@ -120,6 +119,14 @@ pub fn score_pairs(pairs: &[Pair], embedded: &Embedded) -> ScoreSet {
         }
     }
     s
+}
+
+/// Cosine similarity of one pair (`None` if an image has no embedding).
+pub fn pair_score(p: &Pair, embedded: &Embedded) -> Option<f64> {
+    match (&embedded.embeddings[p.a], &embedded.embeddings[p.b]) {
+        (Some(a), Some(b)) => Some(embed::cosine(a, b) as f64),
+        _ => None,
+    }
 }
 
 /// Image indices a pair set needs.

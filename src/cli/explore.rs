@@ -1,0 +1,159 @@
+//! `facexplain explore --dataset DIR`: every pair of a data set in one
+//! table (the explorer's), sorted and filtered; prints the sampling and the
+//! summary, writes the table as CSV and/or JSON.
+
+use super::BadInput;
+use super::calibrate::{DatasetArgs, cli_error};
+use super::progress::{TermProgress, ctrl_c_flag};
+use crate::calibration::Calibration;
+use crate::explore::{Column, ExploreError, Filter, Table};
+use crate::pipeline::Pipeline;
+use crate::progress::{Ctl, Progress};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    #[command(flatten)]
+    pub data: DatasetArgs,
+    /// Calibration for C-Score, PIC-Score and LR (default: the built-in one, if it fits the model).
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// Decision threshold on cosine similarity (default: the calibration's, else this set's EER threshold).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Write the table as CSV here.
+    #[arg(long, value_name = "OUT")]
+    pub csv: Option<PathBuf>,
+    /// Write the sampling, summary and table as JSON here.
+    #[arg(long, value_name = "OUT")]
+    pub json: Option<PathBuf>,
+    /// Only the errors at the threshold (false matches and false non-matches).
+    #[arg(long)]
+    pub errors_only: bool,
+    /// Only genuine or only impostor pairs.
+    #[arg(long, value_parser = ["genuine", "impostor"])]
+    pub label: Option<String>,
+    /// Only pairs whose identity or file name contains this text.
+    #[arg(long)]
+    pub find: Option<String>,
+    /// Only pairs with similarity at least this.
+    #[arg(long)]
+    pub min_similarity: Option<f64>,
+    /// Only pairs with similarity at most this.
+    #[arg(long)]
+    pub max_similarity: Option<f64>,
+    /// Sort by this column (pair, file_a, file_b, identity_a, identity_b, label, similarity,
+    /// decision, correct, c_score, pic_score, log10_lr); a leading '-' sorts descending.
+    #[arg(long, default_value = "pair", allow_hyphen_values = true)]
+    pub sort: String,
+    /// Rows to print on the terminal (the files get all of them).
+    #[arg(long, default_value_t = 10)]
+    pub show: usize,
+}
+
+fn explore_error(e: ExploreError) -> anyhow::Error {
+    match e {
+        ExploreError::Fit(f) => cli_error(f),
+        w => BadInput(w.to_string()).into(),
+    }
+}
+
+pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
+    let (name, descending) = match a.sort.strip_prefix('-') {
+        Some(n) => (n, true),
+        None => (a.sort.as_str(), false),
+    };
+    let column = Column::parse(name).map_err(|e| BadInput(format!("--sort: {e}")))?;
+    if let Some(t) = a.threshold.filter(|t| !t.is_finite()) {
+        return Err(BadInput(format!("--threshold {t}: not a number")).into());
+    }
+    let dir = match a.data.dataset.as_slice() {
+        [one] => one.clone(),
+        _ => return Err(BadInput("explore takes one --dataset".into()).into()),
+    };
+    let pipeline = Pipeline::load()?;
+    let calibration = match &a.calibration {
+        Some(p) => Some(Calibration::choose(Some(p), &pipeline.model).map_err(cli_error)?),
+        None => Calibration::default_for(&pipeline.model).ok(),
+    };
+    let bar = TermProgress::new();
+    let cancel = ctrl_c_flag();
+    let report = |p: Progress| bar.update(p);
+    let opts = a.data.options(&pipeline);
+    let table = Table::build(
+        &pipeline,
+        &dir,
+        &opts,
+        calibration,
+        a.threshold,
+        Ctl::new(&report, &cancel),
+    );
+    bar.finish();
+    let table = table.map_err(explore_error)?;
+    let d = &table.dataset;
+    println!(
+        "dataset {}: {} identities, {} images, {} used, {} skipped",
+        d.name,
+        d.identities,
+        d.images,
+        d.images_used,
+        d.skipped.len()
+    );
+    for s in &d.skipped {
+        println!("  skipped {}: {}", s.path, s.reason);
+    }
+    println!("pairs: {}", table.sampling());
+    println!(
+        "threshold {:.4} ({}); calibration {}",
+        table.threshold,
+        table.threshold_source,
+        table
+            .calibration
+            .as_ref()
+            .map_or("none", |c| c.name.as_str())
+    );
+    let s = table.summary();
+    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.2} %", v * 100.0));
+    println!(
+        "EER {} at similarity {}",
+        pct(s.eer),
+        s.eer_threshold.map_or("n/a".into(), |t| format!("{t:.4}"))
+    );
+    for f in &s.fnmr_at_fmr {
+        println!("FNMR at FMR {} %: {}", f.fmr_target * 100.0, pct(f.fnmr));
+    }
+    println!(
+        "errors at the threshold: {} false matches of {} impostor pairs, {} false non-matches of {} genuine pairs",
+        s.false_matches, s.impostor, s.false_non_matches, s.genuine
+    );
+    let filter = Filter {
+        genuine: a.label.as_deref().map(|l| l == "genuine"),
+        errors_only: a.errors_only,
+        text: a.find.clone(),
+        min_similarity: a.min_similarity,
+        max_similarity: a.max_similarity,
+    };
+    let rows = table.view(&filter, column, descending);
+    println!("{} rows shown, sorted by {}", rows.len(), a.sort);
+    for r in rows.iter().take(a.show) {
+        println!(
+            "  #{:<6} {:<9} {:.4} {:<9} {} | {}",
+            r.id,
+            r.label(),
+            r.similarity,
+            if r.correct { "correct" } else { "ERROR" },
+            r.file_a,
+            r.file_b
+        );
+    }
+    if let Some(p) = &a.csv {
+        table.write_csv(&rows, p).map_err(explore_error)?;
+        println!("wrote {}", p.display());
+    }
+    if let Some(p) = &a.json {
+        table.write_json(&rows, p).map_err(explore_error)?;
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}
