@@ -1,0 +1,287 @@
+//! The explorer's table on the real ORL faces with the real models: the
+//! same pairs and EER as `eval` (same library calls), sorting and filters on
+//! the real table, CSV/JSON from the CLI read back, and bad data sets
+//! (empty folder, pairs list naming missing files) giving clear errors.
+
+mod common;
+
+use common::{data, facexplain};
+use facexplain::calibration::Calibration;
+use facexplain::calibration::fit::embedding::EmbeddingCache;
+use facexplain::calibration::fit::pairs::DEFAULT_MAX_IMPOSTORS;
+use facexplain::calibration::fit::{CollectOptions, collect};
+use facexplain::explore::{Column, Filter, Table};
+use facexplain::pipeline::Pipeline;
+use facexplain::progress::Ctl;
+use facexplain::record::Decision;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::OnceLock;
+
+fn pipeline() -> &'static Pipeline {
+    static P: OnceLock<Pipeline> = OnceLock::new();
+    P.get_or_init(|| Pipeline::load().expect("models (run scripts/setup.sh)"))
+}
+
+fn options(pairs_file: Option<&Path>) -> CollectOptions {
+    CollectOptions {
+        pairs_file: pairs_file.map(Path::to_path_buf),
+        max_impostors: DEFAULT_MAX_IMPOSTORS,
+        seed: 0,
+        cache: EmbeddingCache::for_pipeline(pipeline()),
+    }
+}
+
+/// ORL's table with the built-in calibration, built once for all tests.
+fn orl() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        let p = pipeline();
+        let cal = Calibration::default_for(&p.model).expect("built-in calibration");
+        Table::build(
+            p,
+            &data("orl"),
+            &options(None),
+            Some(cal),
+            None,
+            Ctl::none(),
+        )
+        .expect("ORL table")
+    })
+}
+
+#[test]
+fn orl_has_evals_pairs_and_eer() {
+    let t = orl();
+    let c = collect(pipeline(), &data("orl"), &options(None), Ctl::none()).unwrap();
+    // 40 identities of 10 faces: 40·45 genuine, C(400,2) − 1800 impostor pairs.
+    assert_eq!((c.pairs.genuine, c.pairs.impostor), (1800, 78_000));
+    let s = t.summary();
+    assert_eq!((s.genuine, s.impostor), (c.pairs.genuine, c.pairs.impostor));
+    assert_eq!(t.pairs, c.pairs);
+    assert_eq!(t.dataset, c.info);
+    let eer = c.scores.eer().unwrap();
+    assert_eq!(s.eer, Some(eer.eer));
+    assert_eq!(s.eer_threshold, Some(eer.at.threshold));
+    // The same similarities, pair for pair in the same order.
+    let ts = t.scores();
+    assert_eq!(ts.genuine, c.scores.genuine);
+    assert_eq!(ts.impostor, c.scores.impostor);
+    // FNMR at FMR 1 % is measurable on 78,000 impostors and agrees with the score set.
+    let at1 = &s.fnmr_at_fmr[0];
+    assert!(at1.measurable);
+    assert_eq!(at1.fnmr, c.scores.at_fmr(0.01).map(|p| p.fnmr));
+    // Errors at the calibration's threshold are those the rates give.
+    let cal = t.calibration.as_ref().unwrap();
+    assert_eq!(t.threshold, cal.threshold() as f64);
+    let r = c.scores.rates_at(t.threshold);
+    assert_eq!(
+        s.false_matches,
+        (r.fmr * s.impostor as f64).round() as usize
+    );
+    assert_eq!(
+        s.false_non_matches,
+        (r.fnmr * s.genuine as f64).round() as usize
+    );
+    // Every row carries the calibrated scores and an LR with its words.
+    assert!(
+        t.rows
+            .iter()
+            .all(|r| r.c_score.is_some() && r.pic_score.is_some())
+    );
+    assert!(
+        t.rows
+            .iter()
+            .all(|r| r.log10_lr.is_some() && r.verbal.is_some())
+    );
+    let row = &t.rows[0];
+    assert_eq!(row.decision, cal.file.fitted.decide(row.similarity));
+}
+
+#[test]
+fn sorting_and_filters_on_the_real_table() {
+    let t = orl();
+    let all = Filter::default();
+    let desc = t.view(&all, Column::Similarity, true);
+    assert_eq!(desc.len(), t.rows.len());
+    assert!(desc.windows(2).all(|w| w[0].similarity >= w[1].similarity));
+    // The hardest impostor: the impostor pair that scores highest.
+    let imp = Filter {
+        genuine: Some(false),
+        ..Filter::default()
+    };
+    let top = t.view(&imp, Column::Similarity, true)[0];
+    let max_imp = t.scores().impostor.into_iter().fold(f64::MIN, f64::max);
+    assert_eq!(top.similarity, max_imp);
+    assert!(!top.genuine && top.identity_a != top.identity_b);
+    // Errors only: exactly the false matches and false non-matches.
+    let errors = Filter {
+        errors_only: true,
+        ..Filter::default()
+    };
+    let e = t.view(&errors, Column::Id, false);
+    let s = t.summary();
+    assert_eq!(e.len(), s.false_matches + s.false_non_matches);
+    assert!(
+        e.iter()
+            .all(|r| (r.decision == Decision::Match) != r.genuine)
+    );
+    assert!(
+        e.len() > 0,
+        "SFace makes some errors on ORL at its threshold"
+    );
+    // Text: identity s12 (not s1, s120…): rows naming it and only those.
+    let text = Filter {
+        text: Some("s12/".into()),
+        genuine: Some(true),
+        ..Filter::default()
+    };
+    let s12 = t.view(&text, Column::FileA, false);
+    assert_eq!(s12.len(), 45);
+    assert!(s12.windows(2).all(|w| w[0].file_a <= w[1].file_a));
+    // Similarity range, sorted by LR: LR ascends with similarity on one calibration.
+    let range = Filter {
+        min_similarity: Some(0.3),
+        max_similarity: Some(0.5),
+        ..Filter::default()
+    };
+    let mid = t.view(&range, Column::Lr, false);
+    let expect = t
+        .rows
+        .iter()
+        .filter(|r| (0.3..=0.5).contains(&r.similarity))
+        .count();
+    assert_eq!(mid.len(), expect);
+    assert!(mid.iter().all(|r| (0.3..=0.5).contains(&r.similarity)));
+    assert!(mid.windows(2).all(|w| w[0].log10_lr <= w[1].log10_lr));
+    // Sorting by label then by pair id is stable: genuine rows first, pair order kept.
+    let by_label = t.view(&all, Column::Label, false);
+    let n_gen = s.genuine;
+    assert!(by_label[..n_gen].iter().all(|r| r.genuine));
+    assert!(by_label[..n_gen].windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(
+        Column::parse("nope").unwrap_err().contains("similarity"),
+        true
+    );
+}
+
+#[test]
+fn moving_the_threshold_changes_decisions_not_scores() {
+    let mut t = orl().clone();
+    let before: Vec<f64> = t.rows.iter().map(|r| r.similarity).collect();
+    let lr_before: Vec<Option<f64>> = t.rows.iter().map(|r| r.log10_lr).collect();
+    t.set_threshold(1.01, "test".into());
+    let s = t.summary();
+    assert_eq!((s.false_matches, s.false_non_matches), (0, s.genuine));
+    t.set_threshold(-1.01, "test".into());
+    let s = t.summary();
+    assert_eq!((s.false_matches, s.false_non_matches), (s.impostor, 0));
+    assert_eq!(
+        t.rows.iter().map(|r| r.similarity).collect::<Vec<_>>(),
+        before
+    );
+    assert_eq!(
+        t.rows.iter().map(|r| r.log10_lr).collect::<Vec<_>>(),
+        lr_before
+    );
+}
+
+#[test]
+fn cli_writes_csv_and_json_that_read_back() {
+    orl(); // the embedding cache is filled
+    let tmp = tempfile::tempdir().unwrap();
+    let (csv, json) = (tmp.path().join("t.csv"), tmp.path().join("t.json"));
+    let orl_dir = data("orl");
+    let (code, out, err) = facexplain(&[
+        "explore",
+        "--dataset",
+        orl_dir.to_str().unwrap(),
+        "--errors-only",
+        "--sort",
+        "-similarity",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("pairs: 1800 genuine and 78000 impostor pairs (all"),
+        "{out}"
+    );
+    assert!(out.contains("EER "), "{out}");
+    let s = orl().summary();
+    let n = s.false_matches + s.false_non_matches;
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(j["schema"], "facexplain.explore/1");
+    assert_eq!(j["pairs"]["selection"], "all");
+    assert_eq!(j["summary"]["eer"].as_f64(), s.eer);
+    let rows = j["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), n);
+    let sims: Vec<f64> = rows
+        .iter()
+        .map(|r| r["similarity"].as_f64().unwrap())
+        .collect();
+    assert!(sims.windows(2).all(|w| w[0] >= w[1]));
+    assert!(rows.iter().all(|r| r["correct"] == false));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[..3], ["pair", "file_a", "file_b"]);
+    let sim_col = header.iter().position(|h| *h == "similarity").unwrap();
+    let body: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(body.len(), n);
+    for (row, json_row) in body.iter().zip(rows) {
+        assert_eq!(row.len(), header.len());
+        assert_eq!(
+            row[sim_col].parse::<f64>().unwrap(),
+            json_row["similarity"].as_f64().unwrap()
+        );
+        assert_eq!(row[1], json_row["file_a"].as_str().unwrap());
+    }
+    assert!(text.starts_with("# facexplain explore: orl, 1800 genuine"));
+}
+
+#[test]
+fn empty_folder_and_missing_pairs_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let err =
+        Table::build(pipeline(), &empty, &options(None), None, None, Ctl::none()).unwrap_err();
+    assert!(err.is_bad_input());
+    assert!(err.to_string().contains(empty.to_str().unwrap()), "{err}");
+    let (code, _, stderr) = facexplain(&["explore", "--dataset", empty.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("empty"), "{stderr}");
+
+    let pairs = tmp.path().join("pairs.txt");
+    std::fs::write(&pairs, "s1 1 2\ns1 1 s2 3\ns7 1 99\n").unwrap();
+    let err = Table::build(
+        pipeline(),
+        &data("orl"),
+        &options(Some(&pairs)),
+        None,
+        None,
+        Ctl::none(),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(err.is_bad_input());
+    assert!(msg.contains("pairs.txt") && msg.contains("99"), "{msg}");
+    // The same list without the missing image is used as given.
+    std::fs::write(&pairs, "s1 1 2\ns1 1 s2 3\n").unwrap();
+    let t = Table::build(
+        pipeline(),
+        &data("orl"),
+        &options(Some(&pairs)),
+        None,
+        None,
+        Ctl::none(),
+    )
+    .unwrap();
+    assert_eq!(t.rows.len(), 2);
+    assert_eq!(t.pairs.selection, "pairs list");
+    assert!(t.rows[0].genuine && !t.rows[1].genuine);
+    assert_eq!(t.threshold_source, "EER threshold of this data set");
+}
