@@ -1,5 +1,5 @@
 //! Fitting and measuring calibrations over labelled datasets; only
-//! `calibrate` and `eval` use this. An analysis at run time needs only the
+//! `calibrate`, `eval` and the explorer (`explore/`) use this. An analysis at run time needs only the
 //! calibration file and its score lookups (the parent module).
 //!
 //! - [`dataset`]: scanning a dataset folder and reading a pairs list;
