@@ -127,7 +127,7 @@ fn sorting_and_filters_on_the_real_table() {
             .all(|r| (r.decision == Decision::Match) != r.genuine)
     );
     assert!(
-        e.len() > 0,
+        !e.is_empty(),
         "SFace makes some errors on ORL at its threshold"
     );
     // Text: identity s12 (not s1, s120…): rows naming it and only those.
@@ -159,10 +159,7 @@ fn sorting_and_filters_on_the_real_table() {
     let n_gen = s.genuine;
     assert!(by_label[..n_gen].iter().all(|r| r.genuine));
     assert!(by_label[..n_gen].windows(2).all(|w| w[0].id < w[1].id));
-    assert_eq!(
-        Column::parse("nope").unwrap_err().contains("similarity"),
-        true
-    );
+    assert!(Column::parse("nope").unwrap_err().contains("similarity"));
 }
 
 #[test]
