@@ -282,3 +282,44 @@ fn empty_folder_and_missing_pairs_are_clear_errors() {
     assert!(t.rows[0].genuine && !t.rows[1].genuine);
     assert_eq!(t.threshold_source, "EER threshold of this data set");
 }
+
+#[test]
+fn above_the_limit_impostors_are_a_stated_seeded_sample() {
+    orl(); // the embedding cache is filled
+    let opts = CollectOptions {
+        max_impostors: 1000,
+        seed: 7,
+        ..options(None)
+    };
+    let build = || Table::build(pipeline(), &data("orl"), &opts, None, None, Ctl::none()).unwrap();
+    let (a, b) = (build(), build());
+    assert_eq!(a.rows, b.rows, "the same seed gives the same sample");
+    assert_eq!((a.pairs.genuine, a.pairs.impostor), (1800, 1000));
+    assert_eq!(a.pairs.selection, "seeded random sample");
+    assert_eq!(a.pairs.seed, Some(7));
+    assert!(a.sampling().contains("seed 7"), "{}", a.sampling());
+    assert!(a.csv(&[]).contains("seed 7"));
+    let other = Table::build(
+        pipeline(),
+        &data("orl"),
+        &CollectOptions {
+            seed: 8,
+            ..opts.clone()
+        },
+        None,
+        None,
+        Ctl::none(),
+    )
+    .unwrap();
+    assert_ne!(a.rows, other.rows, "another seed, another sample");
+}
+
+#[test]
+fn csv_quotes_names_with_commas_and_quotes() {
+    let mut t = orl().clone();
+    t.rows.truncate(1);
+    t.rows[0].file_a = "s1/a, \"b\".pgm".into();
+    let text = t.csv(&t.rows.iter().collect::<Vec<_>>());
+    let line = text.lines().filter(|l| !l.starts_with('#')).nth(1).unwrap();
+    assert!(line.starts_with("0,\"s1/a, \"\"b\"\".pgm\","), "{line}");
+}
