@@ -38,6 +38,18 @@ pub struct CompareArgs {
 }
 
 pub fn run(a: CompareArgs) -> anyhow::Result<()> {
+    let (_, analysis) = analyse(&a)?;
+    if let Some(out) = &a.json {
+        analysis.write(out)?;
+        println!("analysis written to {}", out.display());
+    }
+    Ok(())
+}
+
+/// Compare (and explain) the pair as `a` says, printing the summary; the
+/// loaded pipeline and the analysis record. `case new` and `case verify`
+/// run this same path.
+pub fn analyse(a: &CompareArgs) -> anyhow::Result<(Pipeline, Analysis)> {
     let t0 = Instant::now();
     let pipeline = Pipeline::load()?;
     let calibration = super::calibrate::for_compare(&pipeline, a.calibration.as_deref())?;
@@ -108,9 +120,5 @@ pub fn run(a: CompareArgs) -> anyhow::Result<()> {
         a.json.as_deref(),
         &mut analysis,
     )?;
-    if let Some(out) = &a.json {
-        analysis.write(out)?;
-        println!("analysis written to {}", out.display());
-    }
-    Ok(())
+    Ok((pipeline, analysis))
 }

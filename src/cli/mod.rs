@@ -6,6 +6,7 @@ mod bench;
 mod bench_explain;
 mod bench_incremental;
 mod calibrate;
+mod case;
 mod chat;
 mod chat_eval;
 mod compare;
@@ -63,6 +64,8 @@ pub enum Command {
     Quality(quality::QualityArgs),
     /// Write the self-contained, printable HTML report of an analysis JSON (images and maps embedded).
     Report(report::ReportArgs),
+    /// Case files: new (compare and record), show, note, conclude, verify (re-run and compare every number).
+    Case(case::CaseArgs),
 }
 
 /// A problem with what the user gave us (exit code 2).
@@ -73,6 +76,9 @@ pub struct BadInput(pub String);
 /// Exit code for an error: 2 when the user's input is at fault, 1 otherwise.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if cause.is::<case::Differs>() {
+            return 3;
+        }
         if let Some(p) = cause.downcast_ref::<PipelineError>() {
             return if p.is_bad_input() { 2 } else { 1 };
         }
@@ -119,5 +125,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::ChatEval(a) => chat_eval::run(a),
         Command::Report(a) => report::run(a),
         Command::Quality(a) => quality::run(a),
+        Command::Case(a) => case::run(a),
     }
 }

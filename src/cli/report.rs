@@ -67,7 +67,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    std::fs::write(&out, html)
+    crate::record::safe_write::write_atomic(&out, html.as_bytes())
         .map_err(|e| BadInput(format!("{}: cannot write the report: {e}", out.display())))?;
     println!("report written to {}", out.display());
     Ok(())

@@ -208,15 +208,17 @@ impl Analysis {
         super::check::check(self)
     }
 
-    /// Write as pretty JSON.
+    /// Write as pretty JSON, safely (temporary file + rename).
     pub fn write(&self, path: &Path) -> Result<(), RecordError> {
         let text = serde_json::to_string_pretty(self).map_err(|e| RecordError::BadFile {
             path: path.into(),
             reason: e.to_string(),
         })?;
-        std::fs::write(path, text + "\n").map_err(|e| RecordError::BadFile {
-            path: path.into(),
-            reason: format!("cannot write: {e}"),
+        super::safe_write::write_atomic(path, (text + "\n").as_bytes()).map_err(|e| {
+            RecordError::BadFile {
+                path: path.into(),
+                reason: format!("cannot write: {e}"),
+            }
         })
     }
 }

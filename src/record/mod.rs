@@ -3,6 +3,7 @@
 //! runs no model and calls no other layer.
 
 pub mod analysis;
+pub mod case;
 pub mod check;
 pub mod error;
 pub mod evidence;
@@ -11,8 +12,12 @@ pub mod face;
 pub mod params;
 pub mod quality;
 pub mod region;
+pub mod safe_write;
 
 pub use analysis::*;
+pub use case::{
+    AuditBreak, AuditEntry, Case, CaseParameters, Conclusion, InputFile, ModelFile, OpenedCase,
+};
 pub use check::FieldError;
 pub use error::RecordError;
 pub use evidence::{DataSetRef, Evidence};
