@@ -22,6 +22,7 @@ pub struct CaseArgs {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum CaseCommand {
     /// Compare two photographs and record the comparison in a new case file.
     New(NewArgs),
