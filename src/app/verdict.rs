@@ -5,6 +5,8 @@
 use super::Cx;
 use crate::calibration::Calibration;
 use crate::pipeline::Decision;
+use crate::record::Evidence;
+use crate::record::evidence::percent_short_of_certain;
 use egui::{Color32, RichText};
 
 /// Where a confidence comes from, for its tooltip.
@@ -103,14 +105,25 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui) {
                     ),
                 );
                 ui.separator();
+                let conf_tip = match &an.evidence {
+                    Some(e) => format!(
+                        "Probability that the decision is right, from the bounded likelihood ratio at a prior P(Hp) = {}: P(Hp | score) for a match, 1 − P(Hp | score) for a non-match. {prov}",
+                        e.prior_hp
+                    ),
+                    None => format!(
+                        "Probability that the decision is right: the PIC-Score for a match, 1 − PIC-Score for a non-match. {prov}"
+                    ),
+                };
                 figure(
                     ui,
                     "Decision confidence",
-                    format!("{:.1} %", c.decision_confidence * 100.0),
-                    format!(
-                        "Probability that the decision is right: the PIC-Score for a match, 1 − PIC-Score for a non-match. {prov}"
-                    ),
+                    percent_short_of_certain(c.decision_confidence),
+                    conf_tip,
                 );
+                if let Some(e) = &an.evidence {
+                    ui.separator();
+                    evidence_figure(ui, e);
+                }
             }
             _ => {
                 ui.separator();
@@ -125,4 +138,48 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui) {
             }
         }
     });
+}
+
+/// The likelihood ratio with its verbal equivalent (ENFSI 2015 scale); the
+/// propositions, bounds and calibration data in its tooltip.
+fn evidence_figure(ui: &mut egui::Ui, e: &Evidence) {
+    let (g, i) = e.pairs();
+    let clipped = if e.clipped {
+        format!(
+            " Bounded by the calibration data: the calibrator gave log10 LR {:.2}, outside what its {g} genuine and {i} impostor pairs support (ELUB).",
+            e.log10_lr_unbounded
+        )
+    } else {
+        String::new()
+    };
+    let tip = format!(
+        "Likelihood ratio for Hp: {} against Hd: {} (log10 LR {:.2}). {}. Bounds supported by the calibration data (ELUB, Vergeer et al. 2016): {}.{clipped} Calibrator: {}; calibration \"{}\" on {}. Scale: {}. Prior P(Hp) = {} gives P(Hp | score) = {}.",
+        e.hp,
+        e.hd,
+        e.log10_lr,
+        e.verbal,
+        e.bounds_text(),
+        e.calibrator,
+        e.calibration.name,
+        e.data
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        e.scale,
+        e.prior_hp,
+        percent_short_of_certain(e.posterior_hp),
+    );
+    let value = if e.clipped {
+        format!("{} (bounded)", e.lr_text())
+    } else {
+        e.lr_text()
+    };
+    ui.vertical(|ui| {
+        ui.add(egui::Label::new(RichText::new("Likelihood ratio").small().weak()).extend());
+        ui.add(egui::Label::new(RichText::new(value).size(17.0).strong()).extend());
+        ui.add(egui::Label::new(RichText::new(&e.verbal_band).small()).extend());
+    })
+    .response
+    .on_hover_text(tip);
 }

@@ -19,8 +19,10 @@ pub fn fmt_threshold(x: f32) -> String {
 }
 
 /// A probability (C-Score, PIC-Score, decision confidence) as a percentage, 1 decimal.
+/// A probability as a percentage with as many decimals as it takes not to
+/// read 100.0 % (or 0.0 %) when it is not certain.
 pub fn fmt_percent(p: f64) -> String {
-    format!("{:.1}%", p * 100.0)
+    crate::record::evidence::percent_short_of_certain(p).replace(" %", "%")
 }
 
 /// Mean level of a table row (2 decimals).

@@ -296,8 +296,12 @@ fn expected_facts(a: &Analysis, e: &Expect) -> std::result::Result<Facts, String
             }
             v(need, vec![sim])
         }
+        "evidence_strength" => match &a.evidence {
+            Some(ev) => v(vec![ev.lr_text(), ev.verbal_band.clone()], vec![thr]),
+            None => Ok(None),
+        },
         // Fields this build's analysis record does not have yet: they must be refused.
-        "evidence_strength" | "faithfulness" | "case_notes" => Ok(None),
+        "faithfulness" | "case_notes" => Ok(None),
         // Refused by the identity intent (checked above), with its reason.
         "identity" => Ok(None),
         other => Err(format!("unknown question type {other:?}")),

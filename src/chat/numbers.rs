@@ -18,6 +18,10 @@ pub fn stated_numbers(a: &Analysis) -> BTreeSet<String> {
         texts.push(q.thresholds.clone());
     }
     texts.extend(a.confidence.iter().map(|c| c.calibration.name.clone()));
+    if let Some(e) = &a.evidence {
+        texts.extend([e.lr_text(), e.bounds_text(), e.verbal.clone()]);
+        texts.push(e.calibration.name.clone());
+    }
     for t in &texts {
         s.extend(numbers_in(t));
     }

@@ -55,6 +55,25 @@ pub fn of(a: &Analysis) -> Values {
         v.insert("pic_prior".into(), format!("{}", c.pic_prior));
         v.insert("calibration".into(), c.calibration.name.clone());
     }
+    if let Some(e) = &a.evidence {
+        v.insert("lr".into(), e.lr_text());
+        v.insert("prosecution".into(), e.hp.clone());
+        v.insert("defence".into(), e.hd.clone());
+        v.insert("lr_verbal".into(), e.verbal.clone());
+        let clipped = if e.clipped {
+            ", bounded by what the calibration data supports"
+        } else {
+            ""
+        };
+        v.insert(
+            "lr_bounds".into(),
+            format!(
+                " (bounds {} from calibration {}{clipped})",
+                e.bounds_text(),
+                e.calibration.name
+            ),
+        );
+    }
     v.insert("region_summary".into(), String::new());
     if let Some(t) = &a.explainability_table {
         table_values(&mut v, t, "");

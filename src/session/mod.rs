@@ -249,6 +249,11 @@ impl Session {
             .as_ref()
             .ok()
             .map(|c| c.confidence(cmp.similarity, cmp.decision));
+        an.evidence = m
+            .calibration
+            .as_ref()
+            .ok()
+            .and_then(|c| c.evidence(cmp.similarity));
         if let Some(ex) = self.explanation() {
             an.explainability_table = ex.mery_table.clone();
             an.xmap_table = ex.xmap_table.clone();

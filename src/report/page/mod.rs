@@ -2,12 +2,14 @@
 //! analysis record and what [`super::gather`] read and checked. The CSS is
 //! `assets/report/report.css`, embedded. Nothing here reads a file.
 
+mod evidence;
 mod explanation;
 
 use super::gather::{Gathered, Png, file_name};
 use super::html::png_data_uri;
 use super::{ReportOptions, THUMBNAIL_SIDE};
 use crate::record::{Analysis, ImageRecord, face_label};
+use evidence::evidence_section;
 use explanation::{explanation_section, tables_section};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Serialize;
@@ -35,6 +37,7 @@ pub fn page(a: &Analysis, g: &Gathered, opts: &ReportOptions) -> Markup {
                 (header(a, opts))
                 (result_section(a))
                 (confidence_section(a))
+                (evidence_section(a))
                 (images_section(a, g))
                 (explanation_section(a, g))
                 (tables_section(a))
@@ -52,7 +55,11 @@ pub(super) fn num<T: Serialize>(v: T) -> String {
 
 /// A probability as its JSON value and a rounded percentage.
 pub(super) fn prob(p: f64) -> String {
-    format!("{} (≈ {:.2} %)", num(p), p * 100.0)
+    format!(
+        "{} (≈ {})",
+        num(p),
+        crate::record::evidence::percent_short_of_certain(p)
+    )
 }
 
 /// A two-column table of label → value.
@@ -72,7 +79,7 @@ pub(super) fn code(text: &str) -> Markup {
 }
 
 /// A small explanatory note under a value.
-fn note(text: &str) -> Markup {
+pub(super) fn note(text: &str) -> Markup {
     html! { div.note { (text) } }
 }
 
@@ -210,8 +217,13 @@ fn confidence_section(a: &Analysis) -> Markup {
             "Decision confidence",
             html! {
                 (prob(c.decision_confidence))
-                (note(&format!("The probability that this decision ({}) is right: the PIC-Score \
-                       for a match, 1 − PIC-Score for a non-match.", a.decision)))
+                (note(&match &a.evidence {
+                    Some(e) => format!("The probability that this decision ({}) is right, from the \
+                       bounded likelihood ratio at the prior P(Hp) = {}: P(Hp | score) for a match, \
+                       1 − P(Hp | score) for a non-match.", a.decision, num(e.prior_hp)),
+                    None => format!("The probability that this decision ({}) is right: the PIC-Score \
+                       for a match, 1 − PIC-Score for a non-match.", a.decision),
+                }))
             },
         ),
         (
