@@ -377,3 +377,82 @@ fn a_face_box_edited_to_a_width_of_1e30_is_refused_at_once_naming_the_field() {
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
     assert_eq!(html.matches("data:image/png;base64,").count(), 2 + 2 + 11);
 }
+
+/// Issue 21: the report states the strength of evidence as the analysis
+/// records it — propositions, the bounded LR, its verbal equivalent, the
+/// bounds — and never a certainty the calibration data cannot support.
+#[test]
+fn report_states_the_bounded_likelihood_ratio_and_no_certainty() {
+    let (_dir, json) = analysis();
+    let a = Analysis::read(json).unwrap();
+    let e = a
+        .evidence
+        .as_ref()
+        .expect("the built-in calibration gives an LR");
+    let dir = tempfile::tempdir().unwrap();
+    let html = render_cli(json, &dir.path().join("r.html"), &["--no-timestamp"]);
+    let from = html.find("<h2>Strength of evidence</h2>").expect("section");
+    let section = &html[from..from + html[from..].find("</section>").unwrap()];
+    for must in [&e.hp, &e.hd, &e.lr_text(), &e.verbal, &e.bounds_text()] {
+        assert!(
+            section.contains(must.as_str()),
+            "{must} missing in:\n{section}"
+        );
+    }
+    assert_eq!(
+        section.contains("bounded at the limit of the data"),
+        e.clipped,
+        "the clipping is said exactly when the LR was clipped"
+    );
+    let conf = html
+        .find(">Decision confidence<")
+        .expect("decision confidence row");
+    let row = &html[conf..conf + html[conf..].find("</tr>").unwrap()];
+    assert!(
+        !row.contains("100.0 %") && !row.contains("100.00 %") && !section.contains("100.0 %"),
+        "the decision confidence and the posterior never read as certainty: {row}"
+    );
+}
+
+/// Issue 13: the report opens with the initial assessment — a non-human face
+/// that YuNet detects is reported unfit with its reason, before the result.
+#[test]
+fn report_starts_with_the_initial_assessment_of_each_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("a.json");
+    let squirrel = data("opencv/squirrel_cls.jpg");
+    let obama = data("face_recognition/obama.jpg");
+    let (code, out, err) = facexplain(&[
+        "compare",
+        squirrel.to_str().unwrap(),
+        obama.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let a = Analysis::read(&json).unwrap();
+    let q = a.images[0]
+        .quality
+        .as_ref()
+        .expect("compare records quality");
+    let html = render_cli(&json, &dir.path().join("r.html"), &["--no-timestamp"]);
+    let from = html.find("<h2>Initial assessment</h2>").expect("section");
+    assert!(
+        from < html.find("<h2>Result</h2>").expect("result"),
+        "assessment comes first"
+    );
+    let section = &html[from..from + html[from..].find("</section>").unwrap()];
+    assert!(section.contains("Face A: unfit"), "{section}");
+    assert!(section.contains("is unfit for comparison"), "{section}");
+    for r in &q.reasons {
+        assert!(section.contains(&maud_escape(r)), "reason {r} missing");
+    }
+}
+
+/// Text as maud escapes it in the page.
+fn maud_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

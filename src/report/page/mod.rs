@@ -2,6 +2,7 @@
 //! analysis record and what [`super::gather`] read and checked. The CSS is
 //! `assets/report/report.css`, embedded. Nothing here reads a file.
 
+mod assessment;
 mod evidence;
 mod explanation;
 
@@ -9,6 +10,7 @@ use super::gather::{Gathered, Png, file_name};
 use super::html::png_data_uri;
 use super::{ReportOptions, THUMBNAIL_SIDE};
 use crate::record::{Analysis, ImageRecord, face_label};
+use assessment::assessment_section;
 use evidence::evidence_section;
 use explanation::{explanation_section, tables_section};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -35,6 +37,7 @@ pub fn page(a: &Analysis, g: &Gathered, opts: &ReportOptions) -> Markup {
             body {
                 h1 { (title) }
                 (header(a, opts))
+                (assessment_section(a))
                 (result_section(a))
                 (confidence_section(a))
                 (evidence_section(a))
