@@ -49,14 +49,18 @@ fn folder_of(path: &Path) -> Option<&Path> {
     }
 }
 
-/// `.<name>.tmp-<pid>-<n>` beside `path` (hidden, unique per process and call).
+/// `.<name>.tmp-<pid>-<n>` beside `path` (hidden, unique per process and
+/// call); `<name>` is cut to its first 64 characters so that the temporary
+/// name stays within the 255-byte file-name limit when the target's name is
+/// already near it.
 pub fn temp_path(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || "file".into(),
+        |n| n.to_string_lossy().chars().take(64).collect::<String>(),
+    );
     path.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
 }
 
@@ -78,6 +82,10 @@ mod tests {
         // No temporary file is left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         write_atomic(&p, b"third").unwrap();
+        // A target whose name is at the 255-byte limit is still written.
+        let long = dir.path().join(format!("{}.json", "n".repeat(250)));
+        write_atomic(&long, b"long").unwrap();
+        assert_eq!(std::fs::read(&long).unwrap(), b"long");
         assert_eq!(std::fs::read(&p).unwrap(), b"third");
     }
 }

@@ -359,7 +359,8 @@ mod tests {
     fn numbers_are_written_as_the_json_writes_them() {
         assert_eq!(num(0.363_f32), serde_json::to_string(&0.363f32).unwrap());
         assert_eq!(num(0.5f64), "0.5");
-        assert_eq!(prob(0.25), "0.25 (≈ 25.00 %)");
+        assert_eq!(prob(0.25), "0.25 (≈ 25.0 %)");
+        assert_eq!(prob(0.999_999), "0.999999 (≈ 99.9999 %)");
     }
 
     #[test]
