@@ -25,10 +25,41 @@ fn provenance(c: &Calibration) -> String {
     )
 }
 
+/// Start a new row of the header when a figure of these lines would not fit
+/// in what is left of the current one (a vertical group does not wrap by
+/// itself, and the last figures were cut at the panel's edge).
+fn wrap_unless_fits(ui: &mut egui::Ui, lines: &[&RichText]) {
+    let width = lines
+        .iter()
+        .map(|t| {
+            egui::WidgetText::from((*t).clone())
+                .into_galley(
+                    ui,
+                    Some(egui::TextWrapMode::Extend),
+                    f32::INFINITY,
+                    egui::TextStyle::Body,
+                )
+                .size()
+                .x
+        })
+        .fold(0.0, f32::max);
+    // In a wrapping layout `available_width` is the whole row's; what is
+    // left of this row runs from the cursor to the right edge.
+    let left = ui.max_rect().right() - ui.cursor().min.x;
+    if width + ui.spacing().item_spacing.x > left {
+        ui.end_row();
+    }
+}
+
 fn figure(ui: &mut egui::Ui, name: &str, value: String, tip: String) {
+    let (name, value) = (
+        RichText::new(name).small().weak(),
+        RichText::new(value).size(17.0).strong(),
+    );
+    wrap_unless_fits(ui, &[&name, &value]);
     ui.vertical(|ui| {
-        ui.add(egui::Label::new(RichText::new(name).small().weak()).extend());
-        ui.add(egui::Label::new(RichText::new(value).size(17.0).strong()).extend())
+        ui.add(egui::Label::new(name).extend());
+        ui.add(egui::Label::new(value).extend())
     })
     .response
     .on_hover_text(tip);
@@ -175,10 +206,16 @@ fn evidence_figure(ui: &mut egui::Ui, e: &Evidence) {
     } else {
         e.lr_text()
     };
+    let lines = [
+        RichText::new("Likelihood ratio").small().weak(),
+        RichText::new(value).size(17.0).strong(),
+        RichText::new(&e.verbal_band).small(),
+    ];
+    wrap_unless_fits(ui, &lines.iter().collect::<Vec<_>>());
     ui.vertical(|ui| {
-        ui.add(egui::Label::new(RichText::new("Likelihood ratio").small().weak()).extend());
-        ui.add(egui::Label::new(RichText::new(value).size(17.0).strong()).extend());
-        ui.add(egui::Label::new(RichText::new(&e.verbal_band).small()).extend());
+        for line in lines {
+            ui.add(egui::Label::new(line).extend());
+        }
     })
     .response
     .on_hover_text(tip);
