@@ -1,5 +1,5 @@
 //! Property-based attacks on every file facexplain reads (issue 20): mutated
-//! analysis JSON, calibration files, the model manifest, pairs lists and image
+//! analysis JSON, calibration files, the model manifest, case files, pairs lists and image
 //! bytes (real JPEG, PNG, PGM files and WebP, TIFF, BMP encodings of a real
 //! face) go to the library's readers and to `ask`, `report` and `compare` as
 //! subprocesses. Each call must finish within a time limit, never panic, and
@@ -19,6 +19,7 @@ use facexplain::calibration::fit::dataset::{Dataset, read_pairs};
 use facexplain::pipeline::load::decode_image;
 use facexplain::progress::Ctl;
 use facexplain::record::Analysis;
+use facexplain::record::case::Case;
 use facexplain::resources::models::Manifest;
 use generate::*;
 use proptest::prelude::*;
@@ -45,9 +46,12 @@ enum Target {
     Pairs,
     ImageDecode,
     CompareImage,
+    CaseRead,
+    CaseShow,
+    CaseNote,
 }
 
-const TARGETS: [Target; 9] = [
+const TARGETS: [Target; 12] = [
     Target::AnalysisRead,
     Target::Ask,
     Target::Report,
@@ -57,6 +61,9 @@ const TARGETS: [Target; 9] = [
     Target::Pairs,
     Target::ImageDecode,
     Target::CompareImage,
+    Target::CaseRead,
+    Target::CaseShow,
+    Target::CaseNote,
 ];
 
 impl Target {
@@ -71,6 +78,9 @@ impl Target {
             Target::Pairs => "pairs",
             Target::ImageDecode => "image-decode",
             Target::CompareImage => "compare-image",
+            Target::CaseRead => "case-read",
+            Target::CaseShow => "case-show",
+            Target::CaseNote => "case-note",
         }
     }
 }
@@ -83,6 +93,8 @@ struct Bases {
     analyses: Vec<Value>,
     calibration: Value,
     manifest: Value,
+    /// A case made by `case new` with a note (so its audit trail has entries).
+    case: Value,
     images: Vec<(&'static str, Vec<u8>)>,
     orl: Arc<Dataset>,
 }
@@ -108,6 +120,27 @@ fn bases() -> &'static Bases {
             Duration::from_secs(300),
         );
         assert_eq!(o.code, Some(0), "{}", o.stderr);
+        let case = dir.path().join("base.fxcase");
+        let c = case.to_str().unwrap();
+        for args in [
+            vec![
+                "case",
+                "new",
+                c,
+                "--a",
+                a.to_str().unwrap(),
+                "--b",
+                b.to_str().unwrap(),
+                "--examiner",
+                "A. Examiner",
+                "--title",
+                "attack base",
+            ],
+            vec!["case", "note", c, "a note on image B", "--image", "1"],
+        ] {
+            let o = run_limited(&args, &[], Duration::from_secs(300));
+            assert_eq!(o.code, Some(0), "{}", o.stderr);
+        }
         let json = |p: &Path| -> Value {
             serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
         };
@@ -118,6 +151,7 @@ fn bases() -> &'static Bases {
             ],
             calibration: json(&root("assets/calibration/sface-orl.json")),
             manifest: json(&root("models/manifest.json")),
+            case: json(&case),
             images: image_bases(),
             orl: Arc::new(Dataset::scan(&root("data/orl"), Ctl::none()).unwrap()),
             _dir: dir,
@@ -138,9 +172,12 @@ fn input_for(t: Target) -> BoxedStrategy<Input> {
         Target::AnalysisRead | Target::Ask | Target::Report => (0..2usize, json_attack())
             .prop_map(|(i, a)| Input::Json(i, a))
             .boxed(),
-        Target::CalibrationRead | Target::CompareCalibration | Target::Manifest => {
-            json_attack().prop_map(|a| Input::Json(0, a)).boxed()
-        }
+        Target::CalibrationRead
+        | Target::CompareCalibration
+        | Target::Manifest
+        | Target::CaseRead
+        | Target::CaseShow
+        | Target::CaseNote => json_attack().prop_map(|a| Input::Json(0, a)).boxed(),
         Target::Pairs => pairs_attack().prop_map(Input::Pairs).boxed(),
         Target::ImageDecode | Target::CompareImage => image_attack().prop_map(Input::Image).boxed(),
     }
@@ -154,9 +191,14 @@ fn render(t: Target, input: &Input) -> (Vec<u8>, &'static str) {
             let base = match t {
                 Target::CalibrationRead | Target::CompareCalibration => &b.calibration,
                 Target::Manifest => &b.manifest,
+                Target::CaseRead | Target::CaseShow | Target::CaseNote => &b.case,
                 _ => &b.analyses[*i % b.analyses.len()],
             };
-            (a.apply(base), "json")
+            let ext = match t {
+                Target::CaseRead | Target::CaseShow | Target::CaseNote => "fxcase",
+                _ => "json",
+            };
+            (a.apply(base), ext)
         }
         Input::Pairs(p) => (p.render(), "txt"),
         Input::Image(im) => {
@@ -196,6 +238,7 @@ fn attack(t: Target, bytes: &[u8], ext: &str, dir: &Path, limit: Duration) -> Re
             let ds = bases().orl.clone();
             within(READ_LIMIT, move || names_file(read_pairs(&f, &ds), &f))?
         }
+        Target::CaseRead => within(READ_LIMIT, move || names_file(Case::read(&f), &f))?,
         Target::ImageDecode => {
             let bytes = bytes.to_vec();
             within(READ_LIMIT, move || names_file(decode_image(&f, bytes), &f))?
@@ -222,6 +265,13 @@ fn attack(t: Target, bytes: &[u8], ext: &str, dir: &Path, limit: Duration) -> Re
             s(&file),
         ]),
         Target::CompareImage => cli(vec!["compare".into(), s(&file), s(&good)]),
+        Target::CaseShow => cli(vec!["case".into(), "show".into(), s(&file)]),
+        Target::CaseNote => cli(vec![
+            "case".into(),
+            "note".into(),
+            s(&file),
+            "a note added to a hostile case".into(),
+        ]),
     }
 }
 
@@ -266,6 +316,11 @@ fn readers_survive_hostile_pairs_lists() {
 }
 
 #[test]
+fn readers_survive_hostile_case_files() {
+    quick(Target::CaseRead, 64, CLI_LIMIT);
+}
+
+#[test]
 fn readers_survive_hostile_image_bytes() {
     quick(Target::ImageDecode, 64, CLI_LIMIT);
 }
@@ -277,6 +332,8 @@ fn cli_survives_hostile_files() {
         (Target::Report, 2),
         (Target::CompareCalibration, 2),
         (Target::CompareImage, 2),
+        (Target::CaseShow, 2),
+        (Target::CaseNote, 2),
     ] {
         quick(t, n, CLI_LIMIT);
     }
