@@ -5,7 +5,7 @@
 
 use super::cllr::costs;
 use super::elub::elub;
-use super::lr_fit::{fit_lr_model, held_out_lrs};
+use super::lr_fit::fit_lr_model_with_held_out;
 use super::metrics::ScoreSet;
 use crate::calibration::lr::{Costs, LrModel};
 use crate::calibration::{Calibration, Result};
@@ -53,9 +53,9 @@ pub fn evaluate_lrs(
     calibration: Option<&Calibration>,
     ctl: Ctl,
 ) -> Result<LrEvaluation> {
-    let model = fit_lr_model(s, vec![data], seed, ctl)?;
+    let (model, mut held) = fit_lr_model_with_held_out(s, vec![data], seed, ctl)?;
     let best = &model.calibrators[&model.default];
-    let (lg, li) = held_out_lrs(&model.default, s, model.folds, seed)?;
+    let (lg, li) = held.remove(&model.default).unwrap_or_default();
     let clip = |v: &[f64]| {
         v.iter()
             .map(|x| x.clamp(best.log10_lower_bound, best.log10_upper_bound))

@@ -128,26 +128,62 @@ pub fn fit_lr_model(
     seed: u64,
     ctl: Ctl,
 ) -> Result<LrModel> {
+    Ok(fit_lr_model_with_held_out(scores, data, seed, ctl)?.0)
+}
+
+/// Held-out log10 LRs (genuine, impostor) of each fitted calibrator.
+pub type HeldOut = BTreeMap<String, (Vec<f64>, Vec<f64>)>;
+
+/// [`fit_lr_model`] and the held-out LRs its validation computed, so that a
+/// caller needing them (`eval`'s plots) does not fit the folds again. The
+/// calibrators are independent and run side by side on scoped threads; each
+/// computes exactly what it would alone, so the numbers do not depend on it.
+pub fn fit_lr_model_with_held_out(
+    scores: &ScoreSet,
+    data: Vec<DataSetRef>,
+    seed: u64,
+    ctl: Ctl,
+) -> Result<(LrModel, HeldOut)> {
     let (ng, ni) = (scores.genuine.len(), scores.impostor.len());
     if ng < MIN_PAIRS_PER_CLASS || ni < MIN_PAIRS_PER_CLASS {
         return Err(CalibrationError::TooFewPairs(format!(
             "{ng} genuine and {ni} impostor pairs; likelihood ratios need at least {MIN_PAIRS_PER_CLASS} of each"
         )));
     }
-    let mut calibrators = BTreeMap::new();
-    let mut not_fitted = Vec::new();
-    for (k, name) in CALIBRATORS.iter().enumerate() {
-        ctl.check()?;
-        ctl.report("likelihood-ratio calibrators", k, CALIBRATORS.len());
-        // A calibrator that cannot be fitted here (logistic regression on
-        // classes that do not overlap) is left out, saying why.
-        let fitted = held_out_lrs(name, scores, LR_FOLDS, seed).and_then(|h| {
-            let m = match *name {
+    ctl.check()?;
+    ctl.report("likelihood-ratio calibrators", 0, CALIBRATORS.len());
+    let fit_one = |name: &str| {
+        held_out_lrs(name, scores, LR_FOLDS, seed).and_then(|h| {
+            let m = match name {
                 "kde" => Method::Kde,
                 _ => fit_method(name, scores)?.0,
             };
             Ok((h, m))
-        });
+        })
+    };
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = CALIBRATORS
+            .iter()
+            .map(|name| scope.spawn(move || fit_one(name)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(CalibrationError::LrFit(
+                        "a calibrator's fit panicked".into(),
+                    ))
+                })
+            })
+            .collect()
+    });
+    ctl.check()?;
+    let mut calibrators = BTreeMap::new();
+    let mut held = HeldOut::new();
+    let mut not_fitted = Vec::new();
+    for (name, fitted) in CALIBRATORS.iter().zip(results) {
+        // A calibrator that cannot be fitted here (logistic regression on
+        // classes that do not overlap) is left out, saying why.
         let ((lg, li), method) = match fitted {
             Ok(v) => v,
             Err(CalibrationError::LrFit(why)) => {
@@ -167,6 +203,7 @@ pub fn fit_lr_model(
                 validation_bounded: bounded,
             },
         );
+        held.insert(name.to_string(), (lg, li));
     }
     ctl.report(
         "likelihood-ratio calibrators",
@@ -198,14 +235,15 @@ pub fn fit_lr_model(
         reason.push_str("; ");
         reason.push_str(&n);
     }
-    Ok(LrModel {
+    let model = LrModel {
         default: best,
         default_reason: reason,
         folds: LR_FOLDS,
         seed,
         calibrators,
         data,
-    })
+    };
+    Ok((model, held))
 }
 
 #[cfg(test)]
