@@ -71,8 +71,8 @@ fn a_squirrel_the_detector_takes_for_a_face_is_unfit_as_not_human() {
     let q = quality_of(&data("opencv/squirrel_cls.jpg"));
     assert_eq!(q.verdict, Verdict::Unfit);
     assert!(
-        q.reasons.iter().any(|r| r.starts_with("not a human face")),
-        "{:?}",
+        q.reasons[0].starts_with("not a human face"),
+        "the reason that decides it comes first: {:?}",
         q.reasons
     );
     assert_eq!(
@@ -268,4 +268,72 @@ fn quality_command_prints_every_face_as_json() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("t.json"), "{err}");
+}
+
+/// The window, driven headlessly: each slot shows its quality badge, and
+/// the verdict header warns of an unfit face before the score.
+#[test]
+fn the_app_badges_each_image_and_warns_of_an_unfit_face_before_the_score() {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use facexplain::app::{AppOptions, FacexplainApp};
+    use std::time::{Duration, Instant};
+
+    fn wait_for_pair(h: &mut Harness<'_, FacexplainApp>, b: &str) {
+        let start = Instant::now();
+        while !h
+            .state()
+            .analysis()
+            .is_some_and(|a| a.images[1].path.ends_with(b))
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(180),
+                "waiting for {b}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+            h.step();
+        }
+        h.run_steps(4);
+    }
+
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.settings.auto_explain = false;
+    app.open_files(
+        vec![
+            data("face_recognition/obama.jpg"),
+            data("opencv/squirrel_cls.jpg"),
+        ],
+        None,
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
+    wait_for_pair(&mut h, "squirrel_cls.jpg");
+    let an = h.state().analysis().unwrap();
+    assert_eq!(
+        an.images[1].quality.as_ref().map(|q| q.verdict),
+        Some(Verdict::Unfit),
+        "the analysis record carries the quality"
+    );
+    assert_eq!(
+        an.images[0].quality.as_ref().map(|q| q.verdict),
+        Some(Verdict::Fit)
+    );
+    let warning = h
+        .get_by_label_contains("Image B (reference) is unfit for comparison: not a human face")
+        .rect();
+    let decision = h.get_by_label_contains("Decision:").rect();
+    assert!(
+        warning.bottom() <= decision.top(),
+        "the warning {warning:?} comes before the score {decision:?}"
+    );
+    h.get_by_label_contains("must not be relied on");
+    h.get_by_label("Quality: FIT");
+    h.get_by_label("Quality: UNFIT");
+
+    // The sample pair: both fit, no warning.
+    h.state_mut().open_sample_pair();
+    wait_for_pair(&mut h, "obama2.jpg");
+    assert!(h.query_by_label_contains("for comparison").is_none());
+    assert_eq!(h.query_all_by_label("Quality: FIT").count(), 2);
 }

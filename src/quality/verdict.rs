@@ -265,10 +265,11 @@ pub fn scored(raw: &RawMeasures) -> Vec<(&'static str, f64, &'static str, f64)> 
 }
 
 /// The quality record of one face: every measure scored and judged, the
-/// verdict (the worst measure's) and the reasons, unfit ones first.
+/// verdict (the worst measure's) and the reasons, unfit ones first and
+/// "not a human face" first of those.
 pub fn judge(raw: &RawMeasures, thresholds: &Thresholds) -> FaceQuality {
     let mut measures = Vec::new();
-    let mut reasons: Vec<(Verdict, String)> = Vec::new();
+    let mut reasons: Vec<(Verdict, &str, String)> = Vec::new();
     for (name, v, unit, s) in scored(raw) {
         let mut verdict = Verdict::Fit;
         if let Some(rule) = thresholds.rule(name) {
@@ -280,7 +281,11 @@ pub fn judge(raw: &RawMeasures, thresholds: &Thresholds) -> FaceQuality {
             .find_map(|(t, level)| t.filter(|&t| beyond(rule.kind, v, t)).map(|t| (t, level)));
             if let Some((t, level)) = hit {
                 verdict = level;
-                reasons.push((level, reason(name, v, t, raw, level == Verdict::Unfit)));
+                reasons.push((
+                    level,
+                    name,
+                    reason(name, v, t, raw, level == Verdict::Unfit),
+                ));
             }
         }
         measures.push(Measure {
@@ -291,15 +296,16 @@ pub fn judge(raw: &RawMeasures, thresholds: &Thresholds) -> FaceQuality {
             verdict,
         });
     }
-    // Stable: unfit reasons first, each group in measure order.
-    reasons.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+    // Stable: unfit reasons first, "not a human face" first of all (the
+    // other measures mean little then), each group in measure order.
+    reasons.sort_by_key(|(level, name, _)| (std::cmp::Reverse(*level), *name != "FacePresence"));
     FaceQuality {
         verdict: measures
             .iter()
             .map(|m| m.verdict)
             .max()
             .unwrap_or(Verdict::Fit),
-        reasons: reasons.into_iter().map(|(_, r)| r).collect(),
+        reasons: reasons.into_iter().map(|(_, _, r)| r).collect(),
         measures,
         thresholds: thresholds.identity.clone(),
     }
