@@ -52,7 +52,7 @@ pub struct Thresholds {
 }
 
 /// Every measure this build computes, by its ISO/IEC 29794-5 / OFIQ name.
-pub const MEASURES: [&str; 12] = [
+pub const MEASURES: [&str; 13] = [
     "InterEyeDistance",
     "HeadPoseYaw",
     "HeadPosePitch",
@@ -65,6 +65,7 @@ pub const MEASURES: [&str; 12] = [
     "RelativeFaceSize",
     "FaceDetectionConfidence",
     "FacePresence",
+    "CompressionArtifacts",
 ];
 
 impl Thresholds {
@@ -191,6 +192,9 @@ fn reason(name: &str, v: f64, t: f64, raw: &RawMeasures, unfit: bool) -> String 
             format!("weak detection: face detector score {v:.2}, below {t:.2}")
         }
         "FacePresence" => format!("not a human face (face-presence {v:.2}, below {t:.2})"),
+        "CompressionArtifacts" => format!(
+            "compression artefacts: 8×8 block edges {v:.2}× as strong as inside blocks (over {t:.2}×)"
+        ),
         _ => format!("{name} {v}"),
     }
 }
@@ -200,7 +204,8 @@ fn reason(name: &str, v: f64, t: f64, raw: &RawMeasures, unfit: bool) -> String 
 /// eye distance); angles score 100·cos θ; sharpness 100·(1 − e^(−v/100));
 /// exposure and crop fractions 100·(1 − f); dynamic range 100·bits/8;
 /// relative face size rises to 100 at a face half the image height;
-/// detector score and face presence are probabilities ×100.
+/// detector score and face presence are probabilities ×100; compression
+/// artefacts score 100 at a block-edge ratio of 1 (no blocks), 0 at 3.
 pub fn scored(raw: &RawMeasures) -> Vec<(&'static str, f64, &'static str, f64)> {
     let cos = |deg: f64| deg.to_radians().cos().max(0.0);
     vec![
@@ -260,6 +265,12 @@ pub fn scored(raw: &RawMeasures) -> Vec<(&'static str, f64, &'static str, f64)> 
             raw.face_presence,
             "probability",
             raw.face_presence,
+        ),
+        (
+            "CompressionArtifacts",
+            raw.blockiness,
+            "block-edge ratio",
+            (3.0 - raw.blockiness) / 2.0,
         ),
     ]
 }
@@ -330,6 +341,7 @@ mod tests {
             face_height_ratio: 0.4,
             detector_score: 0.95,
             face_presence: 0.99,
+            blockiness: 1.02,
         }
     }
 
