@@ -457,3 +457,32 @@ fn a_q10_jpeg_shows_more_compression_artefacts_than_q95() {
     let bs = raw(&quality_of_image(&shifted), "CompressionArtifacts");
     assert!((bs - b10).abs() < 0.1 * b10, "shifted {bs} vs {b10}");
 }
+
+/// `bench` reports the quality assessment per face and its share of a
+/// compare (figures, not checked against a time).
+#[test]
+fn bench_prints_the_quality_time_and_its_share_of_a_compare() {
+    let (code, out, err) = facexplain(&[
+        "bench",
+        "--reps",
+        "1",
+        data("face_recognition/obama.jpg").to_str().unwrap(),
+        data("face_recognition/biden.jpg").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "quality, all measures",
+        "measures + verdict alone",
+        "compare pair + quality",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    let share = out
+        .lines()
+        .find(|l| l.starts_with("compare pair + quality"))
+        .and_then(|l| l.split("2 × quality per face = ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|p| p.parse::<f64>().ok())
+        .expect("a share in per cent");
+    assert!((0.0..=100.0).contains(&share), "{out}");
+}

@@ -319,21 +319,28 @@ pub fn blockiness(img: &RgbImage, bbox: [f32; 4]) -> f64 {
     if x1 - x0 < 2 * BLOCK as i64 || y1 - y0 < 2 * BLOCK as i64 {
         return 1.0;
     }
-    let lum = |x: i64, y: i64| luma(img.get_pixel(x as u32, y as u32));
-    // Sums and counts of |step| per phase, across columns (dx) and rows (dy).
+    // Luminance of the box, row-major, computed once.
+    let bw = (x1 - x0) as usize;
+    let lum: Vec<f64> = (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .map(|(x, y)| luma(img.get_pixel(x as u32, y as u32)))
+        .collect();
+    let bh = lum.len() / bw;
+    // Sums and counts of |step| per phase, across columns (dx) and rows (dy);
+    // phases are taken in image coordinates, where JPEG's grid starts.
     let mut sums = [[0.0f64; BLOCK]; 2];
     let mut counts = [[0u64; BLOCK]; 2];
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let v = lum(x, y);
-            if x + 1 < x1 {
-                let p = ((x + 1) as usize) % BLOCK;
-                sums[0][p] += (lum(x + 1, y) - v).abs();
+    for r in 0..bh {
+        for c in 0..bw {
+            let v = lum[r * bw + c];
+            if c + 1 < bw {
+                let p = (x0 as usize + c + 1) % BLOCK;
+                sums[0][p] += (lum[r * bw + c + 1] - v).abs();
                 counts[0][p] += 1;
             }
-            if y + 1 < y1 {
-                let p = ((y + 1) as usize) % BLOCK;
-                sums[1][p] += (lum(x, y + 1) - v).abs();
+            if r + 1 < bh {
+                let p = (y0 as usize + r + 1) % BLOCK;
+                sums[1][p] += (lum[(r + 1) * bw + c] - v).abs();
                 counts[1][p] += 1;
             }
         }
