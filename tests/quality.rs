@@ -1,6 +1,8 @@
 //! Fitness for comparison on real models and real images: the sample
-//! photos are fit; a squirrel YuNet takes for a face, eyes 12 px apart and
-//! a heavy blur are caught; roll, crop and format behave as measured.
+//! photos are fit; a squirrel YuNet takes for a face, eyes 12 px apart,
+//! a heavy blur and a q10 JPEG are caught; roll, crop and format behave as
+//! measured; the app shows the verdicts and `eval` splits its error rates
+//! by them.
 
 use facexplain::pipeline::Pipeline;
 use facexplain::pipeline::align::{Similarity, warp};
@@ -71,8 +73,8 @@ fn a_squirrel_the_detector_takes_for_a_face_is_unfit_as_not_human() {
     let q = quality_of(&data("opencv/squirrel_cls.jpg"));
     assert_eq!(q.verdict, Verdict::Unfit);
     assert!(
-        q.reasons.iter().any(|r| r.starts_with("not a human face")),
-        "{:?}",
+        q.reasons[0].starts_with("not a human face"),
+        "the reason that decides it comes first: {:?}",
         q.reasons
     );
     assert_eq!(
@@ -196,7 +198,7 @@ fn measures_are_reproducible_and_agree_between_png_and_jpeg_q95() {
     let (a, b) = (quality_of(&png), quality_of(&jpg));
     assert_eq!(a.verdict, b.verdict);
     // Stated tolerances: 0.5 px, 1°, 10 % of the sharpness, 0.01 of a
-    // fraction, 0.05 bits, 0.01 of a probability.
+    // fraction, 0.05 bits, 0.01 of a probability, 0.05 of the block-edge ratio.
     for (name, tol) in [
         ("InterEyeDistance", 0.5),
         ("HeadPoseYaw", 1.0),
@@ -209,6 +211,7 @@ fn measures_are_reproducible_and_agree_between_png_and_jpeg_q95() {
         ("FaceCrop", 0.01),
         ("FaceDetectionConfidence", 0.01),
         ("FacePresence", 0.01),
+        ("CompressionArtifacts", 0.05),
     ] {
         let (x, y) = (raw(&a, name), raw(&b, name));
         assert!((x - y).abs() <= tol, "{name}: PNG {x} vs JPEG {y}");
@@ -268,4 +271,218 @@ fn quality_command_prints_every_face_as_json() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("t.json"), "{err}");
+}
+
+/// The window, driven headlessly: each slot shows its quality badge, and
+/// the verdict header warns of an unfit face before the score.
+#[test]
+fn the_app_badges_each_image_and_warns_of_an_unfit_face_before_the_score() {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use facexplain::app::{AppOptions, FacexplainApp};
+    use std::time::{Duration, Instant};
+
+    fn wait_for_pair(h: &mut Harness<'_, FacexplainApp>, b: &str) {
+        let start = Instant::now();
+        while !h
+            .state()
+            .analysis()
+            .is_some_and(|a| a.images[1].path.ends_with(b))
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(180),
+                "waiting for {b}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+            h.step();
+        }
+        h.run_steps(4);
+    }
+
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.settings.auto_explain = false;
+    app.open_files(
+        vec![
+            data("face_recognition/obama.jpg"),
+            data("opencv/squirrel_cls.jpg"),
+        ],
+        None,
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
+    wait_for_pair(&mut h, "squirrel_cls.jpg");
+    let an = h.state().analysis().unwrap();
+    assert_eq!(
+        an.images[1].quality.as_ref().map(|q| q.verdict),
+        Some(Verdict::Unfit),
+        "the analysis record carries the quality"
+    );
+    assert_eq!(
+        an.images[0].quality.as_ref().map(|q| q.verdict),
+        Some(Verdict::Fit)
+    );
+    let warning = h
+        .get_by_label_contains("Image B (reference) is unfit for comparison: not a human face")
+        .rect();
+    let decision = h.get_by_label_contains("Decision:").rect();
+    assert!(
+        warning.bottom() <= decision.top(),
+        "the warning {warning:?} comes before the score {decision:?}"
+    );
+    h.get_by_label_contains("must not be relied on");
+    h.get_by_label("Quality: FIT");
+    h.get_by_label("Quality: UNFIT");
+
+    // The sample pair: both fit, no warning.
+    h.state_mut().open_sample_pair();
+    wait_for_pair(&mut h, "obama2.jpg");
+    assert!(h.query_by_label_contains("for comparison").is_none());
+    assert_eq!(h.query_all_by_label("Quality: FIT").count(), 2);
+}
+
+/// `eval` splits EER, FNMR@FMR and Cllr by the pairs' quality verdict: on
+/// six ORL identities the groups add up to every pair, the pooled group is
+/// limited plus unfit, and a second run gives the same numbers.
+#[test]
+fn eval_splits_error_rates_by_quality_and_the_counts_add_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("orl6");
+    for id in 1..=6 {
+        let (from, to) = (data(&format!("orl/s{id}")), ds.join(format!("s{id}")));
+        std::fs::create_dir_all(&to).unwrap();
+        for n in 1..=10 {
+            std::fs::copy(from.join(format!("{n}.pgm")), to.join(format!("{n}.pgm"))).unwrap();
+        }
+    }
+    let run = |out: &str| {
+        let dir = tmp.path().join(out);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_facexplain"))
+            .args(["eval", "--dataset", ds.to_str().unwrap(), "--out-dir"])
+            .arg(&dir)
+            .env("XDG_CACHE_HOME", tmp.path().join("cache"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let j: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
+        (text, j)
+    };
+    let (text, a) = run("a");
+    let q = &a["quality"];
+    let groups = q["groups"].as_array().unwrap();
+    let n = |g: &serde_json::Value, k: &str| g[k].as_u64().unwrap();
+    let group = |name: &str| groups.iter().find(|g| g["group"] == name);
+    let parts: Vec<&serde_json::Value> = groups
+        .iter()
+        .filter(|g| g["group"] != "limited or unfit")
+        .collect();
+    for class in ["genuine", "impostor"] {
+        let sum: u64 = parts.iter().map(|g| n(g, class)).sum();
+        assert_eq!(sum, n(&a["pairs"], class), "{class}: {groups:?}");
+        let pooled = n(group("limited or unfit").unwrap(), class);
+        assert_eq!(
+            pooled,
+            n(group("limited").unwrap(), class) + n(group("unfit").unwrap(), class)
+        );
+    }
+    let images: u64 = ["fit", "limited", "unfit"]
+        .iter()
+        .map(|v| q["images"][v].as_u64().unwrap())
+        .sum::<u64>()
+        + q["not_assessed"].as_array().unwrap().len() as u64;
+    assert_eq!(images, n(&a["dataset"], "images_used"));
+    // Every group with both classes has its EER and FNMR@FMR, and the Cllr of the built-in calibration.
+    for g in groups
+        .iter()
+        .filter(|g| n(g, "genuine") > 0 && n(g, "impostor") > 0)
+    {
+        let eer = g["eer"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&eer), "{g}");
+        assert_eq!(g["fnmr_at_fmr"].as_array().unwrap().len(), 3, "{g}");
+        assert!(g["cllr"].as_f64().unwrap() >= 0.0, "{g}");
+    }
+    assert!(
+        text.contains("image quality (thresholds.json sha256:"),
+        "{text}"
+    );
+    assert!(text.contains("  limited or unfit: "), "{text}");
+    // Reproducible: the same verdicts, counts and figures to the last digit.
+    let (_, b) = run("b");
+    assert_eq!(a["quality"]["groups"], b["quality"]["groups"]);
+    assert_eq!(a["quality"]["images"], b["quality"]["images"]);
+}
+
+/// `img` encoded as JPEG at `quality` and decoded again.
+fn jpeg_round_trip(img: &RgbImage, quality: u8) -> RgbImage {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
+        .encode_image(img)
+        .unwrap();
+    image::load_from_memory(&bytes).unwrap().to_rgb8()
+}
+
+#[test]
+fn a_q10_jpeg_shows_more_compression_artefacts_than_q95() {
+    let img = obama();
+    let q95 = quality_of_image(&jpeg_round_trip(&img, 95));
+    let q10 = quality_of_image(&jpeg_round_trip(&img, 10));
+    let (b95, b10) = (
+        raw(&q95, "CompressionArtifacts"),
+        raw(&q10, "CompressionArtifacts"),
+    );
+    eprintln!("CompressionArtifacts: q95 {b95:.3}, q10 {b10:.3}");
+    assert!(b95 < 1.15, "q95 is nearly free of blocks: {b95}");
+    assert!(b10 > b95 + 0.3, "q10 {b10} vs q95 {b95}");
+    let score = |q: &FaceQuality| q.measure("CompressionArtifacts").unwrap().score;
+    assert!(score(&q10) < score(&q95));
+    assert!(
+        q10.reasons
+            .iter()
+            .any(|r| r.starts_with("compression artefacts")),
+        "{:?}",
+        q10.reasons
+    );
+    assert!(!q95.reasons.iter().any(|r| r.starts_with("compression")));
+    // The blocks are found off the origin too: the q10 image cropped by 3 px
+    // and kept as PNG (the grid no longer starts at 0).
+    let d = jpeg_round_trip(&img, 10);
+    let shifted = image::imageops::crop_imm(&d, 3, 5, d.width() - 3, d.height() - 5).to_image();
+    let bs = raw(&quality_of_image(&shifted), "CompressionArtifacts");
+    assert!((bs - b10).abs() < 0.1 * b10, "shifted {bs} vs {b10}");
+}
+
+/// `bench` reports the quality assessment per face and its share of a
+/// compare (figures, not checked against a time).
+#[test]
+fn bench_prints_the_quality_time_and_its_share_of_a_compare() {
+    let (code, out, err) = facexplain(&[
+        "bench",
+        "--reps",
+        "1",
+        data("face_recognition/obama.jpg").to_str().unwrap(),
+        data("face_recognition/biden.jpg").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "quality, all measures",
+        "measures + verdict alone",
+        "compare pair + quality",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    let share = out
+        .lines()
+        .find(|l| l.starts_with("compare pair + quality"))
+        .and_then(|l| l.split("2 × quality per face = ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|p| p.parse::<f64>().ok())
+        .expect("a share in per cent");
+    assert!((0.0..=100.0).contains(&share), "{out}");
 }

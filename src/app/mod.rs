@@ -9,7 +9,7 @@
 //! in [`FacexplainApp`]); read `cx.session`, push `Command::….into()` for any
 //! change; call it from `wrap_app::ui_contents`. New state the panel needs
 //! goes into `session/` with the command that changes it.
-//! May call: `session`, `pipeline`, `explain`, `chat`, `record`, `progress`.
+//! May call: `session`, `pipeline`, `quality`, `explain`, `chat`, `record`, `progress`.
 
 pub mod chat_pane;
 pub mod frame_stats;
@@ -17,6 +17,7 @@ pub mod maps;
 pub mod menu;
 pub mod pair_panel;
 pub mod params;
+pub mod quality_badge;
 pub mod status_bar;
 pub mod table;
 pub mod textures;

@@ -1,6 +1,6 @@
 //! The pair panel: two slots (probe, reference), each a drop zone with an
 //! Open button, a thumbnail with numbered face boxes (click one to use it),
-//! and the file's name, dimensions, size and SHA-256.
+//! the file's name with the face's quality badge, dimensions, size and SHA-256.
 
 use super::{Cx, UiCommand};
 use crate::session::{Command, Slot};
@@ -143,7 +143,10 @@ fn slot_ui(cx: &Cx, ui: &mut egui::Ui, slot: Slot, out: &mut Vec<UiCommand>) {
                 out.push(Command::PickFace(slot, i).into());
             }
         }
-        ui.label(a.image.file_name().to_string());
+        ui.horizontal(|ui| {
+            ui.label(a.image.file_name().to_string());
+            super::quality_badge::badge(ui, s.quality.as_ref());
+        });
         ui.label(format!(
             "{}×{} px, {} — {} face(s), using #{}",
             a.image.width(),

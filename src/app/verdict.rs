@@ -77,6 +77,8 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui) {
         return;
     };
     let calibration = models.calibration.as_ref().ok();
+    // A face not fit for comparison is said before the score.
+    super::quality_badge::warnings(ui, an);
     ui.horizontal_wrapped(|ui| {
         let (text, colour) = match an.decision {
             Decision::Match => ("MATCH", Color32::from_rgb(30, 130, 60)),

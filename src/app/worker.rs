@@ -3,8 +3,10 @@
 //! of the job that produced it so stale results can be dropped. Each job has
 //! its own cancel flag. The worker wakes the UI with `request_repaint` after
 //! each event. Models load lazily: the pipeline once the UI has drawn its
-//! first frame ([`JobQueue::start`]), FaceMesh with the first explanation, the
-//! chat engine with the first question.
+//! first frame ([`JobQueue::start`]), FaceMesh (for the quality assessment and
+//! the regions) with the first image, the chat engine with the first question.
+//! An image job assesses the face it analysed ([`Assessor`]) and sends the
+//! quality with the analysis, so the two always arrive together.
 //!
 //! Each job runs under `catch_unwind`: a panic inside a model call or a map
 //! computation becomes the job's failure event plus [`Event::Panicked`] (shown
@@ -18,10 +20,11 @@
 
 use crate::chat::ChatEngine;
 use crate::explain::{self, ExplainError, Update};
-use crate::pipeline::facemesh::FaceMesh;
-use crate::pipeline::{Pipeline, load_image};
+use crate::pipeline::{FaceAnalysis, Pipeline, load_image};
 use crate::progress::{Ctl, Progress};
+use crate::quality::{Assessor, Thresholds};
 use crate::record::Analysis;
+use crate::record::FaceQuality;
 pub use crate::session::jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, Slot};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use std::collections::BTreeMap;
@@ -167,10 +170,11 @@ pub fn lower_this_thread_priority() {
     }
 }
 
-/// The models the worker owns; FaceMesh and the chat engine load on first use.
+/// The models the worker owns; FaceMesh (inside the quality assessor) and
+/// the chat engine load on first use.
 struct Models {
     pipeline: Pipeline,
-    facemesh: Option<Result<FaceMesh, String>>,
+    assessor: Option<Result<Assessor, String>>,
 }
 
 /// The chat engine, loaded with the first question (a lock because questions
@@ -201,7 +205,7 @@ fn worker_main(
             send(Event::ModelsReady(Ok(Box::new(ModelInfo::of(&p)))));
             Some(Models {
                 pipeline: p,
-                facemesh: None,
+                assessor: None,
             })
         }
         Err(e) => {
@@ -226,7 +230,7 @@ fn worker_main(
             continue;
         }
         let origin = Origin::of(generation, &job);
-        let Some(Models { pipeline, facemesh }) = models.as_mut() else {
+        let Some(Models { pipeline, assessor }) = models.as_mut() else {
             send(origin.failed("the models are not loaded".into()));
             continue;
         };
@@ -256,7 +260,7 @@ fn worker_main(
         };
         let ctl = Ctl::new(&progress, &cancel);
         let event = caught(origin, &send, || {
-            run_job(pipeline, facemesh, generation, job, ctl, &send)
+            run_job(pipeline, assessor, generation, job, ctl, &send)
         });
         send(if ctl.is_cancelled() {
             Event::Cancelled { generation }
@@ -316,6 +320,7 @@ impl Origin {
                 generation,
                 slot: self.slot,
                 result: Err(msg),
+                quality: None,
             },
             JobKind::Explain => Event::Explained {
                 generation,
@@ -363,9 +368,52 @@ fn caught(origin: Origin, send: &dyn Fn(Event), body: impl FnOnce() -> Event) ->
     }
 }
 
+/// The quality assessor (FaceMesh and the built-in thresholds), loaded on first use.
+fn assessor_of<'a>(
+    p: &Pipeline,
+    assessor: &'a mut Option<Result<Assessor, String>>,
+    ctl: Ctl,
+) -> Result<&'a Assessor, String> {
+    assessor
+        .get_or_insert_with(|| {
+            ctl.report("loading FaceMesh", 0, 1);
+            Assessor::load(&p.store, Thresholds::builtin()).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| format!("FaceMesh is not available: {e}"))
+}
+
+/// An image job's final event: the analysed face and its quality.
+fn slot_done(
+    p: &Pipeline,
+    assessor: &mut Option<Result<Assessor, String>>,
+    generation: u64,
+    slot: Slot,
+    result: Result<FaceAnalysis, String>,
+    ctl: Ctl,
+) -> Event {
+    let quality = result
+        .as_ref()
+        .ok()
+        .map(|f| -> Result<FaceQuality, String> {
+            ctl.report("quality", 0, 1);
+            let q = assessor_of(p, assessor, ctl)?
+                .assess(f)
+                .map_err(|e| format!("the image quality could not be assessed: {e}"));
+            ctl.report("quality", 1, 1);
+            q
+        });
+    Event::SlotDone {
+        generation,
+        slot,
+        result: result.map(Arc::new),
+        quality,
+    }
+}
+
 fn run_job(
     p: &Pipeline,
-    facemesh: &mut Option<Result<FaceMesh, String>>,
+    assessor: &mut Option<Result<Assessor, String>>,
     generation: u64,
     job: Job,
     ctl: Ctl,
@@ -387,31 +435,22 @@ fn run_job(
                 ctl.report("embed", 3, 3);
                 r
             })();
-            Event::SlotDone {
-                generation,
-                slot,
-                result: result.map(Arc::new).map_err(|e| e.to_string()),
-            }
+            let result = result.map_err(|e| e.to_string());
+            slot_done(p, assessor, generation, slot, result, ctl)
         }
         Job::PickFace {
             slot,
             detected,
             face,
-        } => Event::SlotDone {
-            generation,
-            slot,
-            result: p
+        } => {
+            let result = p
                 .analyze((*detected).clone(), Some(face))
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        },
+                .map_err(|e| e.to_string());
+            slot_done(p, assessor, generation, slot, result, ctl)
+        }
         Job::Explain { faces, params } => {
-            let fm = facemesh.get_or_insert_with(|| {
-                ctl.report("loading FaceMesh", 0, 1);
-                FaceMesh::load(&p.store).map_err(|e| e.to_string())
-            });
             // Without FaceMesh the maps are still computed, only regions and tables are missing.
-            let fm = fm.as_ref().ok();
+            let fm = assessor_of(p, assessor, ctl).ok().map(|a| &a.facemesh);
             let mut on_update = |u: Update| {
                 #[cfg(test)]
                 fault::hit(JobKind::Explain);

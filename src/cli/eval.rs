@@ -1,18 +1,25 @@
 //! `facexplain eval --dataset DIR`: error rates (EER, FNMR@FMR, AUC), the
 //! calibration error of C-Score and PIC-Score by k-fold cross-validation,
 //! and of a fixed calibration; DET curve, score histograms and reliability
-//! diagrams as PNG; everything in `summary.json`.
+//! diagrams as PNG; the same error rates and Cllr per quality verdict of
+//! the pairs (both faces fit, the worse one limited, unfit); everything in
+//! `summary.json`.
 
 use super::BadInput;
 use super::calibrate::{DatasetArgs, cli_error, collect};
 use super::progress::{TermProgress, ctrl_c_flag};
 use crate::calibration::Calibration;
 use crate::calibration::file::{DatasetInfo, PairInfo, Tool};
-use crate::calibration::fit::evaluate::{self, CalibrationCheck, CrossValidation, FnmrAtFmr};
+use crate::calibration::fit::evaluate::{
+    self, CalibrationCheck, CrossValidation, FnmrAtFmr, QualityGroup,
+};
+use crate::calibration::fit::image_quality::assess_images;
 use crate::calibration::fit::lr_eval::{LrEvaluation, evaluate_lrs};
+use crate::calibration::fit::pairs::images_of;
 use crate::calibration::fit::{cscore, plots};
 use crate::pipeline::{ModelRef, Pipeline};
 use crate::progress::{Ctl, Progress};
+use crate::record::Verdict;
 use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -38,6 +45,8 @@ pub struct EvalArgs {
     /// Histogram bins for the C-Score fits.
     #[arg(long, default_value_t = cscore::DEFAULT_BINS)]
     pub bins: usize,
+    #[command(flatten)]
+    pub quality: super::quality::ThresholdsArg,
 }
 
 #[derive(Serialize)]
@@ -73,7 +82,23 @@ struct Summary {
     calibration_note: Option<String>,
     /// Cllr family and ELUB bounds per calibrator, and the calibration's transfer.
     likelihood_ratio: LrEvaluation,
+    /// Error rates per quality verdict of the pair.
+    quality: QualitySummary,
     plots: BTreeMap<String, String>,
+}
+
+/// Error rates per quality verdict of the pair (the worse of its faces).
+#[derive(Serialize)]
+struct QualitySummary {
+    thresholds: String,
+    /// Images assessed per verdict, and those that could not be.
+    images: BTreeMap<String, usize>,
+    not_assessed: Vec<crate::calibration::file::SkippedImage>,
+    /// Which calibration's LRs the Cllr figures are of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cllr_of: Option<String>,
+    groups: Vec<QualityGroup>,
+    seconds: f64,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
@@ -82,7 +107,8 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         return Err(BadInput(format!("--folds {}: at least 2 folds are needed", a.folds)).into());
     }
     let pipeline = Pipeline::load()?;
-    // A given calibration is checked before the long work starts.
+    // The quality thresholds and a given calibration are checked before the long work starts.
+    let assessor = a.quality.assessor(&pipeline)?;
     let given = a
         .calibration
         .as_deref()
@@ -131,6 +157,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     )
     .map_err(cli_error)?;
     let t_lr = t_lr.elapsed().as_secs_f64();
+    let quality = quality_split(&pipeline, &assessor, &c, calibration.as_ref())?;
     let checked = calibration.map(|cal| CheckedCalibration {
         check: evaluate::check_calibration(&cal.file.fitted, s),
         name: cal.name,
@@ -165,6 +192,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         calibration: checked,
         calibration_note,
         likelihood_ratio: lr,
+        quality,
         plots,
     };
     let path = out_dir.join("summary.json");
@@ -178,6 +206,42 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Assess every image the pairs use and split the error rates by the
+/// pairs' quality verdict.
+fn quality_split(
+    pipeline: &Pipeline,
+    assessor: &crate::quality::Assessor,
+    c: &crate::calibration::fit::Collected,
+    calibration: Option<&Calibration>,
+) -> anyhow::Result<QualitySummary> {
+    let t0 = Instant::now();
+    let pairs: Vec<_> = c.scored.iter().map(|(p, _)| *p).collect();
+    let bar = TermProgress::new();
+    let cancel = ctrl_c_flag();
+    let report = |p: Progress| bar.update(p);
+    let v = assess_images(
+        pipeline,
+        assessor,
+        &c.dataset,
+        &images_of(&pairs),
+        Ctl::new(&report, &cancel),
+    );
+    bar.finish();
+    let v = v.map_err(cli_error)?;
+    let images = [Verdict::Fit, Verdict::Limited, Verdict::Unfit]
+        .into_iter()
+        .map(|x| (x.as_str().to_string(), v.count(x)))
+        .collect();
+    Ok(QualitySummary {
+        thresholds: v.thresholds.clone(),
+        images,
+        not_assessed: v.failed.clone(),
+        cllr_of: calibration.map(|c| c.name.clone()),
+        groups: evaluate::split_by_quality(&c.scored, &v.verdicts, calibration),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
 }
 
 fn draw_plots(
@@ -268,4 +332,47 @@ fn print_summary(s: &Summary) {
     for line in super::lr_report::eval_lines(&s.likelihood_ratio) {
         println!("{line}");
     }
+    for line in quality_lines(&s.quality) {
+        println!("{line}");
+    }
+}
+
+/// The quality split as text: images per verdict, then each pair group.
+fn quality_lines(q: &QualitySummary) -> Vec<String> {
+    let mut lines = vec![format!(
+        "image quality ({}; {:.1} s): {} fit, {} limited, {} unfit, {} not assessed; a pair takes its worse face's verdict",
+        q.thresholds,
+        q.seconds,
+        q.images["fit"],
+        q.images["limited"],
+        q.images["unfit"],
+        q.not_assessed.len()
+    )];
+    for g in &q.groups {
+        let mut l = format!(
+            "  {}: {} pairs ({} genuine, {} impostor)",
+            g.group,
+            g.pairs(),
+            g.genuine,
+            g.impostor
+        );
+        match g.eer {
+            Some(e) => l += &format!("; EER {:.3} %", e * 100.0),
+            None => l += "; EER not measurable (needs genuine and impostor pairs)",
+        }
+        for f in &g.fnmr_at_fmr {
+            l += &match f.fnmr {
+                Some(v) => format!("; FNMR@FMR {} % {:.3} %", f.fmr_target * 100.0, v * 100.0),
+                None => format!("; FNMR@FMR {} % not measurable", f.fmr_target * 100.0),
+            };
+        }
+        if let Some(c) = g.cllr {
+            l += &format!("; Cllr {c:.4}");
+        }
+        lines.push(l);
+    }
+    if let Some(c) = &q.cllr_of {
+        lines.push(format!("  (Cllr of calibration {c}'s bounded LRs)"));
+    }
+    lines
 }

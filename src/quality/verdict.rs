@@ -52,7 +52,7 @@ pub struct Thresholds {
 }
 
 /// Every measure this build computes, by its ISO/IEC 29794-5 / OFIQ name.
-pub const MEASURES: [&str; 12] = [
+pub const MEASURES: [&str; 13] = [
     "InterEyeDistance",
     "HeadPoseYaw",
     "HeadPosePitch",
@@ -65,6 +65,7 @@ pub const MEASURES: [&str; 12] = [
     "RelativeFaceSize",
     "FaceDetectionConfidence",
     "FacePresence",
+    "CompressionArtifacts",
 ];
 
 impl Thresholds {
@@ -191,6 +192,9 @@ fn reason(name: &str, v: f64, t: f64, raw: &RawMeasures, unfit: bool) -> String 
             format!("weak detection: face detector score {v:.2}, below {t:.2}")
         }
         "FacePresence" => format!("not a human face (face-presence {v:.2}, below {t:.2})"),
+        "CompressionArtifacts" => format!(
+            "compression artefacts: 8×8 block edges {v:.2}× as strong as inside blocks (over {t:.2}×)"
+        ),
         _ => format!("{name} {v}"),
     }
 }
@@ -200,7 +204,8 @@ fn reason(name: &str, v: f64, t: f64, raw: &RawMeasures, unfit: bool) -> String 
 /// eye distance); angles score 100·cos θ; sharpness 100·(1 − e^(−v/100));
 /// exposure and crop fractions 100·(1 − f); dynamic range 100·bits/8;
 /// relative face size rises to 100 at a face half the image height;
-/// detector score and face presence are probabilities ×100.
+/// detector score and face presence are probabilities ×100; compression
+/// artefacts score 100 at a block-edge ratio of 1 (no blocks), 0 at 3.
 pub fn scored(raw: &RawMeasures) -> Vec<(&'static str, f64, &'static str, f64)> {
     let cos = |deg: f64| deg.to_radians().cos().max(0.0);
     vec![
@@ -261,14 +266,21 @@ pub fn scored(raw: &RawMeasures) -> Vec<(&'static str, f64, &'static str, f64)> 
             "probability",
             raw.face_presence,
         ),
+        (
+            "CompressionArtifacts",
+            raw.blockiness,
+            "block-edge ratio",
+            (3.0 - raw.blockiness) / 2.0,
+        ),
     ]
 }
 
 /// The quality record of one face: every measure scored and judged, the
-/// verdict (the worst measure's) and the reasons, unfit ones first.
+/// verdict (the worst measure's) and the reasons, unfit ones first and
+/// "not a human face" first of those.
 pub fn judge(raw: &RawMeasures, thresholds: &Thresholds) -> FaceQuality {
     let mut measures = Vec::new();
-    let mut reasons: Vec<(Verdict, String)> = Vec::new();
+    let mut reasons: Vec<(Verdict, &str, String)> = Vec::new();
     for (name, v, unit, s) in scored(raw) {
         let mut verdict = Verdict::Fit;
         if let Some(rule) = thresholds.rule(name) {
@@ -280,7 +292,11 @@ pub fn judge(raw: &RawMeasures, thresholds: &Thresholds) -> FaceQuality {
             .find_map(|(t, level)| t.filter(|&t| beyond(rule.kind, v, t)).map(|t| (t, level)));
             if let Some((t, level)) = hit {
                 verdict = level;
-                reasons.push((level, reason(name, v, t, raw, level == Verdict::Unfit)));
+                reasons.push((
+                    level,
+                    name,
+                    reason(name, v, t, raw, level == Verdict::Unfit),
+                ));
             }
         }
         measures.push(Measure {
@@ -291,15 +307,16 @@ pub fn judge(raw: &RawMeasures, thresholds: &Thresholds) -> FaceQuality {
             verdict,
         });
     }
-    // Stable: unfit reasons first, each group in measure order.
-    reasons.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+    // Stable: unfit reasons first, "not a human face" first of all (the
+    // other measures mean little then), each group in measure order.
+    reasons.sort_by_key(|(level, name, _)| (std::cmp::Reverse(*level), *name != "FacePresence"));
     FaceQuality {
         verdict: measures
             .iter()
             .map(|m| m.verdict)
             .max()
             .unwrap_or(Verdict::Fit),
-        reasons: reasons.into_iter().map(|(_, r)| r).collect(),
+        reasons: reasons.into_iter().map(|(_, _, r)| r).collect(),
         measures,
         thresholds: thresholds.identity.clone(),
     }
@@ -324,6 +341,7 @@ mod tests {
             face_height_ratio: 0.4,
             detector_score: 0.95,
             face_presence: 0.99,
+            blockiness: 1.02,
         }
     }
 

@@ -6,6 +6,7 @@ use super::jobs::{Event, JobKind, Slot};
 use super::maps::Maps;
 use super::{ProgressState, Session};
 use crate::pipeline::FaceAnalysis;
+use crate::record::FaceQuality;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -52,7 +53,8 @@ impl Session {
                 generation,
                 slot,
                 result,
-            } => self.slot_done(generation, slot, result),
+                quality,
+            } => self.slot_done(generation, slot, result, quality),
             Event::ExplainPartial { generation, part } => {
                 let v = self.next_version();
                 if let Some((g, maps)) = &mut self.explaining
@@ -105,6 +107,7 @@ impl Session {
         generation: u64,
         slot: Slot,
         result: Result<Arc<FaceAnalysis>, String>,
+        quality: Option<Result<FaceQuality, String>>,
     ) {
         let s = &mut self.slots[slot.index()];
         if s.pending != Some(generation) {
@@ -114,6 +117,7 @@ impl Session {
         match result {
             Ok(a) => {
                 s.analysis = Some(a);
+                s.quality = quality;
                 s.loaded = generation;
                 s.error = None;
             }

@@ -12,7 +12,7 @@ use crate::explain::xmap::XMapSet;
 use crate::explain::{ExplainParams, Explanation};
 use crate::pipeline::{DetectedImage, FaceAnalysis, Pipeline};
 use crate::progress::Progress;
-use crate::record::Analysis;
+use crate::record::{Analysis, FaceQuality};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -103,6 +103,9 @@ pub enum Event {
         generation: u64,
         slot: Slot,
         result: Result<Arc<FaceAnalysis>, String>,
+        /// The face's fitness for comparison, assessed in the same job
+        /// (`None`: not assessed; `Err`: why it could not be).
+        quality: Option<Result<FaceQuality, String>>,
     },
     /// Part of an explanation is ready (coarse X-Maps first).
     ExplainPartial {

@@ -7,7 +7,7 @@
 //! ([`Session::apply`]), where results of superseded jobs (older generation
 //! ids) are dropped and a failed job leaves the previous result in place.
 //! Jobs go to the worker through a [`JobQueue`]. May call: `record`,
-//! `pipeline`, `calibration`, `explain`, `chat`, `progress`.
+//! `pipeline`, `quality`, `calibration`, `explain`, `chat`, `progress`.
 
 pub mod chat;
 mod commands;
@@ -27,7 +27,7 @@ pub use settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};
 use crate::explain::Explanation;
 use crate::pipeline::{Comparison, FaceAnalysis, ModelRef, embed::cosine};
 use crate::progress::Progress;
-use crate::record::{Analysis, MapRecord};
+use crate::record::{Analysis, FaceQuality, MapRecord};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,6 +39,9 @@ pub struct SlotState {
     pub path: Option<PathBuf>,
     /// The last good result (kept when a later load fails).
     pub analysis: Option<Arc<FaceAnalysis>>,
+    /// Fitness for comparison of `analysis`'s face, assessed by the same job
+    /// (`None`: not assessed; `Err`: why it could not be).
+    pub quality: Option<Result<FaceQuality, String>>,
     /// Generation of the job that produced `analysis`.
     pub loaded: u64,
     /// The last problem, shown inline in the slot.
@@ -244,6 +247,9 @@ impl Session {
             sha256: m.sha256.clone(),
         };
         let mut an = Analysis::new(model, &a, &b, cmp.similarity, threshold, &source);
+        for (image, slot) in an.images.iter_mut().zip(&self.slots) {
+            image.quality = slot.quality.as_ref().and_then(|q| q.as_ref().ok()).cloned();
+        }
         an.confidence = m
             .calibration
             .as_ref()

@@ -90,6 +90,7 @@ fn finish_load(s: &mut Session, log: &Rc<RefCell<Log>>, slot: Slot) {
         generation,
         slot,
         result: analysed(&path),
+        quality: None,
     });
 }
 
@@ -193,6 +194,7 @@ fn stale_results_are_dropped_and_failures_keep_the_previous_result() {
         generation: biden,
         slot: Slot::Reference,
         result: analysed(&data("face_recognition/biden.jpg")),
+        quality: None,
     });
     assert_eq!(
         s.analysis().unwrap().similarity,
@@ -297,5 +299,55 @@ fn questions_go_with_the_current_analysis_and_a_new_pair_clears_the_chat() {
     assert_eq!(
         s.current_analysis().unwrap().decision,
         crate::record::Decision::NonMatch
+    );
+}
+
+#[test]
+fn the_analysis_record_carries_each_face_quality_from_its_image_job() {
+    use crate::quality::{Assessor, Thresholds};
+    use crate::record::Verdict;
+    let assessor = Assessor::load(&pipeline().store, Thresholds::builtin()).unwrap();
+    let (mut s, log) = session();
+    s.run(Command::OpenFiles {
+        paths: vec![
+            data("face_recognition/obama.jpg"),
+            data("opencv/squirrel_cls.jpg"),
+        ],
+        target: None,
+    });
+    for slot in Slot::BOTH {
+        let (generation, path) = last_load(&log, slot);
+        let result = analysed(&path);
+        let quality = result
+            .as_ref()
+            .ok()
+            .map(|f| assessor.assess(f).map_err(|e| e.to_string()));
+        s.apply(Event::SlotDone {
+            generation,
+            slot,
+            result,
+            quality,
+        });
+    }
+    let an = s.analysis().expect("both analysed");
+    let verdicts: Vec<_> = an
+        .images
+        .iter()
+        .map(|i| i.quality.as_ref().map(|q| q.verdict))
+        .collect();
+    assert_eq!(verdicts, [Some(Verdict::Fit), Some(Verdict::Unfit)]);
+    // A failed load of the reference keeps its analysis and its quality.
+    s.run(Command::OpenInSlot(Slot::Reference, data("missing.jpg")));
+    let (generation, _) = last_load(&log, Slot::Reference);
+    s.apply(Event::SlotDone {
+        generation,
+        slot: Slot::Reference,
+        result: Err("missing.jpg: cannot read".into()),
+        quality: None,
+    });
+    let kept = s.analysis().unwrap();
+    assert_eq!(
+        kept.images[1].quality.as_ref().map(|q| q.verdict),
+        Some(Verdict::Unfit)
     );
 }

@@ -8,7 +8,7 @@ use super::dataset::{Dataset, Pair, PairList, read_pairs};
 use super::embedding::{Embedded, EmbeddingCache, embed_images};
 use super::lr_fit::fit_lr_model;
 use super::metrics::ScoreSet;
-use super::pairs::{all_pairs, images_of, listed_pairs, score_pairs};
+use super::pairs::{all_pairs, images_of, listed_pairs, pair_score, score_pairs};
 use crate::calibration::file::SkippedImage;
 use crate::calibration::file::{DatasetInfo, PairInfo, PairsFileInfo, Tool};
 use crate::calibration::pic::PicModel;
@@ -88,6 +88,9 @@ pub struct Collected {
     pub info: DatasetInfo,
     pub pairs: PairInfo,
     pub scores: ScoreSet,
+    /// Every scored pair with its similarity, in the order of `scores`
+    /// (for splits by a property of the images, e.g. their quality).
+    pub scored: Vec<(Pair, f64)>,
     pub cache_hits: usize,
 }
 
@@ -183,11 +186,17 @@ pub fn collect(
 ) -> Result<Collected, FitError> {
     let p = pair_up(pipeline, dir, opts, ctl)?;
     let scores = score_pairs(&p.pairs, &p.embedded);
+    let scored = p
+        .pairs
+        .iter()
+        .filter_map(|pair| Some((*pair, pair_score(pair, &p.embedded)?)))
+        .collect();
     let info = p.dataset_info();
     Ok(Collected {
         info,
         pairs: p.info,
         scores,
+        scored,
         cache_hits: p.embedded.cache_hits,
         dataset: p.dataset,
     })

@@ -247,6 +247,98 @@ pub fn cross_validate(
     })
 }
 
+/// Error rates of the pairs whose worse face has one quality verdict
+/// (ISO/IEC 29794-5 measures, `quality::judge`), so a user sees how much
+/// worse scores get on poorer images.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QualityGroup {
+    /// "fit" (both faces fit), "limited", "unfit" (the worse face's
+    /// verdict), "limited or unfit" (the two pooled) or "not assessed".
+    pub group: String,
+    pub genuine: usize,
+    pub impostor: usize,
+    /// EER and its threshold (`None` without both classes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eer: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eer_threshold: Option<f64>,
+    pub fnmr_at_fmr: Vec<FnmrAtFmr>,
+    /// Cllr of the checked calibration's bounded LRs on these pairs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cllr: Option<f64>,
+}
+
+impl QualityGroup {
+    fn of(
+        group: &str,
+        s: &ScoreSet,
+        calibration: Option<&crate::calibration::Calibration>,
+    ) -> Self {
+        let eer = s.eer();
+        let both = !s.genuine.is_empty() && !s.impostor.is_empty();
+        QualityGroup {
+            group: group.into(),
+            genuine: s.genuine.len(),
+            impostor: s.impostor.len(),
+            eer: eer.as_ref().map(|e| e.eer),
+            eer_threshold: eer.as_ref().map(|e| e.at.threshold),
+            fnmr_at_fmr: if both {
+                fnmr_at_fmrs(s, &FMR_TARGETS)
+            } else {
+                Vec::new()
+            },
+            cllr: calibration
+                .filter(|_| both)
+                .and_then(|c| super::lr_eval::transfer(c, s))
+                .map(|t| t.costs.cllr),
+        }
+    }
+
+    /// Pairs in the group.
+    pub fn pairs(&self) -> usize {
+        self.genuine + self.impostor
+    }
+}
+
+/// The pairs split by the worse verdict of their two faces: fit, limited,
+/// unfit and not assessed (these four add up to every pair), then limited
+/// and unfit pooled. Scores keep the order of `scored`, so the same pairs
+/// give the same figures.
+pub fn split_by_quality(
+    scored: &[(super::dataset::Pair, f64)],
+    verdicts: &[Option<crate::record::Verdict>],
+    calibration: Option<&crate::calibration::Calibration>,
+) -> Vec<QualityGroup> {
+    use crate::record::Verdict;
+    let worse =
+        |a: usize, b: usize| Some(verdicts.get(a).copied()??.max(verdicts.get(b).copied()??));
+    let set = |keep: &dyn Fn(Option<Verdict>) -> bool| {
+        let mut s = ScoreSet::default();
+        for (p, v) in scored.iter().filter(|(p, _)| keep(worse(p.a, p.b))) {
+            if p.genuine {
+                s.genuine.push(*v)
+            } else {
+                s.impostor.push(*v)
+            }
+        }
+        s
+    };
+    let mut groups: Vec<QualityGroup> = [Verdict::Fit, Verdict::Limited, Verdict::Unfit]
+        .into_iter()
+        .map(|v| QualityGroup::of(v.as_str(), &set(&|w| w == Some(v)), calibration))
+        .collect();
+    let unassessed = set(&|w| w.is_none());
+    if !unassessed.genuine.is_empty() || !unassessed.impostor.is_empty() {
+        groups.push(QualityGroup::of("not assessed", &unassessed, calibration));
+    }
+    groups.push(QualityGroup::of(
+        "limited or unfit",
+        &set(&|w| matches!(w, Some(Verdict::Limited | Verdict::Unfit))),
+        calibration,
+    ));
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +358,53 @@ mod tests {
             r[1].note.as_deref().unwrap().contains("1000 needed"),
             "{:?}",
             r[1].note
+        );
+    }
+
+    #[test]
+    fn quality_split_groups_pairs_by_the_worse_face() {
+        use super::super::dataset::Pair;
+        use crate::record::Verdict::{Fit, Limited, Unfit};
+        // Images 0–1 fit, 2 limited, 3 unfit, 4 unassessed.
+        let verdicts = [Some(Fit), Some(Fit), Some(Limited), Some(Unfit), None];
+        let p = |a, b, genuine| Pair { a, b, genuine };
+        let scored = [
+            (p(0, 1, true), 0.9),
+            (p(0, 2, false), 0.1),
+            (p(1, 2, true), 0.2),
+            (p(2, 2, false), 0.3),
+            (p(0, 3, true), 0.8),
+            (p(3, 4, false), 0.5),
+        ];
+        let g = split_by_quality(&scored, &verdicts, None);
+        let names: Vec<&str> = g.iter().map(|x| x.group.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "fit",
+                "limited",
+                "unfit",
+                "not assessed",
+                "limited or unfit"
+            ]
+        );
+        let counts: Vec<(usize, usize)> = g.iter().map(|x| (x.genuine, x.impostor)).collect();
+        assert_eq!(counts, [(1, 0), (1, 2), (1, 0), (0, 1), (2, 2)]);
+        // Limited: genuine 0.2 below both impostors 0.1, 0.3 → EER 1/2.
+        assert_eq!(g[0].eer, None);
+        assert!(g[0].fnmr_at_fmr.is_empty());
+        assert_eq!(
+            g[1].eer,
+            ScoreSet::new(vec![0.2], vec![0.1, 0.3])
+                .eer()
+                .map(|e| e.eer)
+        );
+        // Pooled: genuine 0.2, 0.8 against impostors 0.1, 0.3.
+        assert_eq!(
+            g[4].eer,
+            ScoreSet::new(vec![0.2, 0.8], vec![0.1, 0.3])
+                .eer()
+                .map(|e| e.eer)
         );
     }
 

@@ -8,10 +8,11 @@
 //! - [`calibrate`]: choosing the threshold and fitting the C-Score sigmoid
 //!   ([`cscore`]) and the PIC densities ([`pic`], [`kde`]);
 //! - [`metrics`], [`evaluate`], [`plots`]: error rates, cross-validated
-//!   evaluation and the figures `eval` draws.
+//!   evaluation and the figures `eval` draws;
+//! - [`image_quality`]: each image's quality verdict, for error rates per verdict.
 //!
-//! May call: `record`, `resources`, `progress`, `pipeline` and the runtime
-//! part of `calibration`.
+//! May call: `record`, `resources`, `progress`, `pipeline`, `quality` and
+//! the runtime part of `calibration`.
 
 pub mod calibrate;
 pub mod cllr;
@@ -20,6 +21,7 @@ pub mod dataset;
 pub mod elub;
 pub mod embedding;
 pub mod evaluate;
+pub mod image_quality;
 pub mod kde;
 pub mod logreg;
 pub mod lr_eval;
