@@ -4,6 +4,8 @@
 //! notes, and an opened case loads its originals and keeps its trail. Jobs
 //! run synchronously on the real models and images.
 
+mod common;
+use common::data;
 use facexplain::pipeline::{FaceAnalysis, Pipeline};
 use facexplain::record::Case;
 use facexplain::session::case::{CaseBody, CaseBook};
@@ -11,21 +13,13 @@ use facexplain::session::{
     CaseCommand, CaseHeader, Command, Event, Job, JobKind, JobQueue, ModelInfo, Session, Settings,
     Slot,
 };
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 fn pipeline() -> &'static Pipeline {
     static P: OnceLock<Pipeline> = OnceLock::new();
     P.get_or_init(|| Pipeline::load().expect("the models"))
-}
-
-fn data(rel: &str) -> PathBuf {
-    let dir = std::env::var_os("FACEXPLAIN_DATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
-        PathBuf::from,
-    );
-    dir.join(rel)
 }
 
 /// Runs image jobs at once with the real models; explanation and chat jobs
