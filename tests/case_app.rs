@@ -48,6 +48,7 @@ fn blind_mode_shows_no_score_before_the_conclusion_and_all_after() {
     app.session.case = CaseBook::new(Some(tmp.path().join("recovery")));
     app.session.settings.auto_explain = false;
     app.session.run(Command::Case(CaseCommand::New(CaseHeader {
+        case_id: "FX-SNAPSHOT".into(),
         title: "blind test".into(),
         examiner: "Examiner".into(),
         blind: true,
@@ -72,6 +73,15 @@ fn blind_mode_shows_no_score_before_the_conclusion_and_all_after() {
         );
     }
     h.get_by_label_contains("Examiner's conclusion: not recorded");
+    // The window in blind mode: the aligned faces, no maps, no table, no
+    // chat; the case pane below (the status bar's running times masked).
+    h.remove_cursor();
+    h.run_steps(4);
+    h.mask(egui::Rect::from_min_max(
+        egui::pos2(0.0, 770.0),
+        egui::pos2(1280.0, 800.0),
+    ));
+    h.snapshot("case_blind");
 
     // The examiner records the conclusion through the pane.
     h.state_mut().case_pane.conclusion = "identification".into();

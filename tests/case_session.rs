@@ -8,7 +8,7 @@ mod common;
 use common::data;
 use facexplain::pipeline::{FaceAnalysis, Pipeline};
 use facexplain::record::Case;
-use facexplain::session::case::{CaseBody, CaseBook};
+use facexplain::session::case::{CaseBody, CaseBook, read_recovery};
 use facexplain::session::{
     CaseCommand, CaseHeader, Command, Event, Job, JobKind, JobQueue, ModelInfo, Session, Settings,
     Slot,
@@ -226,8 +226,8 @@ fn a_case_follows_the_pair_logs_each_change_and_survives_a_failed_save() {
         c,
         "the saved file is untouched"
     );
-    let rec = s.case.recovery_path(Some(&path)).unwrap();
-    let r = facexplain::session::case::read_recovery(&rec).unwrap();
+    let rec = s.case.recovery_path(Some(&path), "").unwrap();
+    let r = read_recovery(&rec).unwrap();
     let CaseBody::Record(rc) = &r.body else {
         panic!("a record")
     };
@@ -337,5 +337,50 @@ fn blind_mode_hides_the_result_until_the_conclusion_and_keeps_both_with_times() 
         last.details.contains(&c.machine.as_ref().unwrap().text),
         "{}",
         last.details
+    );
+}
+
+#[test]
+fn a_case_replaced_before_saving_is_kept_for_the_next_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recovery = tmp.path().join("recovery");
+    let mut s = session(&recovery);
+    let header = |id: &str| CaseHeader {
+        case_id: id.into(),
+        ..Default::default()
+    };
+    case_cmd(&mut s, CaseCommand::New(header("FX-one")));
+    case_cmd(
+        &mut s,
+        CaseCommand::SetNotes(None, "first case's note".into()),
+    );
+    case_cmd(&mut s, CaseCommand::New(header("FX-two")));
+    let msg = s.case.message.clone().unwrap();
+    assert!(msg.contains("Case FX-one had unsaved changes"), "{msg}");
+    case_cmd(
+        &mut s,
+        CaseCommand::SetNotes(None, "second case's note".into()),
+    );
+    assert_eq!(
+        s.autosave_case(Instant::now() + Duration::from_secs(5)),
+        None
+    );
+    let read = |id: &str| {
+        let r = read_recovery(&recovery.join(format!("unsaved-{id}.fxcase.recovery"))).unwrap();
+        match r.body {
+            CaseBody::Draft(d) => d.notes,
+            CaseBody::Record(c) => c.notes,
+        }
+    };
+    assert_eq!(read("FX-one"), "first case's note");
+    assert_eq!(read("FX-two"), "second case's note");
+    // The next start offers the newest.
+    let mut later = session(&recovery);
+    later.case.find_recovery(&[]);
+    let (file, _) = later.case.recovery.clone().unwrap();
+    assert!(
+        file.ends_with("unsaved-FX-two.fxcase.recovery"),
+        "{}",
+        file.display()
     );
 }

@@ -217,12 +217,12 @@ impl CasePane {
             .get_or_insert((h.title.clone(), h.examiner.clone()));
         let mut commit = false;
         ui.horizontal(|ui| {
-            ui.label("Title");
+            let l = ui.label("Title");
             let r = ui.add(egui::TextEdit::singleline(&mut editing.0).desired_width(220.0));
-            commit |= r.lost_focus();
-            ui.label("Examiner");
+            commit |= r.labelled_by(l.id).lost_focus();
+            let l = ui.label("Examiner");
             let r = ui.add(egui::TextEdit::singleline(&mut editing.1).desired_width(160.0));
-            commit |= r.lost_focus();
+            commit |= r.labelled_by(l.id).lost_focus();
         });
         let focused = ui.ctx().memory(|m| m.focused().is_some());
         if commit && (editing.0 != h.title || editing.1 != h.examiner) {
@@ -374,14 +374,16 @@ fn notes_ui(o: &OpenCase, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
             (Some(0), "Notes on image A"),
             (Some(1), "Notes on image B"),
         ]) {
-            col.label(label);
+            let l = col.label(label);
             let mut text = o.notes(target).to_string();
-            let r = col.add_enabled(
-                editable,
-                egui::TextEdit::multiline(&mut text)
-                    .desired_rows(3)
-                    .desired_width(f32::INFINITY),
-            );
+            let r = col
+                .add_enabled(
+                    editable,
+                    egui::TextEdit::multiline(&mut text)
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(l.id);
             if r.changed() {
                 out.push(case_command(CaseCommand::SetNotes(target, text)));
             }

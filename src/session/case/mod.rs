@@ -14,10 +14,15 @@
 //! a second while it has unsaved changes, a failed save leaves the previous
 //! file whole and says so, and the next start offers the recovery file.
 
+mod follow;
+mod recovery;
+
+pub use recovery::{Recovery, read_recovery};
+
 use super::Session;
 use super::jobs::{JobKind, Slot};
-use crate::record::case::{CASE_SCHEMA, machine_decision_text, now_utc};
-use crate::record::{Analysis, Case, CaseParameters, Conclusion, InputFile, ModelFile, Software};
+use crate::record::case::now_utc;
+use crate::record::{Case, Conclusion};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -83,19 +88,6 @@ pub struct OpenCase {
     seen_analysis: u64,
 }
 
-/// A recovery file: an unsaved case as it stood at its last autosave.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Recovery {
-    pub schema: String,
-    /// The case file it belongs to (`None`: never saved).
-    pub path: Option<PathBuf>,
-    /// UTC time of the autosave.
-    pub saved: String,
-    pub body: CaseBody,
-    /// The notes the trail had logged (case, A, B).
-    pub logged_notes: [String; 3],
-}
-
 /// The case part of the session.
 #[derive(Default)]
 pub struct CaseBook {
@@ -143,54 +135,10 @@ impl CaseBook {
         }
     }
 
-    /// The user data folder's recovery folder (`~/.local/share/facexplain/recovery`).
-    pub fn default_recovery_dir() -> Option<PathBuf> {
-        dirs::data_dir().map(|d| d.join("facexplain").join("recovery"))
-    }
-
-    /// The recovery file of a case saved at `path`, or of an unsaved case.
-    pub fn recovery_path(&self, path: Option<&Path>) -> Option<PathBuf> {
-        match path {
-            Some(p) => {
-                let name = p.file_name()?.to_string_lossy();
-                Some(p.with_file_name(format!(".{name}.recovery")))
-            }
-            None => Some(self.recovery_dir.as_ref()?.join("unsaved.fxcase.recovery")),
-        }
-    }
-
-    /// Look for a case left unsaved: the unsaved-case file, then those
-    /// beside the recent cases; the newest is offered ([`Self::recovery`]).
-    pub fn find_recovery(&mut self, recent: &[PathBuf]) {
-        let candidates = std::iter::once(self.recovery_path(None))
-            .chain(recent.iter().map(|p| self.recovery_path(Some(p))))
-            .flatten();
-        let mut found: Vec<(std::time::SystemTime, PathBuf, Recovery)> = candidates
-            .filter_map(|p| {
-                let modified = std::fs::metadata(&p).and_then(|m| m.modified()).ok()?;
-                let r = read_recovery(&p).ok()?;
-                Some((modified, p, r))
-            })
-            .collect();
-        found.sort_by_key(|(t, ..)| std::cmp::Reverse(*t));
-        self.recovery = found.into_iter().next().map(|(_, p, r)| (p, r));
-    }
-
     /// Whether the open case has changes not yet saved.
     pub fn dirty(&self) -> bool {
         self.open.as_ref().is_some_and(|o| o.dirty)
     }
-}
-
-/// Read a recovery file.
-pub fn read_recovery(path: &Path) -> Result<Recovery, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let r: Recovery = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a recovery file: {e}", path.display()))?;
-    if r.schema != RECOVERY_SCHEMA {
-        return Err(format!("{}: schema {:?}", path.display(), r.schema));
-    }
-    Ok(r)
 }
 
 impl OpenCase {
@@ -284,16 +232,6 @@ impl OpenCase {
         }
         self.logged_notes = now;
     }
-
-    fn recovery(&self) -> Recovery {
-        Recovery {
-            schema: RECOVERY_SCHEMA.into(),
-            path: self.path.clone(),
-            saved: now_utc(),
-            body: self.body.clone(),
-            logged_notes: self.logged_notes.clone(),
-        }
-    }
 }
 
 fn notes_of(body: &CaseBody) -> [String; 3] {
@@ -319,43 +257,6 @@ fn new_case_id(created: &str) -> String {
     let seed = format!("{created}|{nanos}|{}", std::process::id());
     let hex = crate::resources::hash::sha256_hex(seed.as_bytes());
     format!("FX-{}", &hex[..12])
-}
-
-/// What changed between the recorded analysis and the one on screen, as an
-/// audit action; `None` when nothing the case records changed (an analysis
-/// without explanation tables keeps the recorded tables of the same pair).
-fn change_of(old: &Analysis, new: &Analysis) -> Option<(&'static str, String)> {
-    let image = |a: &Analysis, i: usize| a.images.get(i).map(|r| (r.sha256.clone(), r.face_index));
-    for (i, label) in ["A", "B"].iter().enumerate() {
-        let (o, n) = (image(old, i), image(new, i));
-        if o.as_ref().map(|x| &x.0) != n.as_ref().map(|x| &x.0) {
-            let path = new.images.get(i).map_or("", |r| r.path.as_str());
-            return Some(("file opened", format!("image {label}: {path}")));
-        }
-        if o != n {
-            let face = n.map_or(0, |x| x.1);
-            return Some(("face picked", format!("image {label}: face {face}")));
-        }
-    }
-    if old.threshold != new.threshold || old.threshold_source != new.threshold_source {
-        return Some((
-            "threshold changed",
-            format!(
-                "threshold {} ({}) → {} ({})",
-                old.threshold, old.threshold_source, new.threshold, new.threshold_source
-            ),
-        ));
-    }
-    if old.confidence != new.confidence || old.evidence != new.evidence {
-        return Some(("calibration changed", "confidence recomputed".into()));
-    }
-    let tables = |a: &Analysis| (a.explainability_table.clone(), a.xmap_table.clone());
-    let has_tables = new.explainability_table.is_some() || new.xmap_table.is_some();
-    if has_tables && tables(old) != tables(new) {
-        let maps: Vec<&str> = new.maps.iter().map(|m| m.name.as_str()).collect();
-        return Some(("explanation run", format!("maps: {}", maps.join(", "))));
-    }
-    None
 }
 
 impl Session {
@@ -439,7 +340,6 @@ impl Session {
         let mut open = OpenCase::new(CaseBody::Draft(draft), None);
         open.changed();
         self.case.open = Some(open);
-        self.case.message = None;
     }
 
     /// Close the pair on screen (its jobs cancelled, results and chat dropped).
@@ -461,9 +361,16 @@ impl Session {
         let Some(o) = &self.case.open else {
             return;
         };
+        let id = o.header().case_id;
+        self.case.message = None;
         if o.dirty {
-            self.write_recovery();
-        } else if let Some(p) = self.case.recovery_path(o.path.as_deref()) {
+            self.case.message = self.write_recovery().map(|p| {
+                format!(
+                    "Case {id} had unsaved changes: they are kept in {} and offered at the next start",
+                    p.display()
+                )
+            });
+        } else if let Some(p) = o.recovery_file(&self.case) {
             let _ = std::fs::remove_file(p);
         }
         self.case.open = None;
@@ -481,7 +388,9 @@ impl Session {
         let warning = opened.warning();
         let mut open = OpenCase::new(CaseBody::Record(Box::new(opened.case)), Some(path.into()));
         open.read_only = warning.clone();
-        self.case.message = warning.map(|w| format!("{}: {w}", path.display()));
+        if let Some(w) = warning {
+            self.case.message = Some(format!("{}: {w}", path.display()));
+        }
         self.remember_recent(path);
         self.case.open = Some(open);
         self.load_originals(path);
@@ -565,8 +474,9 @@ impl Session {
                 let old = o.path.replace(target.clone());
                 o.dirty = false;
                 o.unsaved = false;
+                let id = case.case_id.clone();
                 for p in [old.as_deref(), None, Some(target.as_path())] {
-                    if let Some(r) = self.case.recovery_path(p) {
+                    if let Some(r) = self.case.recovery_path(p, &id) {
                         let _ = std::fs::remove_file(r);
                     }
                 }
@@ -588,7 +498,6 @@ impl Session {
 
     fn close_case(&mut self) {
         self.set_aside_open_case();
-        self.case.message = None;
     }
 
     fn set_header(&mut self, title: String, examiner: String) {
@@ -651,289 +560,5 @@ impl Session {
         });
         case.log(&time, &action, &details, BTreeMap::new());
         o.changed();
-    }
-
-    fn restore_case(&mut self) {
-        let Some((file, r)) = self.case.recovery.take() else {
-            return;
-        };
-        self.set_aside_open_case();
-        let mut open = OpenCase::new(r.body, r.path.clone());
-        open.logged_notes = r.logged_notes;
-        open.commit_notes();
-        open.changed();
-        if let CaseBody::Record(c) = &open.body
-            && let Some(b) = c.check_audit()
-        {
-            open.read_only = Some(format!(
-                "the audit trail is broken at {b}; the case is opened read-only"
-            ));
-        }
-        self.case.message = Some(format!(
-            "Restored the case autosaved at {} from {}; save it to keep it",
-            r.saved,
-            file.display()
-        ));
-        let is_record = open.record().is_some();
-        self.case.open = Some(open);
-        if is_record {
-            let base = r.path.unwrap_or_else(|| file.clone());
-            self.load_originals(&base);
-        }
-        // The file stays until the case is saved.
-        self.write_recovery();
-        let own =
-            (self.case.open.as_ref()).and_then(|o| self.case.recovery_path(o.path.as_deref()));
-        if own.as_ref() != Some(&file) {
-            let _ = std::fs::remove_file(file);
-        }
-    }
-
-    /// Write the open case to its recovery file; the file written, if any.
-    fn write_recovery(&mut self) -> Option<PathBuf> {
-        let path = self
-            .case
-            .recovery_path(self.case.open.as_ref()?.path.as_deref())?;
-        let o = self.case.open.as_mut()?;
-        let text = serde_json::to_string(&o.recovery()).ok()?;
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        match crate::record::safe_write::write_atomic(&path, text.as_bytes()) {
-            Ok(()) => {
-                o.unsaved = false;
-                self.case.last_autosave = Some(Instant::now());
-                Some(path)
-            }
-            Err(e) => {
-                self.case.message = Some(format!(
-                    "Autosave failed: {}: {e} — save the case (Ctrl+S)",
-                    path.display()
-                ));
-                None
-            }
-        }
-    }
-
-    /// Autosave the open case if it changed and the last autosave is at
-    /// least [`AUTOSAVE_EVERY`] old. Returns how long until it is due when
-    /// a change waits, so the app can wake up for it.
-    pub fn autosave_case(&mut self, now: Instant) -> Option<Duration> {
-        let o = self.case.open.as_ref()?;
-        if !o.unsaved {
-            return None;
-        }
-        let since = self
-            .case
-            .last_autosave
-            .map_or(AUTOSAVE_EVERY, |t| now.saturating_duration_since(t));
-        if since < AUTOSAVE_EVERY {
-            return Some(AUTOSAVE_EVERY - since);
-        }
-        self.write_recovery();
-        None
-    }
-
-    /// Write the recovery file now if the case has changes it lacks (on exit).
-    pub fn flush_case_recovery(&mut self) {
-        if self.case.open.as_ref().is_some_and(|o| o.unsaved) {
-            self.write_recovery();
-        }
-    }
-
-    /// Follow the pair on screen: a draft becomes the record once two images
-    /// are compared; a record takes each changed analysis and logs why
-    /// (called whenever the session refreshes).
-    pub(super) fn sync_case(&mut self) {
-        let Some(o) = &self.case.open else {
-            return;
-        };
-        if o.read_only.is_some() {
-            return;
-        }
-        self.pick_wanted_faces();
-        let Some(o) = &self.case.open else {
-            return;
-        };
-        let settled = (0..2)
-            .all(|i| self.slots[i].pending.is_none() && self.slots[i].loaded >= o.min_loaded[i])
-            && o.want_faces.iter().all(Option::is_none);
-        if !settled
-            || o.seen_analysis == self.analysis_version
-            || self.explaining.is_some()
-            || self.busy()
-        {
-            return;
-        }
-        let version = self.analysis_version;
-        let Some(an) = self.current_analysis().cloned() else {
-            return;
-        };
-        let paths: Vec<String> = (self.slots.iter())
-            .map(|s| {
-                s.path
-                    .as_ref()
-                    .map_or(String::new(), |p| p.display().to_string())
-            })
-            .collect();
-        let models = self.case_models();
-        let explain = self.explain_methods();
-        let threshold = self.settings.threshold_override;
-        let Some(o) = &mut self.case.open else {
-            return;
-        };
-        o.seen_analysis = version;
-        o.commit_notes();
-        let now = now_utc();
-        let (action, details) = match &o.body {
-            CaseBody::Draft(d) => (
-                "case created",
-                format!(
-                    "case started at {}{}; compared {} with {}",
-                    d.created,
-                    if d.header.blind {
-                        " in blind mode (ACE-V)"
-                    } else {
-                        ""
-                    },
-                    paths[0],
-                    paths[1]
-                ),
-            ),
-            CaseBody::Record(c) => match change_of(&c.analysis, &an) {
-                Some((a, d)) => (a, d),
-                None => return,
-            },
-        };
-        let inputs: Vec<InputFile> = (an.images.iter().zip(&paths).enumerate())
-            .map(|(i, (im, path))| InputFile {
-                path: path.clone(),
-                sha256: im.sha256.clone(),
-                file_size: im.file_size,
-                width: im.width,
-                height: im.height,
-                face_index: im.face_index,
-                notes: o.logged_notes[i + 1].clone(),
-            })
-            .collect();
-        let parameters = CaseParameters {
-            face_a: Some(inputs[0].face_index),
-            face_b: Some(inputs[1].face_index),
-            threshold,
-            threshold_source: an.threshold_source.clone(),
-            calibration_path: None,
-            calibration: an.confidence.as_ref().map(|c| c.calibration.clone()),
-            quality_thresholds: None,
-            explain: if an.explainability_table.is_some() || an.xmap_table.is_some() {
-                explain
-            } else {
-                Vec::new()
-            },
-        };
-        let mut hashes = BTreeMap::new();
-        for (label, f) in ["A", "B"].iter().zip(&inputs) {
-            hashes.insert(format!("input {label}"), f.sha256.clone());
-        }
-        for m in &models {
-            hashes.insert(format!("model {}", m.id), m.sha256.clone());
-        }
-        if let Some(c) = &parameters.calibration {
-            hashes.insert("calibration".into(), c.sha256.clone());
-        }
-        let machine = Some(Conclusion {
-            text: machine_decision_text(&an),
-            time: now.clone(),
-        });
-        let case = match &mut o.body {
-            CaseBody::Draft(d) => {
-                let d = d.clone();
-                o.body = CaseBody::Record(Box::new(Case {
-                    schema: CASE_SCHEMA.into(),
-                    case_id: d.header.case_id,
-                    title: d.header.title,
-                    examiner: d.header.examiner,
-                    created: d.created,
-                    inputs,
-                    parameters,
-                    software: Software::default(),
-                    models,
-                    analysis: an,
-                    notes: d.notes,
-                    conclusion: None,
-                    blind: d.header.blind,
-                    machine,
-                    machine_shown: (!d.header.blind).then(|| now.clone()),
-                    audit: Vec::new(),
-                }));
-                match &mut o.body {
-                    CaseBody::Record(c) => c,
-                    CaseBody::Draft(_) => return,
-                }
-            }
-            CaseBody::Record(c) => {
-                c.inputs = inputs;
-                c.parameters = parameters;
-                c.models = models;
-                c.analysis = an;
-                c.machine = machine;
-                if c.machine_shown.is_none() && !(c.blind && c.conclusion.is_none()) {
-                    c.machine_shown = Some(now.clone());
-                }
-                c
-            }
-        };
-        case.log(&now, action, &details, hashes);
-        o.changed();
-    }
-
-    /// Pick the recorded faces of an opened case once its originals are loaded.
-    fn pick_wanted_faces(&mut self) {
-        for (i, slot) in Slot::BOTH.into_iter().enumerate() {
-            let Some(o) = &self.case.open else {
-                return;
-            };
-            let Some(want) = o.want_faces[i] else {
-                continue;
-            };
-            let s = &self.slots[i];
-            if s.pending.is_some() || s.loaded < o.min_loaded[i] {
-                continue;
-            }
-            let chosen = s.analysis.as_ref().map(|a| (a.chosen, a.faces.len()));
-            if let Some(o) = &mut self.case.open {
-                o.want_faces[i] = None;
-            }
-            if let Some((c, n)) = chosen
-                && c != want
-                && want < n
-            {
-                self.pick_face(slot, want);
-                if let (Some(o), Some(g)) = (&mut self.case.open, self.slots[i].pending) {
-                    o.min_loaded[i] = g;
-                }
-            }
-        }
-    }
-
-    /// The face model the analysis used, by name and SHA-256.
-    fn case_models(&self) -> Vec<ModelFile> {
-        match &self.models {
-            Some(Ok(m)) => vec![ModelFile {
-                id: "face".into(),
-                file: m.name.clone(),
-                sha256: m.sha256.clone(),
-            }],
-            _ => Vec::new(),
-        }
-    }
-
-    /// The explanation methods the settings run.
-    fn explain_methods(&self) -> Vec<String> {
-        let p = &self.settings.params;
-        [("xmap", p.xmap.is_some()), ("mery", p.mery.is_some())]
-            .into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(n, _)| n.to_string())
-            .collect()
     }
 }
