@@ -52,7 +52,6 @@ fn blind_mode_shows_no_score_before_the_conclusion_and_all_after() {
         title: "blind test".into(),
         examiner: "Examiner".into(),
         blind: true,
-        ..Default::default()
     })));
     app.open_sample_pair();
     let mut h = Harness::builder()

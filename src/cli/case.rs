@@ -327,6 +327,15 @@ fn show(path: &Path) -> anyhow::Result<()> {
         Some(k) => println!("examiner's conclusion ({}): {}", k.time, k.text),
         None => println!("examiner's conclusion: not recorded"),
     }
+    if let Some(m) = &c.machine {
+        println!("machine's decision ({}): {}", m.time, m.text);
+    }
+    if c.blind {
+        match &c.machine_shown {
+            Some(t) => println!("blind mode (ACE-V): the machine's result was first shown at {t}"),
+            None => println!("blind mode (ACE-V): the machine's result has not been shown"),
+        }
+    }
     println!("audit trail: {} entries", c.audit.len());
     for e in &c.audit {
         println!("  {:>3} {}  {}: {}", e.seq, e.time, e.action, e.details);
