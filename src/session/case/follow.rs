@@ -86,6 +86,10 @@ impl Session {
         let models = self.case_models();
         let explain = self.explain_methods();
         let threshold = self.settings.threshold_override;
+        // The parameters the finished explanation ran with, for its entry.
+        let explained_with = (self.explanation())
+            .filter(|_| an.explainability_table.is_some() || an.xmap_table.is_some())
+            .and_then(|e| serde_json::to_string(&e.params).ok());
         let Some(o) = &mut self.case.open else {
             return;
         };
@@ -111,6 +115,10 @@ impl Session {
                 Some((a, d)) => (a, d),
                 None => return,
             },
+        };
+        let details = match &explained_with {
+            Some(p) => format!("{details}; explanation parameters: {p}"),
+            None => details,
         };
         let inputs: Vec<InputFile> = (an.images.iter().zip(&paths).enumerate())
             .map(|(i, (im, path))| InputFile {
