@@ -293,3 +293,86 @@ fn a_save_that_fails_before_the_rename_leaves_the_previous_file() {
     assert!(reread.broken.is_none());
     assert!(reread.case.notes.is_empty());
 }
+
+/// `report --case P --out OUT --no-timestamp`.
+fn report_of_case(p: &str, out: &Path) -> (i32, String, String) {
+    facexplain(&[
+        "report",
+        "--case",
+        p,
+        "--out",
+        out.to_str().unwrap(),
+        "--no-timestamp",
+    ])
+}
+
+/// The report of a case (`report --case`): the case header, the notes, the
+/// examiner's conclusion beside the machine's decision with their times, the
+/// audit trail and its status; the export is logged with the report's SHA-256;
+/// a tampered case is reported as broken and left untouched.
+#[test]
+fn a_case_report_holds_the_case_sections_and_the_export_is_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = obama();
+    let case = new_case(tmp.path(), &a, &b);
+    let p = case.to_str().unwrap();
+    assert_eq!(facexplain(&["case", "note", p, "ears match <b>"]).0, 0);
+    assert_eq!(
+        facexplain(&["case", "note", p, "glasses", "--image", "1"]).0,
+        0
+    );
+    assert_eq!(facexplain(&["case", "conclude", p, "identification"]).0, 0);
+    let before = Case::read(&case).unwrap().case;
+    let k = before.conclusion.clone().unwrap();
+    let machine = before.machine.clone().unwrap();
+
+    let html_path = tmp.path().join("r.html");
+    let (code, out, err) = report_of_case(p, &html_path);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    for needle in [
+        "<h2>Case</h2>",
+        &before.case_id,
+        "Obama pair",
+        "E. Xaminer",
+        "ears match &lt;b&gt;",
+        "glasses",
+        "identification",
+        &k.time,
+        &machine.text,
+        &machine.time,
+        "<h2>Audit trail</h2>",
+        "<strong>intact</strong>",
+        &before.audit.last().unwrap().hash,
+        "conclusion recorded",
+    ] {
+        assert!(html.contains(needle), "the report lacks {needle:?}");
+    }
+    let after = Case::read(&case).unwrap();
+    assert!(after.broken.is_none());
+    let last = after.case.audit.last().unwrap();
+    assert_eq!(last.action, "report exported");
+    assert_eq!(after.case.audit.len(), before.audit.len() + 1);
+    assert_eq!(
+        last.hashes["report"],
+        facexplain::resources::hash::sha256_file(&html_path).unwrap()
+    );
+
+    // Tampered: reported as broken, the case file is not changed.
+    let text = std::fs::read_to_string(&case).unwrap();
+    let tampered = text.replace("identification", "exclusion");
+    std::fs::write(&case, &tampered).unwrap();
+    let (code, out, err) = report_of_case(p, &html_path);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("not logged"), "{err}");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(
+        html.contains("<strong>BROKEN</strong>"),
+        "the report hides the broken trail"
+    );
+    assert_eq!(std::fs::read_to_string(&case).unwrap(), tampered);
+
+    // --analysis and --case together are refused.
+    let (code, ..) = facexplain(&["report", "--case", p, "--analysis", p]);
+    assert_eq!(code, 2);
+}

@@ -79,6 +79,8 @@ impl Windows {
                 out.push(Command::OpenFiles { paths: vec![a, b], target: None }.into());
             }
             ui.separator();
+            super::case_pane::file_menu(cx, ui, out);
+            ui.separator();
             let can_explain = app.faces().is_some();
             if ui
                 .add_enabled(

@@ -11,6 +11,7 @@
 //! goes into `session/` with the command that changes it.
 //! May call: `session`, `pipeline`, `quality`, `explain`, `chat`, `record`, `progress`.
 
+pub mod case_pane;
 pub mod chat_pane;
 pub mod frame_stats;
 pub mod maps;

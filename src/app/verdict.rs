@@ -68,6 +68,9 @@ fn figure(ui: &mut egui::Ui, name: &str, value: String, tip: String) {
 /// The header.
 pub fn ui(cx: &Cx, ui: &mut egui::Ui) {
     let app = cx.session;
+    if app.result_hidden() {
+        return super::case_pane::blind_notice(ui);
+    }
     let (Some(an), Some(Ok(models))) = (app.current_analysis(), &app.models) else {
         ui.heading(if app.busy() || app.models.is_none() {
             "Comparing…"

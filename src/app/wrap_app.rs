@@ -3,6 +3,7 @@
 //! chat, status bar). Each frame: worker events into the session, panels
 //! drawn from a read-only [`Cx`], then the commands they emitted applied here.
 
+use super::case_pane::CasePane;
 use super::chat_pane::ChatPane;
 use super::frame_stats::FrameStats;
 use super::textures::SlotTextures;
@@ -29,6 +30,8 @@ pub struct FacexplainApp {
     pub opts: AppOptions,
     pub viewer: ViewerState,
     pub chat_pane: ChatPane,
+    /// The case pane and its windows.
+    pub case_pane: CasePane,
     /// The menu bar and which of its Help windows are open.
     pub windows: menu::Windows,
     pub frame_stats: FrameStats,
@@ -68,12 +71,15 @@ impl FacexplainApp {
             .and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY))
             .map(Settings::upgraded)
             .unwrap_or_default();
+        let mut session = Session::new(Box::new(worker), settings);
+        session.case.find_recovery(&session.settings.recent_cases);
         FacexplainApp {
-            session: Session::new(Box::new(worker), settings),
+            session,
             frame_stats: FrameStats::new(opts.frame_stats),
             opts,
             viewer: ViewerState::default(),
             chat_pane: ChatPane::default(),
+            case_pane: CasePane::default(),
             windows: Default::default(),
             textures: SlotTextures::default(),
             seen_pair: None,
@@ -155,12 +161,15 @@ impl FacexplainApp {
         self.poll_worker(&ctx);
         let mut out: Vec<UiCommand> = Self::dropped_files(&ctx).into_iter().collect();
         menu::shortcuts(&ctx, &mut out);
+        super::case_pane::shortcuts(&ctx, &self.session, &mut out);
         let cx = Cx {
             session: &self.session,
             textures: &self.textures,
             highlight: self.viewer.highlight,
         };
         let (viewer, chat, windows) = (&mut self.viewer, &mut self.chat_pane, &mut self.windows);
+        let case_pane = &mut self.case_pane;
+        let hidden = cx.session.result_hidden();
         egui::Panel::top("menu").show(ui, |ui| windows.menu_ui(&cx, ui, &mut out));
         egui::Panel::bottom("status").show(ui, |ui| status_bar::ui(&cx, ui, &mut out));
         egui::Panel::left("pair")
@@ -175,6 +184,10 @@ impl FacexplainApp {
             .default_size(450.0)
             .size_range(320.0..=760.0)
             .show(ui, |ui| {
+                if hidden {
+                    super::case_pane::blind_side(ui);
+                    return;
+                }
                 if cx.session.settings.show_chat {
                     egui::Panel::bottom("chat")
                         .resizable(true)
@@ -185,12 +198,24 @@ impl FacexplainApp {
                 egui::CentralPanel::default().show(ui, |ui| table::ui(&cx, ui, &mut out));
             });
         egui::CentralPanel::default().show(ui, |ui| {
+            if cx.session.case.open.is_some() {
+                egui::Panel::bottom("case")
+                    .resizable(true)
+                    .default_size(230.0)
+                    .size_range(120.0..=600.0)
+                    .show(ui, |ui| case_pane.ui(&cx, ui, &mut out));
+            }
             status_bar::banner(&cx, ui, &mut out);
             verdict::ui(&cx, ui);
             ui.separator();
-            viewer.ui(&cx, ui, &mut out);
+            if hidden {
+                super::case_pane::blind_view(&cx, ui);
+            } else {
+                viewer.ui(&cx, ui, &mut out);
+            }
         });
         windows.windows_ui(&cx, &ctx);
+        case_pane.windows(&cx, &ctx, &mut out);
         self.apply(&ctx, out);
     }
 }
@@ -203,6 +228,9 @@ impl eframe::App for FacexplainApp {
             // The elapsed time and ETA in the status bar tick on.
             ui.ctx().request_repaint_after(TICK);
         }
+        if let Some(wait) = self.session.autosave_case(Instant::now()) {
+            ui.ctx().request_repaint_after(wait);
+        }
         let explaining = self.explaining();
         self.frame_stats
             .frame(start.elapsed(), frame.info().cpu_usage, explaining);
@@ -210,5 +238,6 @@ impl eframe::App for FacexplainApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, SETTINGS_KEY, &self.session.settings);
+        self.session.flush_case_recovery();
     }
 }

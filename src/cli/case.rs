@@ -6,6 +6,7 @@ use super::BadInput;
 use super::compare::{self, CompareArgs};
 use super::explain_run::{ExplainArgs, ExplainKind};
 use crate::pipeline::Pipeline;
+use crate::record::case::now_utc;
 use crate::record::{
     Analysis, Case, CaseParameters, Conclusion, InputFile, ModelFile, OpenedCase, Software,
 };
@@ -92,14 +93,6 @@ pub fn run(a: CaseArgs) -> anyhow::Result<()> {
         CaseCommand::Conclude { case, text } => conclude(&case, &text),
         CaseCommand::Verify { case } => verify(&case),
     }
-}
-
-/// The current UTC time as the case records it.
-fn now_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    crate::report::html::utc_date_time(secs)
 }
 
 fn explain_names(kinds: &[ExplainKind]) -> Vec<String> {
@@ -216,6 +209,7 @@ fn new(n: NewArgs) -> anyhow::Result<()> {
         analysis.threshold_source,
         analysis.decision
     );
+    let machine_text = crate::record::case::machine_decision_text(&analysis);
     let mut case = Case {
         schema: crate::record::case::CASE_SCHEMA.into(),
         case_id,
@@ -233,6 +227,12 @@ fn new(n: NewArgs) -> anyhow::Result<()> {
         analysis,
         notes: String::new(),
         conclusion: None,
+        blind: false,
+        machine: Some(Conclusion {
+            text: machine_text,
+            time: created.clone(),
+        }),
+        machine_shown: None,
         audit: Vec::new(),
     };
     case.log(&created, "case created", &details, hashes);
@@ -326,6 +326,15 @@ fn show(path: &Path) -> anyhow::Result<()> {
     match &c.conclusion {
         Some(k) => println!("examiner's conclusion ({}): {}", k.time, k.text),
         None => println!("examiner's conclusion: not recorded"),
+    }
+    if let Some(m) = &c.machine {
+        println!("machine's decision ({}): {}", m.time, m.text);
+    }
+    if c.blind {
+        match &c.machine_shown {
+            Some(t) => println!("blind mode (ACE-V): the machine's result was first shown at {t}"),
+            None => println!("blind mode (ACE-V): the machine's result has not been shown"),
+        }
     }
     println!("audit trail: {} entries", c.audit.len());
     for e in &c.audit {

@@ -132,6 +132,44 @@ impl AuditEntry {
     }
 }
 
+/// The current UTC time as cases record it (`YYYY-MM-DD HH:MM:SS UTC`).
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    utc_date_time(secs)
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` of a UNIX time (proleptic Gregorian calendar).
+pub fn utc_date_time(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let secs = unix_seconds.rem_euclid(86_400);
+    // Days since 1970-01-01 → civil date (era-based algorithm, eras of 400 years).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// The machine's decision in words, as a case records it beside the examiner's.
+pub fn machine_decision_text(an: &Analysis) -> String {
+    format!(
+        "{}: similarity {} at threshold {} ({})",
+        an.decision, an.similarity, an.threshold, an.threshold_source
+    )
+}
+
 /// A whole case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Case {
@@ -156,6 +194,17 @@ pub struct Case {
     /// The examiner's conclusion, once recorded.
     #[serde(default)]
     pub conclusion: Option<Conclusion>,
+    /// Blind mode (ACE-V): the app hides the machine's decision, scores and
+    /// maps until the examiner's own conclusion is recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blind: bool,
+    /// The machine's decision in words and the UTC time it was recorded here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Conclusion>,
+    /// UTC time the machine's result was first shown to the examiner (in
+    /// blind mode: when the examiner's conclusion was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_shown: Option<String>,
     pub audit: Vec<AuditEntry>,
 }
 

@@ -13,27 +13,7 @@ pub fn png_data_uri(png: &[u8]) -> String {
     format!("data:image/png;base64,{}", base64(png))
 }
 
-/// `YYYY-MM-DD HH:MM:SS UTC` of a UNIX time (proleptic Gregorian calendar).
-pub fn utc_date_time(unix_seconds: i64) -> String {
-    let days = unix_seconds.div_euclid(86_400);
-    let secs = unix_seconds.rem_euclid(86_400);
-    // Days since 1970-01-01 → civil date (era-based algorithm, eras of 400 years).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
+pub use crate::record::case::utc_date_time;
 
 #[cfg(test)]
 mod tests {

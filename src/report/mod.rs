@@ -17,6 +17,8 @@ pub mod gather;
 pub mod html;
 mod page;
 
+pub use page::case::CaseReport;
+
 use crate::record::Analysis;
 use std::path::{Path, PathBuf};
 
@@ -45,6 +47,8 @@ pub struct ReportOptions {
     pub maps_dir: Option<PathBuf>,
     /// The analysis file the report is made from: path as given and SHA-256.
     pub source: Option<(String, String)>,
+    /// The case the report is made for (its header, notes, conclusions and audit trail).
+    pub case: Option<CaseReport>,
 }
 
 /// Make the report of `analysis`. `base_dir` is the analysis file's folder

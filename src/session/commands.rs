@@ -45,6 +45,8 @@ pub enum Command {
     SetSettings(Box<Settings>),
     /// Hide the error banner.
     DismissBanner,
+    /// A change to the examiner's case ([`super::case`]).
+    Case(super::case::CaseCommand),
 }
 
 impl Session {
@@ -81,6 +83,7 @@ impl Session {
             }
             Command::SetSettings(s) => self.settings = *s,
             Command::DismissBanner => self.banner = None,
+            Command::Case(c) => self.case_command(c),
         }
         self.refresh();
     }
@@ -114,7 +117,7 @@ impl Session {
         self.jobs.cancel(&[JobKind::Explain, JobKind::Ask]);
     }
 
-    fn open_in_slot(&mut self, slot: Slot, path: PathBuf) {
+    pub(super) fn open_in_slot(&mut self, slot: Slot, path: PathBuf) {
         self.interrupt_for_image_job();
         let generation = self.jobs.send(Job::LoadImage {
             slot,
@@ -126,7 +129,7 @@ impl Session {
         s.pending = Some(generation);
     }
 
-    fn pick_face(&mut self, slot: Slot, face: usize) {
+    pub(super) fn pick_face(&mut self, slot: Slot, face: usize) {
         let Some(a) = self.slots[slot.index()].analysis.clone() else {
             return;
         };
@@ -169,7 +172,7 @@ impl Session {
 
     fn ask(&mut self, question: &str) {
         let question = question.trim();
-        if question.is_empty() {
+        if question.is_empty() || self.result_hidden() {
             return;
         }
         let Some(analysis) = self.analysis() else {
@@ -186,6 +189,9 @@ impl Session {
     /// a finished explanation the maps go into `explain-<A>-<B>/` beside it
     /// ([`Command::Export`]).
     pub fn export_analysis(&mut self, path: &Path) -> Result<PathBuf, String> {
+        if self.result_hidden() {
+            return Err("blind mode: record your conclusion before exporting the result".into());
+        }
         let mut an = self
             .analysis()
             .ok_or("there is no analysis to export yet: load two images")?;

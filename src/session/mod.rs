@@ -9,6 +9,7 @@
 //! Jobs go to the worker through a [`JobQueue`]. May call: `record`,
 //! `pipeline`, `quality`, `calibration`, `explain`, `chat`, `progress`.
 
+pub mod case;
 pub mod chat;
 mod commands;
 mod events;
@@ -18,6 +19,7 @@ pub mod settings;
 #[cfg(test)]
 mod tests;
 
+pub use case::{CaseBook, CaseCommand, CaseHeader};
 pub use chat::{ChatLog, Turn};
 pub use commands::Command;
 pub use jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, Slot};
@@ -90,6 +92,8 @@ pub struct Session {
     /// The last panic the worker caught (cause and job), for the status bar;
     /// cleared when the next job is sent.
     pub fault: Option<String>,
+    /// The examiner's case, if one is open ([`case`]).
+    pub case: CaseBook,
     maps_version: u64,
     /// An image job cancelled the running explanation (resume it if the pair stays).
     resume_explain: bool,
@@ -115,6 +119,7 @@ impl Session {
             banner: None,
             notice: None,
             fault: None,
+            case: CaseBook::new(CaseBook::default_recovery_dir()),
             maps_version: 0,
             resume_explain: false,
             current: None,
@@ -228,11 +233,11 @@ impl Session {
     /// (after every command and event, and once a frame for settings edited in place).
     pub fn refresh(&mut self) {
         let inputs = self.analysis_inputs();
-        if self.current.as_ref().map(|(k, _)| k) == inputs.as_ref() {
-            return;
+        if self.current.as_ref().map(|(k, _)| k) != inputs.as_ref() {
+            self.current = inputs.and_then(|k| Some((k, self.build_analysis()?)));
+            self.analysis_version += 1;
         }
-        self.current = inputs.and_then(|k| Some((k, self.build_analysis()?)));
-        self.analysis_version += 1;
+        self.sync_case();
     }
 
     fn build_analysis(&self) -> Option<Analysis> {

@@ -1,5 +1,5 @@
-//! Settings kept between runs (eframe storage; images and paths are never
-//! stored): what the viewer and the table show, the explanation parameters,
+//! Settings kept between runs (eframe storage; images are never stored, and
+//! the only paths are the recent case files): what the viewer and the table show, the explanation parameters,
 //! the threshold override. The one egui type here is the theme preference,
 //! a plain serde enum, so that saved settings keep their format.
 
@@ -51,6 +51,8 @@ pub struct Settings {
     /// Column and direction (true = ascending) the table is sorted by; `None` = the ranking.
     pub sort: Option<(SortColumn, bool)>,
     pub show_chat: bool,
+    /// Case files opened or saved lately, newest first (the File menu lists them).
+    pub recent_cases: Vec<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -66,6 +68,7 @@ impl Default for Settings {
             saliency_face: SaliencyFace::default(),
             sort: None,
             show_chat: true,
+            recent_cases: Vec::new(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! `assets/report/report.css`, embedded. Nothing here reads a file.
 
 mod assessment;
+pub mod case;
 mod evidence;
 mod explanation;
 
@@ -37,6 +38,7 @@ pub fn page(a: &Analysis, g: &Gathered, opts: &ReportOptions) -> Markup {
             body {
                 h1 { (title) }
                 (header(a, opts))
+                @if let Some(r) = &opts.case { (case::case_section(r)) }
                 (assessment_section(a))
                 (result_section(a))
                 (confidence_section(a))
@@ -46,6 +48,7 @@ pub fn page(a: &Analysis, g: &Gathered, opts: &ReportOptions) -> Markup {
                 (tables_section(a))
                 (timings_section(a))
                 (limits_section(a))
+                @if let Some(r) = &opts.case { (case::audit_section(r)) }
             }
         }
     }
