@@ -11,7 +11,7 @@ use crate::calibration::file::{DatasetInfo, PairInfo, Tool};
 use crate::calibration::fit::evaluate::{self, CalibrationCheck, CrossValidation, FnmrAtFmr};
 use crate::calibration::fit::lr_eval::{LrEvaluation, evaluate_lrs};
 use crate::calibration::fit::{cscore, plots};
-use crate::pipeline::{ModelRef, Pipeline};
+use crate::pipeline::ModelRef;
 use crate::progress::{Ctl, Progress};
 use clap::Args;
 use serde::Serialize;
@@ -74,6 +74,9 @@ struct Summary {
     /// Cllr family and ELUB bounds per calibrator, and the calibration's transfer.
     likelihood_ratio: LrEvaluation,
     plots: BTreeMap<String, String>,
+    /// Every model's EER and FNMR@FMR on the same pairs (`--model A,B`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    models: Vec<super::models::ModelRates>,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
@@ -81,7 +84,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if a.folds < 2 {
         return Err(BadInput(format!("--folds {}: at least 2 folds are needed", a.folds)).into());
     }
-    let pipeline = Pipeline::load()?;
+    let pipeline = super::models::first_of(&a.data.model)?;
     // A given calibration is checked before the long work starts.
     let given = a
         .calibration
@@ -166,6 +169,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         calibration_note,
         likelihood_ratio: lr,
         plots,
+        models: super::models::eval_side_by_side(&pipeline, s, &a.data, &dir)?,
     };
     let path = out_dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary)? + "\n";
