@@ -306,3 +306,117 @@ fn embedder_for_recogniser_matches_the_default_sface() {
         b.embed_faces(&[&crop]).unwrap()
     );
 }
+
+#[test]
+fn both_shipped_models_on_sample_pairs_and_the_chat_on_agreement() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (obama, obama2, biden) = (
+        data("face_recognition/obama.jpg"),
+        data("face_recognition/obama2.jpg"),
+        data("face_recognition/biden.jpg"),
+    );
+    let run = |a: &Path, b: &Path, json: &Path| {
+        let (a, b, j) = (
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            json.to_str().unwrap(),
+        );
+        let r = facexplain(
+            tmp.path(),
+            &["compare", a, b, "--models", "all", "--json", j],
+        );
+        assert_eq!(r.0, 0, "{}{}", r.1, r.2);
+        facexplain::record::Analysis::read(json).unwrap()
+    };
+    let same = run(&obama, &obama2, &tmp.path().join("same.json"));
+    let diff = run(&obama, &biden, &tmp.path().join("diff.json"));
+    let ids: Vec<&str> = same.models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["sface", "mobilefacenet"]);
+    for m in &same.models {
+        assert_eq!(m.decision, facexplain::record::Decision::Match, "{m:?}");
+        assert!(
+            m.confidence.is_some() && m.evidence.is_some(),
+            "both are calibrated"
+        );
+    }
+    for m in &diff.models {
+        assert_eq!(m.decision, facexplain::record::Decision::NonMatch, "{m:?}");
+    }
+    // Each model is calibrated on its own: the thresholds differ.
+    assert_ne!(same.models[0].threshold, same.models[1].threshold);
+
+    let ask = |file: &Path| {
+        let f = file.to_str().unwrap();
+        let (code, out, err) = facexplain(
+            tmp.path(),
+            &["ask", "--analysis", f, "Do the models agree?"],
+        );
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let agree = ask(&tmp.path().join("same.json"));
+    assert!(agree.contains("Yes: all 2 models decide match"), "{agree}");
+    // The same record with the second model's decision flipped: a disagreement, in words.
+    let mut flipped = same.clone();
+    flipped.models[1].decision = facexplain::record::Decision::NonMatch;
+    let path = tmp.path().join("flipped.json");
+    std::fs::write(&path, serde_json::to_string(&flipped).unwrap()).unwrap();
+    let disagree = ask(&path);
+    assert!(
+        disagree.contains("No, the models disagree")
+            && disagree.contains("sface: match")
+            && disagree.contains("mobilefacenet: non-match"),
+        "{disagree}"
+    );
+    // An analysis of one model says there is no second opinion.
+    let one = tmp.path().join("one.json");
+    let (a, b, j) = (
+        obama.to_str().unwrap(),
+        biden.to_str().unwrap(),
+        one.to_str().unwrap(),
+    );
+    assert_eq!(facexplain(tmp.path(), &["compare", a, b, "--json", j]).0, 0);
+    assert!(ask(&one).contains("Only one face recognition model"));
+}
+
+#[test]
+fn the_second_model_is_explained_like_sface() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        data("face_recognition/obama.jpg"),
+        data("face_recognition/obama2.jpg"),
+    );
+    let (json, out) = (tmp.path().join("a.json"), tmp.path().join("maps"));
+    let args = [
+        "compare",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--models",
+        "mobilefacenet",
+        "--explain",
+        "mery",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let (code, stdout, err) = facexplain(tmp.path(), &args);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let an = facexplain::record::Analysis::read(&json).unwrap();
+    assert!(an.model.name.contains("MobileFaceNet"), "{:?}", an.model);
+    let table = an
+        .explainability_table
+        .as_ref()
+        .expect("the explainability table");
+    assert_eq!(table.rows.len(), 9, "nine facial regions");
+    assert_eq!(an.maps.len(), 10, "five Mery maps for each face");
+    for m in &an.maps {
+        let npy = out.join(&m.files["npy"]);
+        let bytes = std::fs::read(&npy).unwrap();
+        // 112x112 little-endian f32 after the .npy header.
+        assert!(
+            bytes.len() > 112 * 112 * 4 && bytes.len() < 112 * 112 * 4 + 256,
+            "{npy:?}"
+        );
+    }
+}

@@ -16,10 +16,16 @@ pub struct BenchArgs {
     /// Repetitions per stage (the median is printed).
     #[arg(long, default_value_t = 15)]
     pub reps: usize,
+    /// Also time these face recognisers side by side (comma-separated, or `all`).
+    #[arg(long, value_name = "LIST")]
+    pub models: Option<String>,
 }
 
 /// Median of `reps` timings of `f`, in milliseconds (one warm-up run first).
-fn median_ms(reps: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+pub(crate) fn median_ms(
+    reps: usize,
+    mut f: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<f64> {
     f()?;
     let mut t = Vec::with_capacity(reps);
     for _ in 0..reps.max(1) {
@@ -89,6 +95,9 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     println!(
         "quality, all measures       {quality:>9.2} ms  (FaceMesh + measures + verdict, one face; target ≤ 20 ms)"
     );
+    if let Some(list) = &a.models {
+        super::models::bench_models(list, &a.a, &a.b, a.reps)?;
+    }
     lr_figures(a.reps)
 }
 

@@ -818,3 +818,44 @@ pub(crate) fn eval_side_by_side(
     }
     Ok(out)
 }
+
+/// `bench --models LIST`: per model, load time, one forward pass (batch 1
+/// and per face at batch 32) and an end-to-end compare of the pair `a`, `b`;
+/// medians of `reps`, and each model's times as a ratio of the first's.
+pub(crate) fn bench_models(list: &str, a: &Path, b: &Path, reps: usize) -> anyhow::Result<()> {
+    use super::bench::median_ms;
+    let store = ModelStore::locate()?;
+    let mut first: Option<[f64; 3]> = None;
+    println!(
+        "model            load ms   pass ms (batch 1)   ms/face (batch 32)   compare ms   (ratio to the first)"
+    );
+    for r in Recogniser::find_list(&store, list)? {
+        let t0 = std::time::Instant::now();
+        let p = Pipeline::with_recogniser(store.clone(), r)?;
+        let load = t0.elapsed().as_secs_f64() * 1e3;
+        let fa = p.analyze_file(a, None)?;
+        let one = faces_to_tensor(&[&fa.aligned.crop]);
+        let pass = median_ms(reps, || {
+            Ok(p.embedder.embed_tensor(one.view()).map(|_| ())?)
+        })?;
+        let crops: Vec<&RgbImage> = (0..32).map(|_| &fa.aligned.crop).collect();
+        let t32 = faces_to_tensor(&crops);
+        let per32 = median_ms(reps.min(7), || {
+            Ok(p.embedder.embed_tensor(t32.view()).map(|_| ())?)
+        })? / 32.0;
+        let cmp = median_ms(reps.min(7), || {
+            let (x, y) = (p.analyze_file(a, None)?, p.analyze_file(b, None)?);
+            p.compare(&x, &y, p.default_threshold);
+            Ok(())
+        })?;
+        let base = *first.get_or_insert([pass, per32, cmp]);
+        println!(
+            "{:<14} {load:>9.0} {pass:>12.2} ({:.2}x) {per32:>14.2} ({:.2}x) {cmp:>11.2} ({:.2}x)",
+            p.recogniser.id(),
+            pass / base[0],
+            per32 / base[1],
+            cmp / base[2]
+        );
+    }
+    Ok(())
+}
