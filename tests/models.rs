@@ -368,6 +368,17 @@ fn both_shipped_models_on_sample_pairs_and_the_chat_on_agreement() {
             && disagree.contains("mobilefacenet: non-match"),
         "{disagree}"
     );
+    // The report carries every model and says they disagree.
+    let html = tmp.path().join("flipped.html");
+    let (f, h) = (path.to_str().unwrap(), html.to_str().unwrap());
+    let r = facexplain(tmp.path(), &["report", "--analysis", f, "--out", h]);
+    assert_eq!(r.0, 0, "{}{}", r.1, r.2);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Models side by side")
+            && page.contains("The models disagree (sface: match; mobilefacenet: non-match)"),
+        "the report names both models and the disagreement"
+    );
     // An analysis of one model says there is no second opinion.
     let one = tmp.path().join("one.json");
     let (a, b, j) = (

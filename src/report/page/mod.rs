@@ -5,6 +5,7 @@
 mod assessment;
 mod evidence;
 mod explanation;
+mod models;
 
 use super::gather::{Gathered, Png, file_name};
 use super::html::png_data_uri;
@@ -183,6 +184,7 @@ fn result_section(a: &Analysis) -> Markup {
                  both photographs to show the same person."
             }
         }
+        (models::models_section(a))
     }
 }
 
