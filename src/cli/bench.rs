@@ -17,10 +17,16 @@ pub struct BenchArgs {
     /// Repetitions per stage (the median is printed).
     #[arg(long, default_value_t = 15)]
     pub reps: usize,
+    /// Also time these face recognisers side by side (comma-separated, or `all`).
+    #[arg(long, value_name = "LIST")]
+    pub models: Option<String>,
 }
 
 /// Median of `reps` timings of `f`, in milliseconds (one warm-up run first).
-fn median_ms(reps: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+pub(crate) fn median_ms(
+    reps: usize,
+    mut f: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<f64> {
     f()?;
     let mut t = Vec::with_capacity(reps);
     for _ in 0..reps.max(1) {
@@ -113,6 +119,9 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         "compare pair + quality      {cmp_q:>9.2} ms  (2 × quality per face = {:.0} % of it)",
         100.0 * 2.0 * quality / cmp_q
     );
+    if let Some(list) = &a.models {
+        super::models::bench_models(list, &a.a, &a.b, a.reps)?;
+    }
     lr_figures(a.reps)
 }
 

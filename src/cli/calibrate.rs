@@ -35,6 +35,9 @@ pub struct DatasetArgs {
     /// Neither read nor write the embedding cache (~/.cache/facexplain/embeddings).
     #[arg(long)]
     pub no_cache: bool,
+    /// The face recogniser to use (`facexplain models list`).
+    #[arg(long, default_value = crate::pipeline::recogniser::DEFAULT_RECOGNISER)]
+    pub model: String,
 }
 
 #[derive(Args, Debug)]
@@ -136,7 +139,7 @@ pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    let pipeline = Pipeline::load()?;
+    let pipeline = Pipeline::load_model(&a.data.model)?;
     let sets = a
         .data
         .dataset

@@ -113,6 +113,7 @@ fn compare_args(a: PathBuf, b: PathBuf, p: &CaseParameters, out_dir: PathBuf) ->
         json: None,
         calibration: p.calibration_path.as_ref().map(PathBuf::from),
         require_fit: false,
+        models: None,
         thresholds: super::quality::ThresholdsArg {
             quality_thresholds: p.quality_thresholds.as_ref().map(PathBuf::from),
         },

@@ -31,6 +31,11 @@ pub struct CompareArgs {
     /// Refuse to compare (exit 2, with the reasons) when either face is unfit for comparison.
     #[arg(long)]
     pub require_fit: bool,
+    /// Face recognisers to run side by side, comma-separated, or `all`
+    /// (`facexplain models list`); the first makes the analysis and the maps,
+    /// each uses its own calibration (`--threshold`, `--calibration` apply to the first).
+    #[arg(long, value_name = "LIST")]
+    pub models: Option<String>,
     #[command(flatten)]
     pub thresholds: super::quality::ThresholdsArg,
     #[command(flatten)]
@@ -51,7 +56,10 @@ pub fn run(a: CompareArgs) -> anyhow::Result<()> {
 /// run this same path.
 pub fn analyse(a: &CompareArgs) -> anyhow::Result<(Pipeline, Analysis)> {
     let t0 = Instant::now();
-    let pipeline = Pipeline::load()?;
+    let pipeline = match &a.models {
+        Some(list) => super::models::first_of(list)?,
+        None => Pipeline::load()?,
+    };
     let calibration = super::calibrate::for_compare(&pipeline, a.calibration.as_deref())?;
     let t_load = t0.elapsed();
     let t1 = Instant::now();
@@ -112,6 +120,9 @@ pub fn analyse(a: &CompareArgs) -> anyhow::Result<(Pipeline, Analysis)> {
         .flat_map(super::calibrate::evidence_lines)
     {
         println!("{line}");
+    }
+    if let Some(list) = &a.models {
+        analysis.models = super::models::side_by_side(&pipeline, list, a, &analysis)?;
     }
     super::explain_run::run(
         &a.explain,

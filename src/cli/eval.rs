@@ -85,6 +85,9 @@ struct Summary {
     /// Error rates per quality verdict of the pair.
     quality: QualitySummary,
     plots: BTreeMap<String, String>,
+    /// Every model's EER and FNMR@FMR on the same pairs (`--model A,B`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    models: Vec<super::models::ModelRates>,
 }
 
 /// Error rates per quality verdict of the pair (the worse of its faces).
@@ -106,7 +109,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if a.folds < 2 {
         return Err(BadInput(format!("--folds {}: at least 2 folds are needed", a.folds)).into());
     }
-    let pipeline = Pipeline::load()?;
+    let pipeline = super::models::first_of(&a.data.model)?;
     // The quality thresholds and a given calibration are checked before the long work starts.
     let assessor = a.quality.assessor(&pipeline)?;
     let given = a
@@ -194,6 +197,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         likelihood_ratio: lr,
         quality,
         plots,
+        models: super::models::eval_side_by_side(&pipeline, s, &a.data, &dir)?,
     };
     let path = out_dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary)? + "\n";

@@ -72,7 +72,7 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
         [one] => one.clone(),
         _ => return Err(BadInput("explore takes one --dataset".into()).into()),
     };
-    let pipeline = Pipeline::load()?;
+    let pipeline = Pipeline::load_model(&a.data.model)?;
     let calibration = match &a.calibration {
         Some(p) => Some(Calibration::choose(Some(p), &pipeline.model).map_err(cli_error)?),
         None => Calibration::default_for(&pipeline.model).ok(),

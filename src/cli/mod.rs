@@ -15,6 +15,7 @@ mod explain_run;
 mod explore;
 mod faces;
 mod lr_report;
+mod models;
 pub mod progress;
 mod quality;
 mod report;
@@ -66,6 +67,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Case files: new (compare and record), show, note, conclude, verify (re-run and compare every number).
     Case(case::CaseArgs),
+    /// Face recognisers: list them, add your own (hash-pinned), probe a model's input conventions.
+    Models(models::ModelsArgs),
 }
 
 /// A problem with what the user gave us (exit code 2).
@@ -126,5 +129,6 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Report(a) => report::run(a),
         Command::Quality(a) => quality::run(a),
         Command::Case(a) => case::run(a),
+        Command::Models(a) => models::run(a),
     }
 }

@@ -138,9 +138,20 @@ pub struct AlignedFace {
 
 /// Align a face given its five landmarks.
 pub fn align(img: &RgbImage, landmarks5: &[[f32; 2]; 5]) -> AlignedFace {
-    let transform = alignment_transform(landmarks5);
+    align_to(img, landmarks5, &TEMPLATE, [CROP, CROP])
+}
+
+/// Align a face onto another five-point `template` in a `size` (width,
+/// height) crop: a recogniser's own alignment.
+pub fn align_to(
+    img: &RgbImage,
+    landmarks5: &[[f32; 2]; 5],
+    template: &[[f32; 2]; 5],
+    size: [u32; 2],
+) -> AlignedFace {
+    let transform = umeyama(landmarks5, template);
     AlignedFace {
-        crop: warp(img, &transform, CROP, CROP),
+        crop: warp(img, &transform, size[0], size[1]),
         transform,
     }
 }

@@ -1,7 +1,9 @@
-//! Face embeddings (SFace, or any ONNX model with input `[N,3,112,112]` RGB
-//! raw 0–255 and output `[N,D]`), batched and L2-normalised.
+//! Face embeddings, batched and L2-normalised, from any recogniser the
+//! manifest describes ([`super::recogniser`]): crops go in as `[N,3,H,W]`
+//! RGB raw 0–255 and are converted to the model's own input conventions.
 
 use super::error::{PipelineError, Result};
+use super::recogniser::{Prep, Recogniser};
 use super::runtime;
 use crate::progress::Ctl;
 use crate::resources::ModelStore;
@@ -39,6 +41,10 @@ pub struct Embedder {
     /// batch is run in pieces this big, which keeps the activations of a
     /// single-threaded pass in the core's own cache.
     pub lane_batch: usize,
+    /// The model's input conversion (`None`: the crop tensor as it is).
+    prep: Option<Prep>,
+    /// The graph takes exactly one face per call.
+    single: bool,
 }
 
 /// One lane's sessions: the model, or its trunk and head when it is cut
@@ -68,10 +74,11 @@ pub struct Stage {
     pub macs: u64,
 }
 
-/// A session with the name of its single input.
+/// A session with the name of its single input (and of the output read, when named).
 struct Graph {
     session: Session,
     input: String,
+    output: Option<String>,
 }
 
 impl Graph {
@@ -85,7 +92,11 @@ impl Graph {
                 model: name.into(),
                 reason: "the graph has no input".into(),
             })?;
-        Ok(Graph { session, input })
+        Ok(Graph {
+            session,
+            input,
+            output: None,
+        })
     }
 
     /// One call on `batch` (`[N, …]`); the output as `[N, rest]` rows.
@@ -110,7 +121,16 @@ impl Graph {
             .session
             .run(ort::inputs![self.input.as_str() => TensorRef::from_array_view(batch.view()).map_err(err)?])
             .map_err(err)?;
-        let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(err)?;
+        let out = match &self.output {
+            Some(name) => outputs
+                .get(name.as_str())
+                .ok_or_else(|| PipelineError::Inference {
+                    model: model.into(),
+                    reason: format!("the graph has no output {name:?}"),
+                })?,
+            None => &outputs[0],
+        };
+        let (shape, data) = out.try_extract_tensor::<f32>().map_err(err)?;
         let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
         ndarray::ArrayD::from_shape_vec(IxDyn(&dims), data.to_vec()).map_err(|e| {
             PipelineError::Inference {
@@ -187,10 +207,24 @@ impl Embedder {
     /// whole model's file is verified too: it is the model the analysis names,
     /// and the trunk and head are cut from it.
     pub fn load_tuned(store: &ModelStore, lanes: Lanes, level: usize) -> Result<Embedder> {
-        store.verify_file("sface")?;
-        let (_, trunk) = store.read_verified("sface-trunk")?;
-        let (_, head) = store.read_verified("sface-head")?;
-        let (stages, missing) = match read_stages(store) {
+        Self::for_recogniser(&Recogniser::in_store(store, "sface")?, lanes, level)
+    }
+
+    /// The embedder of recogniser `r` on the given lanes at graph
+    /// optimisation level `level`: its file verified against its manifest,
+    /// run whole or as the trunk and head its spec names, with its spatial
+    /// segments when it lists them and they are installed.
+    pub fn for_recogniser(r: &Recogniser, lanes: Lanes, level: usize) -> Result<Embedder> {
+        let store = &r.store;
+        let id = r.id();
+        let (trunk, head) = match &r.spec.split {
+            Some([t, h]) => {
+                store.verify_file(id)?;
+                (store.read_verified(t)?.1, Some(store.read_verified(h)?.1))
+            }
+            None => (store.read_verified(id)?.1, None),
+        };
+        let (stages, missing) = match read_stages(store, r.spec.incremental.as_deref()) {
             Ok(Some(s)) => (Some(s), None),
             Ok(None) => (None, Some("no spatial segments in the manifest".into())),
             Err(PipelineError::ModelMissing { file, .. }) => (
@@ -202,9 +236,25 @@ impl Embedder {
             ),
             Err(e) => return Err(e),
         };
-        let mut e = Self::build("sface", &trunk, Some(&head), stages.as_ref(), lanes, level)?;
+        let mut e = Self::build(id, &trunk, head.as_deref(), stages.as_ref(), lanes, level)?;
         e.stages_missing = missing;
+        e.set_output(&r.spec.output);
+        let prep = r.prep();
+        e.prep = (!prep.is_identity()).then_some(prep);
+        e.single = r.spec.fixed_batch == Some(1);
         Ok(e)
+    }
+
+    /// Read the embedding from output `name` (of the head when there is one).
+    fn set_output(&mut self, name: &str) {
+        for lane in &self.lanes {
+            let mut l = lane.lock().unwrap_or_else(|p| p.into_inner());
+            let last = match &mut l.head {
+                Some(h) => h,
+                None => &mut l.trunk,
+            };
+            last.output = Some(name.to_string());
+        }
     }
 
     /// Any embedder graph given as ONNX bytes (tests build small ones).
@@ -294,6 +344,8 @@ impl Embedder {
             back_macs,
             head_macs,
             whole_passes: std::env::var("FACEXPLAIN_WHOLE_PASSES").is_ok_and(|v| v.trim() == "1"),
+            prep: None,
+            single: false,
         })
     }
 
@@ -412,7 +464,16 @@ impl Embedder {
             (true, Some(g)) => g,
             (true, None) => return Err(self.internal("no spatial segments loaded".into())),
         };
-        let parts = pieces(batch, self.lane_batch)
+        let converted;
+        let batch = match (&self.prep, back) {
+            (Some(p), false) => {
+                converted = p.apply(batch);
+                converted.view()
+            }
+            _ => batch,
+        };
+        let per = if self.single { 1 } else { self.lane_batch };
+        let parts = pieces(batch, per)
             .into_iter()
             .map(|c| first.run(&self.name, c.into_dyn()))
             .collect::<Result<Vec<_>>>()?;
@@ -464,16 +525,19 @@ pub fn normalise_rows(out: &mut Array2<f32>) {
     }
 }
 
-/// The spatial segments `sface-inc-1 …` and the back `sface-inc-back` listed
+/// The spatial segments `<prefix>1 …` and the back `<prefix>back` listed
 /// in the manifest, read and verified (`None` when none is listed).
 type StageBytes = (Vec<Vec<u8>>, Vec<u8>);
-fn read_stages(store: &ModelStore) -> Result<Option<StageBytes>> {
+fn read_stages(store: &ModelStore, prefix: Option<&str>) -> Result<Option<StageBytes>> {
+    let Some(prefix) = prefix else {
+        return Ok(None);
+    };
     let mut ids: Vec<(usize, String)> = store
         .manifest
         .models
         .iter()
         .filter_map(|e| {
-            let k = e.id.strip_prefix("sface-inc-")?.parse().ok()?;
+            let k = e.id.strip_prefix(prefix)?.parse().ok()?;
             Some((k, e.id.clone()))
         })
         .collect();
@@ -485,7 +549,8 @@ fn read_stages(store: &ModelStore) -> Result<Option<StageBytes>> {
         .iter()
         .map(|(_, id)| Ok(store.read_verified(id)?.1))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Some((segments, store.read_verified("sface-inc-back")?.1)))
+    let back = format!("{prefix}back");
+    Ok(Some((segments, store.read_verified(&back)?.1)))
 }
 
 /// `batch` cut along its first axis into contiguous pieces of at most `per`

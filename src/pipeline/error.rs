@@ -60,6 +60,8 @@ pub enum PipelineError {
     Inference { model: String, reason: String },
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
+    #[error("no face recogniser called {name:?} (known: {known}; `facexplain models list`)")]
+    UnknownModel { name: String, known: String },
     #[error("cancelled")]
     Cancelled,
 }
@@ -113,6 +115,7 @@ impl PipelineError {
                 | PipelineError::NoFace { .. }
                 | PipelineError::FaceIndex { .. }
                 | PipelineError::BadFile { .. }
+                | PipelineError::UnknownModel { .. }
         )
     }
 }

@@ -10,6 +10,7 @@ pub mod embed;
 pub mod error;
 pub mod facemesh;
 pub mod load;
+pub mod recogniser;
 pub mod runtime;
 
 pub use align::{AlignedFace, CROP};
@@ -18,6 +19,7 @@ pub use detect::{Detector, Face};
 pub use embed::Embedder;
 pub use error::{PipelineError, Result};
 pub use load::{LoadedImage, load_image};
+pub use recogniser::Recogniser;
 
 use crate::resources::ModelStore;
 use std::path::Path;
@@ -62,6 +64,8 @@ pub struct Pipeline {
     pub model: ModelRef,
     /// Threshold from the manifest, used when no calibration gives one.
     pub default_threshold: f32,
+    /// The recogniser the embedder runs, as its manifest describes it.
+    pub recogniser: Recogniser,
 }
 
 impl Pipeline {
@@ -71,21 +75,39 @@ impl Pipeline {
     }
 
     pub fn load_from(store: ModelStore) -> Result<Pipeline> {
+        let recogniser = Recogniser::in_store(&store, recogniser::DEFAULT_RECOGNISER)?;
+        Self::with_recogniser(store, recogniser)
+    }
+
+    /// Load the detector and the recogniser called `name` (shipped or the user's).
+    pub fn load_model(name: &str) -> Result<Pipeline> {
+        let store = ModelStore::locate()?;
+        let recogniser = Recogniser::find(&store, name)?;
+        Self::with_recogniser(store, recogniser)
+    }
+
+    /// The detector of `store` with `recogniser`'s embedder.
+    pub fn with_recogniser(store: ModelStore, recogniser: Recogniser) -> Result<Pipeline> {
         let detector = Detector::load(&store)?;
-        let embedder = Embedder::load(&store)?;
-        let entry = store.manifest.entry("sface")?;
-        let model = ModelRef {
-            name: entry.name.clone(),
-            sha256: entry.sha256.clone(),
-        };
-        let default_threshold = entry.default_threshold.unwrap_or(0.363);
+        let embedder = Embedder::for_recogniser(
+            &recogniser,
+            embed::Lanes::auto(),
+            runtime::DEFAULT_OPT_LEVEL,
+        )?;
         Ok(Pipeline {
             store,
             detector,
             embedder,
-            model,
-            default_threshold,
+            model: recogniser.model_ref(),
+            default_threshold: recogniser.default_threshold(),
+            recogniser,
         })
+    }
+
+    /// Align a face of `image` as this pipeline's recogniser expects.
+    pub fn align(&self, image: &LoadedImage, face: &Face) -> AlignedFace {
+        let s = &self.recogniser.spec;
+        align::align_to(&image.rgb, &face.landmarks5, &s.alignment, s.input_size)
     }
 
     /// Load an image and find its faces; no face is an error naming the file.
@@ -109,7 +131,7 @@ impl Pipeline {
                 found: detected.faces.len(),
             });
         }
-        let aligned = align::align(&detected.image.rgb, &detected.faces[chosen].landmarks5);
+        let aligned = self.align(&detected.image, &detected.faces[chosen]);
         let embedding = self.embedder.embed_faces(&[&aligned.crop])?.row(0).to_vec();
         Ok(FaceAnalysis {
             image: detected.image,

@@ -138,6 +138,9 @@ pub struct Analysis {
     /// Wall time per stage in milliseconds.
     #[serde(default)]
     pub timings_ms: BTreeMap<String, f64>,
+    /// Every recogniser's verdict when several were run (`compare --models`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<super::ModelVerdict>,
 }
 
 impl Analysis {
@@ -166,6 +169,7 @@ impl Analysis {
             maps: Vec::new(),
             parameters: ExplanationRecord::default(),
             timings_ms: BTreeMap::new(),
+            models: Vec::new(),
         }
     }
 

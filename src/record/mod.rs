@@ -13,6 +13,7 @@ pub mod params;
 pub mod quality;
 pub mod region;
 pub mod safe_write;
+pub mod verdicts;
 
 pub use analysis::*;
 pub use case::{
@@ -25,3 +26,4 @@ pub use explanation::*;
 pub use face::{Decision, Face, ModelRef};
 pub use quality::{FaceQuality, Measure, Verdict};
 pub use region::Region;
+pub use verdicts::{ModelVerdict, disagreement};

@@ -10,8 +10,9 @@ pub mod error;
 pub mod hash;
 pub mod locate;
 pub mod models;
+pub mod user_models;
 
 pub use error::ResourceError;
 pub use hash::{sha256_file, sha256_hex};
 pub use locate::{Kind, find_file, sample_pair};
-pub use models::{Manifest, ModelEntry, ModelStore};
+pub use models::{Manifest, ModelEntry, ModelStore, RecogniserSpec};

@@ -48,6 +48,45 @@ pub struct ModelEntry {
     pub outputs: Option<Vec<String>>,
     pub embedding_size: Option<usize>,
     pub default_threshold: Option<f32>,
+    /// How to run the model as a face recogniser (only recognisers have it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recogniser: Option<RecogniserSpec>,
+}
+
+/// A face recogniser described as data: what the pipeline needs to align a
+/// face for it, turn the crop into its input tensor and read its embedding.
+/// Pixel values are taken in `colour` order and become `(x − mean) / std`
+/// per channel (in that order); `alignment` is the five-point template
+/// (eyes, nose, mouth corners) in input pixels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecogniserSpec {
+    /// Input width and height in pixels.
+    pub input_size: [u32; 2],
+    /// Channel order the model expects: "RGB" or "BGR".
+    pub colour: String,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+    /// "NCHW" or "NHWC".
+    pub layout: String,
+    /// The output holding the embedding.
+    pub output: String,
+    pub alignment: [[f32; 2]; 5],
+    /// Faces per call the graph takes when its batch dimension is fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_batch: Option<usize>,
+    /// Ids of the same model cut before its last layer (trunk, head), run in its place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<[String; 2]>,
+    /// Id prefix of the spatial segments for incremental occlusion (`<prefix>1 …`, `<prefix>back`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<String>,
+    /// Calibration file shipped for it, under the assets folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
+    /// How its input conventions were established.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub determined: Option<String>,
 }
 
 /// `models/manifest.json`: every model file with its hash and provenance.
@@ -69,17 +108,19 @@ impl Manifest {
     }
 
     pub fn parse(text: &str, origin: &Path) -> Result<Manifest> {
+        Self::parse_schema(text, origin, MANIFEST_SCHEMA)
+    }
+
+    /// Parse a manifest that must declare `schema` (the user manifest has its own).
+    pub fn parse_schema(text: &str, origin: &Path, schema: &str) -> Result<Manifest> {
         let m: Manifest = serde_json::from_str(text).map_err(|e| ResourceError::Manifest {
             file: origin.to_path_buf(),
             reason: e.to_string(),
         })?;
-        if m.schema != MANIFEST_SCHEMA {
+        if m.schema != schema {
             return Err(ResourceError::Manifest {
                 file: origin.to_path_buf(),
-                reason: format!(
-                    "schema is {:?}, this build reads {MANIFEST_SCHEMA:?}",
-                    m.schema
-                ),
+                reason: format!("schema is {:?}, this build reads {schema:?}", m.schema),
             });
         }
         Ok(m)
@@ -107,6 +148,8 @@ pub fn models_dir() -> PathBuf {
 pub struct ModelStore {
     pub dir: PathBuf,
     pub manifest: Manifest,
+    /// The command that puts a missing or altered file right (named in errors).
+    pub fix: String,
 }
 
 impl ModelStore {
@@ -115,6 +158,7 @@ impl ModelStore {
         Ok(ModelStore {
             dir: models_dir(),
             manifest: Manifest::builtin()?,
+            fix: SETUP_COMMAND.into(),
         })
     }
 
@@ -122,6 +166,7 @@ impl ModelStore {
         Ok(ModelStore {
             dir: dir.into(),
             manifest: Manifest::builtin()?,
+            fix: SETUP_COMMAND.into(),
         })
     }
 
@@ -134,13 +179,13 @@ impl ModelStore {
     pub fn read_verified(&self, id: &str) -> Result<(ModelEntry, Vec<u8>)> {
         let entry = self.manifest.entry(id)?.clone();
         let path = self.dir.join(&entry.file);
-        check_model_file(&path, &entry.sha256)?;
+        check_model_file(&path, &entry.sha256, &self.fix)?;
         let bytes = std::fs::read(&path).map_err(|_| ResourceError::ModelMissing {
             file: path.clone(),
             expected: entry.sha256.clone(),
-            fix: SETUP_COMMAND.into(),
+            fix: self.fix.clone(),
         })?;
-        verify_bytes(&path, &bytes, &entry.sha256)?;
+        verify_bytes(&path, &bytes, &entry.sha256).map_err(|e| with_fix(e, &self.fix))?;
         Ok((entry, bytes))
     }
 
@@ -148,18 +193,18 @@ impl ModelStore {
     pub fn verify_file(&self, id: &str) -> Result<PathBuf> {
         let entry = self.manifest.entry(id)?;
         let path = self.dir.join(&entry.file);
-        check_model_file(&path, &entry.sha256)?;
+        check_model_file(&path, &entry.sha256, &self.fix)?;
         let actual = sha256_file(&path).map_err(|_| ResourceError::ModelMissing {
             file: path.clone(),
             expected: entry.sha256.clone(),
-            fix: SETUP_COMMAND.into(),
+            fix: self.fix.clone(),
         })?;
         if actual != entry.sha256 {
             return Err(ResourceError::ModelHash {
                 file: path,
                 expected: entry.sha256.clone(),
                 actual,
-                fix: SETUP_COMMAND.into(),
+                fix: self.fix.clone(),
             });
         }
         Ok(path)
@@ -172,12 +217,12 @@ pub const MAX_MODEL_BYTES: u64 = 1 << 30;
 /// Refuse a model path that is not a regular file of sane size before it is
 /// read or hashed: a models folder with `/dev/zero` or a pipe in place of a
 /// model would otherwise hang or exhaust memory instead of failing its hash.
-fn check_model_file(path: &Path, expected: &str) -> Result<()> {
+fn check_model_file(path: &Path, expected: &str, fix: &str) -> Result<()> {
     let Ok(meta) = std::fs::metadata(path) else {
         return Err(ResourceError::ModelMissing {
             file: path.to_path_buf(),
             expected: expected.to_string(),
-            fix: SETUP_COMMAND.into(),
+            fix: fix.into(),
         });
     };
     if !meta.is_file() || meta.len() > MAX_MODEL_BYTES {
@@ -188,7 +233,7 @@ fn check_model_file(path: &Path, expected: &str) -> Result<()> {
                 "not computed: not a regular file of at most {} MB",
                 MAX_MODEL_BYTES >> 20
             ),
-            fix: SETUP_COMMAND.into(),
+            fix: fix.into(),
         });
     }
     Ok(())
@@ -206,4 +251,22 @@ pub fn verify_bytes(path: &Path, bytes: &[u8], expected: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// `e` with its fix replaced by `fix`.
+fn with_fix(e: ResourceError, fix: &str) -> ResourceError {
+    match e {
+        ResourceError::ModelHash {
+            file,
+            expected,
+            actual,
+            ..
+        } => ResourceError::ModelHash {
+            file,
+            expected,
+            actual,
+            fix: fix.into(),
+        },
+        other => other,
+    }
 }

@@ -32,9 +32,11 @@ impl EmbeddingCache {
             .unwrap_or_default();
         let key = sha256_hex(
             format!(
-                "facexplain-embeddings/1\nrecipe {}\n{}\n{detector}\n",
+                "facexplain-embeddings/1\nrecipe {}\n{}\n{detector}\n{}\n",
                 crate::pipeline::RECIPE_VERSION,
-                pipeline.model.sha256
+                pipeline.model.sha256,
+                // The recogniser's input conventions: the same file read another way embeds differently.
+                serde_json::to_string(&pipeline.recogniser.spec).unwrap_or_default()
             )
             .as_bytes(),
         );

@@ -6,6 +6,7 @@ mod assessment;
 pub mod case;
 mod evidence;
 mod explanation;
+mod models;
 
 use super::gather::{Gathered, Png, file_name};
 use super::html::png_data_uri;
@@ -186,6 +187,7 @@ fn result_section(a: &Analysis) -> Markup {
                  both photographs to show the same person."
             }
         }
+        (models::models_section(a))
     }
 }
 
