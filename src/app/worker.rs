@@ -419,6 +419,8 @@ fn run_job(
                     Update::Regions(r) => Partial::Regions(Box::new(r.clone())),
                     Update::XMaps(x) => Partial::XMaps(Box::new(x.clone())),
                     Update::Mery(s) => Partial::Mery(Box::new(s.clone())),
+                    Update::Greedy(g) => Partial::Greedy(Box::new(g.clone())),
+                    Update::Faithfulness(f) => Partial::Faithfulness(Box::new(f.clone())),
                 };
                 send(Event::ExplainPartial { generation, part });
             };

@@ -88,6 +88,8 @@ pub enum Partial {
     Regions(Box<[RegionMasks; 2]>),
     XMaps(Box<XMapSet>),
     Mery(Box<MerySet>),
+    Greedy(Box<crate::explain::greedy::GreedySet>),
+    Faithfulness(Box<crate::record::FaithfulnessRecord>),
 }
 
 /// What the worker reports back.

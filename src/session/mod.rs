@@ -277,6 +277,15 @@ impl Session {
             an.timings_ms.insert("xmap".into(), ex.xmap_stats.total_ms);
             an.timings_ms.insert("mery".into(), ex.mery_stats.total_ms);
             an.timings_ms.insert("regions".into(), ex.regions_ms);
+            crate::explain::output::record_checks(ex, &mut an);
+            if let Some(g) = &ex.greedy {
+                an.maps.extend(g.maps.iter().map(|m| MapRecord {
+                    name: m.name().into(),
+                    image: m.face,
+                    files: Default::default(),
+                    sha256: Default::default(),
+                }));
+            }
         }
         Some(an)
     }
