@@ -12,6 +12,7 @@
 //! May call: `session`, `pipeline`, `explain`, `chat`, `record`, `progress`.
 
 pub mod chat_pane;
+pub mod faithfulness;
 pub mod frame_stats;
 pub mod maps;
 pub mod menu;
@@ -22,6 +23,7 @@ pub mod table;
 pub mod textures;
 pub mod verdict;
 pub mod viewer;
+pub mod whatif;
 pub mod worker;
 pub mod wrap_app;
 

@@ -164,6 +164,9 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
     }
     if let Some(name) = clicked_row {
         let region = Region::ALL.into_iter().find(|r| r.name() == name);
+        if let Some(c) = region.and_then(|r| super::whatif::hide_from_table(cx, r)) {
+            out.push(c);
+        }
         out.push(UiCommand::Highlight(if cx.highlight == region {
             None
         } else {
@@ -278,13 +281,27 @@ fn draw(cx: &Cx, choice: &mut Choice, ui: &mut egui::Ui) -> Option<String> {
                     let lit = cx.highlight.is_some_and(|h| h.name() == r.region);
                     body.row(22.0, |mut row| {
                         row.set_selected(lit);
+                        let kind_name = match kind {
+                            TableKind::XMap => "xmap",
+                            TableKind::Saliency => "saliency",
+                        };
+                        let disagree = crate::explain::agreement::of_row(kind_name, r);
                         row.col(|ui| {
                             if ui
                                 .selectable_label(lit, &r.region)
-                                .on_hover_text("Highlight this region in the viewer")
+                                .on_hover_text("Highlight this region in the viewer (with What-if on: hide it)")
                                 .clicked()
                             {
                                 clicked_row = Some(r.region.clone());
+                            }
+                            if !disagree.is_empty() {
+                                let why: Vec<&str> =
+                                    disagree.iter().map(|d| d.sentence.as_str()).collect();
+                                ui.label(RichText::new("!").strong().color(ui.visuals().warn_fg_color))
+                                    .on_hover_text(format!(
+                                        "The maps disagree by two levels or more here. {}",
+                                        why.join(" ")
+                                    ));
                             }
                         });
                         for m in &table.methods {

@@ -5,6 +5,7 @@ mod ask;
 mod bench;
 mod bench_explain;
 mod bench_incremental;
+mod bench_whatif;
 mod calibrate;
 mod case;
 mod chat;
@@ -14,6 +15,7 @@ mod eval;
 mod explain_run;
 mod explore;
 mod faces;
+mod faithfulness;
 mod lr_report;
 pub mod progress;
 mod quality;
@@ -66,6 +68,10 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Case files: new (compare and record), show, note, conclude, verify (re-run and compare every number).
     Case(case::CaseArgs),
+    /// Deletion/insertion faithfulness of the greedy deletion map (and X-Maps, Mery) over genuine pairs: distribution.
+    Faithfulness(faithfulness::FaithfulnessArgs),
+    /// What-if occlusion latency: mask → new similarity, p50/p99 per fill.
+    BenchWhatif(bench_whatif::BenchWhatifArgs),
 }
 
 /// A problem with what the user gave us (exit code 2).
@@ -126,5 +132,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Report(a) => report::run(a),
         Command::Quality(a) => quality::run(a),
         Command::Case(a) => case::run(a),
+        Command::Faithfulness(a) => faithfulness::run(a),
+        Command::BenchWhatif(a) => bench_whatif::run(a),
     }
 }

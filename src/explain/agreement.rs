@@ -93,33 +93,10 @@ pub fn disagreements(
     out
 }
 
-/// One sentence for the whole explanation: agreement, or how many regions disagree.
-pub fn summary(d: &[Disagreement]) -> String {
-    if d.is_empty() {
-        return "The maps agree: no region's levels differ by two or more between maps of the same face.".into();
-    }
-    let mut regions: Vec<String> = d
-        .iter()
-        .map(|x| {
-            if x.face.is_empty() {
-                x.region.clone()
-            } else {
-                format!("{} ({})", x.region, x.face)
-            }
-        })
-        .collect();
-    regions.dedup();
-    format!(
-        "The maps disagree by two levels or more on {} region{}: {}.",
-        regions.len(),
-        if regions.len() == 1 { "" } else { "s" },
-        regions.join(", ")
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::agreement_summary;
 
     fn row(levels: &[(&str, u8)]) -> TableRow {
         TableRow {
@@ -147,7 +124,7 @@ mod tests {
         );
         // Across faces alone (A level 1, B level 5) is not a disagreement of the methods.
         assert!(of_row("xmap", &row(&[("xmap-II (A)", 1), ("xmap-II (B)", 5)])).is_empty());
-        assert!(summary(&[]).starts_with("The maps agree"));
-        assert!(summary(&d).contains("1 region: nose (A)"));
+        assert!(agreement_summary(&[]).starts_with("The maps agree"));
+        assert!(agreement_summary(&d).contains("1 region: nose (A)"));
     }
 }

@@ -6,10 +6,10 @@
 //! ranked pixels are set to the fill colour (black), k = 0…steps, and each
 //! image's embedding is compared with the other face's unchanged embedding
 //! (cosine similarity). *Insertion*: the same pixels are restored, in the
-//! same order, into an image of the fill colour. Each curve is normalised by
-//! the similarity of the whole face (`s₁`) and of the all-fill image (`s₀`),
-//! `(s − s₀)/(s₁ − s₀)`, and integrated with the trapezoid rule over the
-//! fraction 0…1 (AUC). The baseline deletes the same face in a seeded random
+//! same order, into an image of the fill colour. Each similarity curve runs
+//! from the whole face's similarity (`s₁`) to the all-fill image's (`s₀`) or
+//! back, and is integrated as it is with the trapezoid rule over the fraction
+//! 0…1 (AUC, on the similarity scale). The baseline deletes the same face in a seeded random
 //! order of 8×8 tiles (several orders averaged). The *ratio* is the map's AUC
 //! over the baseline's: a deletion ratio below 1 means the map found pixels
 //! whose loss hurts the similarity sooner than chance; an insertion ratio above
@@ -19,9 +19,12 @@
 //! was trained on: a drop may come from the unusual black patch, not only from
 //! the information lost, so the test favours maps that happen to rank
 //! black-sensitive areas first. A map ranked by the same deletion it is tested
-//! with (the greedy deletion map) is tuned to the test. The AUC needs
-//! `|s₁ − s₀| ≥ 0.05`; below that (a pair the model finds nothing in common
-//! in) it is not given. Pixel ranking ignores the sign of a map beyond "high
+//! with (the greedy deletion map) is tuned to the test. The area includes the
+//! floor `s₀` every order ends at, which pulls every ratio toward 1 when `s₀`
+//! is high; a curve may also dip below `s₀` (a partly deleted face can be less
+//! like the other than a blank one). Ratios need a baseline AUC of at least
+//! [`MIN_AUC`]; below that (a pair the model finds little in common in) they
+//! are not given. Pixel ranking ignores the sign of a map beyond "high
 //! first": for X-Maps this ranks the areas that make the faces *similar*
 //! first, which is what deleting them should destroy.
 
@@ -36,11 +39,11 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-/// Smallest `|s₁ − s₀|` for which the normalised AUC is given.
-pub const MIN_GAP: f64 = 0.05;
+/// Smallest baseline AUC a ratio is given against.
+pub const MIN_AUC: f64 = 0.05;
 
 /// The text the record carries about what is measured.
-pub const METHOD: &str = "Deletion and insertion (Petsiuk et al. 2018): the face's pixels are set to the fill colour (deletion) or restored into it (insertion) in the map's order, highest first, and the similarity to the other face's embedding is read at every step; each curve is normalised by the similarity of the whole face and of the all-fill image and integrated over the fraction (AUC). Baseline: the same face in seeded random orders of tiles. Ratio = map AUC / baseline AUC; deletion below 1 and insertion above 1 are better than chance. Limits: deleted pixels are out of the model's training distribution; the greedy deletion map is tuned to this test; no AUC when the two ends differ by less than 0.05.";
+pub const METHOD: &str = "Deletion and insertion (Petsiuk et al. 2018): the face's pixels are set to the fill colour (deletion) or restored into it (insertion) in the map's order, highest first, and the similarity to the other face's embedding is read at every step; each similarity curve is integrated over the fraction 0…1 (AUC, trapezoid rule). Baseline: the same face in seeded random orders of tiles. Ratio = map AUC / baseline AUC; deletion below 1 and insertion above 1 are better than chance. Limits: deleted pixels are out of the model's training distribution; the greedy deletion map is tuned to this test; the area includes the all-fill image's similarity, which pulls ratios toward 1 when it is high; no ratio when the baseline AUC is below 0.05.";
 
 /// The validation messages of the parameters.
 pub fn validate(p: &FaithfulnessParams, side: usize) -> Result<(), ExplainError> {
@@ -120,15 +123,13 @@ fn write_variant(
     }
 }
 
-/// Trapezoid area of a curve sampled evenly over 0…1, after `(s − s₀)/(s₁ − s₀)`.
-pub fn normalised_auc(curve: &[f64], s1: f64, s0: f64) -> Option<f64> {
-    let gap = s1 - s0;
-    if gap.abs() < MIN_GAP || curve.len() < 2 {
+/// Trapezoid area of a curve sampled evenly over 0…1 (`None` for fewer than two points).
+pub fn auc(curve: &[f64]) -> Option<f64> {
+    if curve.len() < 2 {
         return None;
     }
-    let norm: Vec<f64> = curve.iter().map(|s| (s - s0) / gap).collect();
-    let steps = (norm.len() - 1) as f64;
-    Some(norm.windows(2).map(|w| (w[0] + w[1]) / 2.0).sum::<f64>() / steps)
+    let steps = (curve.len() - 1) as f64;
+    Some(curve.windows(2).map(|w| (w[0] + w[1]) / 2.0).sum::<f64>() / steps)
 }
 
 /// One face's setting: its tensor, the other face's embedding, and the
@@ -204,8 +205,8 @@ impl<'a> Probe<'a> {
 
     fn record(&self, (deletion, insertion): (Vec<f64>, Vec<f64>)) -> CurvesRecord {
         CurvesRecord {
-            deletion_auc: normalised_auc(&deletion, self.s1, self.s0),
-            insertion_auc: normalised_auc(&insertion, self.s1, self.s0),
+            deletion_auc: auc(&deletion),
+            insertion_auc: auc(&insertion),
             deletion,
             insertion,
         }
@@ -243,7 +244,7 @@ impl<'a> Probe<'a> {
         let mut c = self.curves(engine, &[ranks_of_map(values)], p)?;
         let curves = self.record(c.remove(0));
         let ratio = |m: Option<f64>, b: Option<f64>| match (m, b) {
-            (Some(m), Some(b)) if b.abs() > 1e-9 => Some(m / b),
+            (Some(m), Some(b)) if b >= MIN_AUC => Some(m / b),
             _ => None,
         };
         Ok(MapFaithfulness {
@@ -335,13 +336,13 @@ mod tests {
     }
 
     #[test]
-    fn auc_is_normalised_between_the_ends() {
-        // A straight line from s1 to s0 has area 1/2; a curve that drops at once, 1/(2·steps).
+    fn auc_is_the_trapezoid_area_over_the_fraction() {
+        // A straight line from 0.8 to 0.2 has area 0.5; a drop at the first of 3 steps 0.3.
         let line = [0.8, 0.6, 0.4, 0.2];
-        assert!((normalised_auc(&line, 0.8, 0.2).unwrap() - 0.5).abs() < 1e-12);
+        assert!((auc(&line).unwrap() - 0.5).abs() < 1e-12);
         let drop = [0.8, 0.2, 0.2, 0.2];
-        assert!((normalised_auc(&drop, 0.8, 0.2).unwrap() - 1.0 / 6.0).abs() < 1e-12);
-        assert_eq!(normalised_auc(&line, 0.3, 0.28), None);
+        assert!((auc(&drop).unwrap() - 0.3).abs() < 1e-12);
+        assert_eq!(auc(&[0.5]), None);
     }
 
     #[test]

@@ -172,7 +172,8 @@ pub fn record_checks(ex: &Explanation, analysis: &mut Analysis) {
             .timings_ms
             .insert("faithfulness".into(), ex.faithfulness_stats.total_ms);
     }
-    analysis.parameters.disagreements = ex.disagreements.clone();
+    analysis.parameters.disagreements =
+        (ex.mery_table.is_some() || ex.xmap_table.is_some()).then(|| ex.disagreements.clone());
 }
 
 /// Write everything into `dir` (created if needed) and add it to `analysis`.

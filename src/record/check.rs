@@ -253,7 +253,7 @@ fn checks(p: &super::ExplanationRecord) -> Check {
     }
     at_most(
         "parameters.disagreements (count)",
-        p.disagreements.len(),
+        p.disagreements.as_ref().map_or(0, |d| d.len()),
         MAX_ITEMS,
     )?;
     let Some(fr) = &p.faithfulness else {

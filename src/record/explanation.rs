@@ -113,9 +113,10 @@ pub struct ExplanationRecord {
     /// Deletion/insertion curves and AUC ratios of every map (issue 16).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faithfulness: Option<super::FaithfulnessRecord>,
-    /// Regions whose levels differ by two or more between maps of one table.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub disagreements: Vec<super::Disagreement>,
+    /// Regions whose levels differ by two or more between maps of one table
+    /// (`None`: not checked, as in analyses without tables; empty: the maps agree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreements: Option<Vec<super::Disagreement>>,
 }
 
 impl ExplanationRecord {

@@ -63,9 +63,9 @@ pub struct CurvesRecord {
     pub deletion: Vec<f64>,
     /// Similarity after restoring fraction k/steps of the pixels into the fill.
     pub insertion: Vec<f64>,
-    /// Area under the normalised deletion curve (0 … 1; lower = more faithful).
+    /// Area under the deletion curve, similarity × fraction (lower = more faithful).
     pub deletion_auc: Option<f64>,
-    /// Area under the normalised insertion curve (higher = more faithful).
+    /// Area under the insertion curve (higher = more faithful).
     pub insertion_auc: Option<f64>,
 }
 
@@ -150,4 +150,28 @@ pub struct Disagreement {
     pub low_level: u8,
     /// One sentence saying which maps disagree.
     pub sentence: String,
+}
+
+/// One sentence for the whole explanation: agreement, or how many regions disagree.
+pub fn agreement_summary(d: &[Disagreement]) -> String {
+    if d.is_empty() {
+        return "The maps agree: no region's levels differ by two or more between maps of the same face.".into();
+    }
+    let mut regions: Vec<String> = d
+        .iter()
+        .map(|x| {
+            if x.face.is_empty() {
+                x.region.clone()
+            } else {
+                format!("{} ({})", x.region, x.face)
+            }
+        })
+        .collect();
+    regions.dedup();
+    format!(
+        "The maps disagree by two levels or more on {} region{}: {}.",
+        regions.len(),
+        if regions.len() == 1 { "" } else { "s" },
+        regions.join(", ")
+    )
 }

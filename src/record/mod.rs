@@ -26,7 +26,7 @@ pub use explanation::*;
 pub use face::{Decision, Face, ModelRef};
 pub use faithfulness::{
     BaselineRecord, CurvesRecord, Disagreement, FaithfulnessParams, FaithfulnessRecord,
-    GreedyParams, GreedyRecord, MapFaithfulness,
+    GreedyParams, GreedyRecord, MapFaithfulness, agreement_summary,
 };
 pub use quality::{FaceQuality, Measure, Verdict};
 pub use region::Region;

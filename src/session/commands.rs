@@ -45,6 +45,8 @@ pub enum Command {
     SetSettings(Box<Settings>),
     /// Hide the error banner.
     DismissBanner,
+    /// What-if occlusion: paint, hide a region, undo, clear, invert, fill (issue 16).
+    WhatIf(super::whatif::WhatIfCmd),
 }
 
 impl Session {
@@ -81,6 +83,7 @@ impl Session {
             }
             Command::SetSettings(s) => self.settings = *s,
             Command::DismissBanner => self.banner = None,
+            Command::WhatIf(c) => self.what_if(c),
         }
         self.refresh();
     }

@@ -17,6 +17,7 @@ pub mod maps;
 pub mod settings;
 #[cfg(test)]
 mod tests;
+pub mod whatif;
 
 pub use chat::{ChatLog, Turn};
 pub use commands::Command;
@@ -87,6 +88,8 @@ pub struct Session {
     /// The last panic the worker caught (cause and job), for the status bar;
     /// cleared when the next job is sent.
     pub fault: Option<String>,
+    /// What-if occlusion: what is hidden and the similarity it gives (issue 16).
+    pub whatif: whatif::WhatIf,
     maps_version: u64,
     /// An image job cancelled the running explanation (resume it if the pair stays).
     resume_explain: bool,
@@ -112,6 +115,7 @@ impl Session {
             banner: None,
             notice: None,
             fault: None,
+            whatif: whatif::WhatIf::default(),
             maps_version: 0,
             resume_explain: false,
             current: None,
