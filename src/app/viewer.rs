@@ -83,7 +83,8 @@ impl ViewerState {
         ui.add_space(4.0);
         let legend_h = 64.0;
         let avail = ui.available_size();
-        let params_h = 28.0;
+        // The parameters panel's last rows (the greedy map and faithfulness row included).
+        let params_h = 52.0;
         let side = ((avail.x - 24.0) / 2.0)
             .min(avail.y - legend_h - params_h - 64.0)
             .max(112.0);
