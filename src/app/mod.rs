@@ -13,6 +13,7 @@
 
 pub mod case_pane;
 pub mod chat_pane;
+pub mod faithfulness;
 pub mod frame_stats;
 pub mod maps;
 pub mod menu;
@@ -24,6 +25,7 @@ pub mod table;
 pub mod textures;
 pub mod verdict;
 pub mod viewer;
+pub mod whatif;
 pub mod worker;
 pub mod wrap_app;
 

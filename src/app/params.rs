@@ -98,6 +98,24 @@ pub fn ui(cx: &Cx, p: &mut ExplainParams, ui: &mut egui::Ui, out: &mut Vec<UiCom
                     }
                 }
             });
+            ui.horizontal_wrapped(|ui| {
+                let mut on = p.greedy.is_some();
+                if ui
+                    .checkbox(&mut on, "Greedy deletion map (GD)")
+                    .on_hover_text("16×16 tiles removed greedily, the one that lowers the similarity most first (about 1,600 passes)")
+                    .changed()
+                {
+                    p.greedy = on.then(Default::default);
+                }
+                let mut on = p.faithfulness.is_some();
+                if ui
+                    .checkbox(&mut on, "Faithfulness test")
+                    .on_hover_text("Deletion and insertion curves of every map against random 8×8 tiles (about 30 passes per map)")
+                    .changed()
+                {
+                    p.faithfulness = on.then(Default::default);
+                }
+            });
             ui.horizontal(|ui| {
                 let problem = p.validate(CROP as usize).err().map(|e| e.to_string());
                 let can = app.faces().is_some() && problem.is_none();

@@ -164,6 +164,9 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
     }
     if let Some(name) = clicked_row {
         let region = Region::ALL.into_iter().find(|r| r.name() == name);
+        if let Some(c) = region.and_then(|r| super::whatif::hide_from_table(cx, r)) {
+            out.push(c);
+        }
         out.push(UiCommand::Highlight(if cx.highlight == region {
             None
         } else {
@@ -278,13 +281,38 @@ fn draw(cx: &Cx, choice: &mut Choice, ui: &mut egui::Ui) -> Option<String> {
                     let lit = cx.highlight.is_some_and(|h| h.name() == r.region);
                     body.row(22.0, |mut row| {
                         row.set_selected(lit);
+                        let kind_name = match kind {
+                            TableKind::XMap => "xmap",
+                            TableKind::Saliency => "saliency",
+                        };
+                        let disagree = crate::explain::agreement::of_row(kind_name, r);
                         row.col(|ui| {
-                            if ui
-                                .selectable_label(lit, &r.region)
-                                .on_hover_text("Highlight this region in the viewer")
-                                .clicked()
-                            {
+                            // A dot left of the name flags a disagreement (drawn: the UI font has no warning sign).
+                            let left = ui.max_rect().left();
+                            let tip = if disagree.is_empty() {
+                                "Highlight this region in the viewer (with What-if on: hide it)"
+                                    .to_string()
+                            } else {
+                                let why: Vec<&str> =
+                                    disagree.iter().map(|d| d.sentence.as_str()).collect();
+                                format!(
+                                    "The maps disagree by two levels or more here. {}",
+                                    why.join(" ")
+                                )
+                            };
+                            let resp = ui
+                                .horizontal(|ui| {
+                                    ui.add_space(9.0);
+                                    ui.selectable_label(lit, &r.region).on_hover_text(tip)
+                                })
+                                .inner;
+                            if resp.clicked() {
                                 clicked_row = Some(r.region.clone());
+                            }
+                            if !disagree.is_empty() {
+                                let c = egui::pos2(left + 4.0, resp.rect.center().y);
+                                ui.painter()
+                                    .circle_filled(c, 3.5, ui.visuals().warn_fg_color);
                             }
                         });
                         for m in &table.methods {

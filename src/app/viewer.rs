@@ -26,6 +26,8 @@ pub struct ViewerState {
     pub highlight: Option<Region>,
     /// The read-out under the pointer.
     pub hover: Option<Hover>,
+    /// What-if occlusion's tools and stroke in progress (issue 16).
+    pub whatif: super::whatif::WhatIfPanel,
     cache: Option<(CacheKey, [Option<TextureHandle>; 2])>,
 }
 
@@ -36,6 +38,7 @@ impl Default for ViewerState {
             centre: Vec2::splat(0.5),
             highlight: None,
             hover: None,
+            whatif: Default::default(),
             cache: None,
         }
     }
@@ -75,14 +78,17 @@ impl ViewerState {
         let mut view = app.settings.view.clone();
         let mut params = app.settings.params.clone();
         toolbar(self, &mut view, &mut params, ui);
+        super::faithfulness::ui(cx, view.map, ui);
+        self.whatif.bar(cx, ui, out);
         ui.add_space(4.0);
         let legend_h = 64.0;
         let avail = ui.available_size();
-        let params_h = 28.0;
+        // The parameters panel's last rows (the greedy map and faithfulness row included).
+        let params_h = 52.0;
         let side = ((avail.x - 24.0) / 2.0)
             .min(avail.y - legend_h - params_h - 64.0)
             .max(112.0);
-        faces(self, cx, ui, side);
+        faces(self, cx, ui, side, out);
         readout(self, app, ui);
         legend(app, ui);
         super::params::ui(cx, &mut params, ui, out);
@@ -208,7 +214,13 @@ fn map_textures(
     tex
 }
 
-fn faces(viewer: &mut ViewerState, cx: &Cx, ui: &mut egui::Ui, side: f32) {
+fn faces(
+    viewer: &mut ViewerState,
+    cx: &Cx,
+    ui: &mut egui::Ui,
+    side: f32,
+    out: &mut Vec<UiCommand>,
+) {
     let app = cx.session;
     let Some(faces) = app.faces() else {
         ui.weak("The aligned faces appear here once both images are loaded.");
@@ -253,7 +265,9 @@ fn faces(viewer: &mut ViewerState, cx: &Cx, ui: &mut egui::Ui, side: f32) {
                     None => painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color),
                 };
                 overlays(app, viewer.highlight, &painter, rect, uv, f, &faces[f]);
-                interact(viewer, app, ui, &resp, rect, uv, f, &mut hover);
+                viewer.whatif.overlay(cx, &painter, rect, uv, f);
+                let painting = viewer.whatif.interact(cx, &resp, rect, uv, f, out);
+                interact(viewer, app, ui, &resp, (rect, uv), f, painting, &mut hover);
             });
             ui.add_space(8.0);
         }
@@ -341,12 +355,12 @@ fn interact(
     app: &Session,
     ui: &egui::Ui,
     resp: &egui::Response,
-    rect: Rect,
-    uv: Rect,
+    (rect, uv): (Rect, Rect),
     f: usize,
+    painting: bool,
     hover: &mut Option<Hover>,
 ) {
-    if resp.dragged() {
+    if resp.dragged() && !painting {
         let d = resp.drag_delta() / rect.size() * uv.size();
         z.centre -= d;
     }

@@ -101,7 +101,7 @@ impl JobQueue for Worker {
         self.in_flight
             .insert(generation, (job.kind(), cancel.clone()));
         let queue = match job.kind() {
-            JobKind::Ask => &self.asks,
+            JobKind::Ask | JobKind::WhatIf => &self.asks,
             _ => &self.jobs,
         };
         // The worker thread only stops when this handle is dropped, so the send cannot fail while we hold it.
@@ -128,6 +128,7 @@ impl JobQueue for Worker {
                 Event::SlotDone { generation, .. }
                 | Event::Explained { generation, .. }
                 | Event::Answered { generation, .. }
+                | Event::WhatIfDone { generation, .. }
                 | Event::Cancelled { generation } => {
                     self.in_flight.remove(generation);
                 }
@@ -240,6 +241,12 @@ fn worker_main(
             }));
             continue;
         }
+        if let Job::WhatIf { faces, masks, fill } = job {
+            send(caught(origin, &send, || {
+                what_if(pipeline, generation, &faces, &masks, fill)
+            }));
+            continue;
+        }
         // Between batches, answer the questions that arrived meanwhile.
         let progress = |pr: Progress| {
             send(Event::Progress {
@@ -253,6 +260,9 @@ fn worker_main(
                         caught(origin, &send, || {
                             answer(pipeline, &chat, g, &analysis, &question)
                         })
+                    }
+                    Job::WhatIf { faces, masks, fill } if !cancel.load(Ordering::Relaxed) => {
+                        caught(origin, &send, || what_if(pipeline, g, &faces, &masks, fill))
                     }
                     _ => Event::Cancelled { generation: g },
                 });
@@ -289,6 +299,30 @@ fn answer(
         Err(e) => Err(e.clone()),
     };
     Event::Answered { generation, result }
+}
+
+/// The similarity of the pair with the masked areas filled (one forward pass).
+fn what_if(
+    p: &Pipeline,
+    generation: u64,
+    faces: &[Arc<crate::pipeline::FaceAnalysis>; 2],
+    masks: &[Option<ndarray::Array2<bool>>; 2],
+    fill: crate::explain::whatif::Fill,
+) -> Event {
+    use crate::explain::occlusion::face_tensor;
+    let t = [
+        face_tensor(&faces[0].aligned.crop),
+        face_tensor(&faces[1].aligned.crop),
+    ];
+    let result = crate::explain::whatif::similarity(
+        &p.embedder,
+        [&t[0], &t[1]],
+        [&faces[0].embedding, &faces[1].embedding],
+        [masks[0].as_ref(), masks[1].as_ref()],
+        fill,
+    )
+    .map_err(|e| e.to_string());
+    Event::WhatIfDone { generation, result }
 }
 
 /// Enough of a job to report its failure once the job itself has been handed over.
@@ -330,6 +364,10 @@ impl Origin {
                 generation,
                 result: Err(msg),
             },
+            JobKind::WhatIf => Event::WhatIfDone {
+                generation,
+                result: Err(msg),
+            },
         }
     }
 
@@ -339,6 +377,7 @@ impl Origin {
             JobKind::Image => format!("analysing the {} image", self.slot.label().to_lowercase()),
             JobKind::Explain => "explaining".into(),
             JobKind::Ask => "answering a question".into(),
+            JobKind::WhatIf => "measuring a what-if similarity".into(),
         }
     }
 }
@@ -458,6 +497,8 @@ fn run_job(
                     Update::Regions(r) => Partial::Regions(Box::new(r.clone())),
                     Update::XMaps(x) => Partial::XMaps(Box::new(x.clone())),
                     Update::Mery(s) => Partial::Mery(Box::new(s.clone())),
+                    Update::Greedy(g) => Partial::Greedy(Box::new(g.clone())),
+                    Update::Faithfulness(f) => Partial::Faithfulness(Box::new(f.clone())),
                 };
                 send(Event::ExplainPartial { generation, part });
             };
@@ -478,9 +519,8 @@ fn run_job(
                 },
             }
         }
-        Job::Ask { .. } => {
-            Origin::of(generation, &job).failed("questions are answered elsewhere".into())
-        }
+        Job::Ask { .. } | Job::WhatIf { .. } => Origin::of(generation, &job)
+            .failed("questions and what-ifs are answered elsewhere".into()),
     }
 }
 
@@ -499,7 +539,7 @@ pub(crate) mod fault {
         match kind {
             JobKind::Image => Some(&IMAGE),
             JobKind::Explain => Some(&EXPLAIN),
-            JobKind::Ask => None,
+            JobKind::Ask | JobKind::WhatIf => None,
         }
     }
 

@@ -300,8 +300,22 @@ fn expected_facts(a: &Analysis, e: &Expect) -> std::result::Result<Facts, String
             Some(ev) => v(vec![ev.lr_text(), ev.verbal_band.clone()], vec![thr]),
             None => Ok(None),
         },
-        // Fields this build's analysis record does not have yet: they must be refused.
-        "faithfulness" | "case_notes" => Ok(None),
+        // Refused unless the analysis records a faithfulness test or the method agreement.
+        "faithfulness" => match super::values::faithfulness_text(a) {
+            // The most faithful map's ratio, or the agreement sentence, must be said.
+            Some(_) => match a
+                .parameters
+                .faithfulness
+                .as_ref()
+                .and_then(|f| f.most_faithful())
+            {
+                Some(m) => v(vec![format!("{} of face {}", m.name, m.face)], vec![thr]),
+                None => v(vec!["The maps".into()], vec![thr]),
+            },
+            None => Ok(None),
+        },
+        // A field this build's analysis record does not have yet: it must be refused.
+        "case_notes" => Ok(None),
         // Refused by the identity intent (checked above), with its reason.
         "identity" => Ok(None),
         other => Err(format!("unknown question type {other:?}")),

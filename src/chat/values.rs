@@ -95,7 +95,60 @@ pub fn of(a: &Analysis) -> Values {
         table_values(&mut v, t, "xmap_");
     }
     v.insert("map_methods".into(), map_methods(a));
+    if let Some(t) = faithfulness_text(a) {
+        v.insert("faithfulness_text".into(), t);
+    }
     v
+}
+
+/// The recorded faithfulness test and method agreement in sentences
+/// (absent when the analysis records neither).
+pub fn faithfulness_text(a: &Analysis) -> Option<String> {
+    let p = &a.parameters;
+    if p.faithfulness.is_none() && p.disagreements.is_none() {
+        return None;
+    }
+    let mut out = Vec::new();
+    match &p.faithfulness {
+        Some(f) => {
+            let ratios: Vec<String> = f
+                .maps
+                .iter()
+                .filter_map(|m| {
+                    m.deletion_ratio
+                        .map(|r| format!("{} (face {}) {}", m.name, m.face, fmt_times(r)))
+                })
+                .collect();
+            if ratios.is_empty() {
+                out.push("A deletion test was run, but the pair's similarity was too low for its ratios to mean anything.".to_string());
+            } else {
+                out.push(format!(
+                    "Deletion test (pixels blacked out in each map's order, against random 8×8 tiles; below 1× is better than chance, lower is more faithful): {}.",
+                    ratios.join(", ")
+                ));
+            }
+            if let Some(best) = f.most_faithful() {
+                out.push(format!(
+                    "The most faithful map here is {} of face {} ({}).",
+                    best.name,
+                    best.face,
+                    best.deletion_ratio.map_or(String::new(), fmt_times)
+                ));
+            }
+            out.push("Deleted pixels are unlike anything the model was trained on, so the test is a guide, not proof.".into());
+        }
+        None => out.push("No deletion test was run on these maps.".into()),
+    }
+    if let Some(d) = &p.disagreements {
+        out.push(crate::record::agreement_summary(d));
+        out.extend(d.iter().take(3).map(|x| x.sentence.clone()));
+    }
+    Some(out.join(" "))
+}
+
+/// A ratio as "0.45×".
+fn fmt_times(r: f64) -> String {
+    format!("{r:.2}×")
 }
 
 /// Rank-1 and last-rank values of a table, prefixed (`top_region`, `xmap_top_region`, …).

@@ -124,6 +124,7 @@ fn compare_args(a: PathBuf, b: PathBuf, p: &CaseParameters, out_dir: PathBuf) ->
                 .filter_map(|s| ExplainKind::from_str(s, true).ok())
                 .collect(),
             out_dir: Some(out_dir),
+            faithfulness: false,
         },
     }
 }

@@ -19,13 +19,18 @@ pub enum ExplainKind {
     Xmap,
     /// Mery & Morris S0−, S1−, S0+, S1+, AVG on both faces, with the explainability table.
     Mery,
+    /// The greedy deletion map GD of both faces (a column of the saliency table).
+    Gd,
 }
 
 #[derive(Args, Debug, Default)]
 pub struct ExplainArgs {
-    /// Explain the decision with these methods (comma-separated): xmap, mery.
+    /// Explain the decision with these methods (comma-separated): xmap, mery, gd.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub explain: Vec<ExplainKind>,
+    /// Also measure every map's faithfulness (deletion and insertion against random 8×8 tiles).
+    #[arg(long)]
+    pub faithfulness: bool,
     /// Folder for the aligned crops, the maps (.npy and PNG) and the region labels
     /// [default: explain-<A>-<B> beside the JSON, or in the current folder].
     #[arg(long, value_name = "DIR")]
@@ -57,6 +62,12 @@ pub fn run(
     }
     if !args.explain.contains(&ExplainKind::Mery) {
         params.mery = None;
+    }
+    if args.explain.contains(&ExplainKind::Gd) {
+        params.greedy = Some(Default::default());
+    }
+    if args.faithfulness {
+        params.faithfulness = Some(Default::default());
     }
     let dir = args
         .out_dir
@@ -129,5 +140,11 @@ pub fn run(
         ex.mery_stats.passes,
         ex.mery_stats.total_ms / 1e3
     );
+    if let Some(f) = &ex.faithfulness {
+        println!("{}", super::faithfulness::lines(f));
+    }
+    for d in &ex.disagreements {
+        println!("{}", d.sentence);
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod ask;
 mod bench;
 mod bench_explain;
 mod bench_incremental;
+mod bench_whatif;
 mod calibrate;
 mod case;
 mod chat;
@@ -14,6 +15,7 @@ mod eval;
 mod explain_run;
 mod explore;
 mod faces;
+mod faithfulness;
 mod lr_report;
 mod models;
 pub mod progress;
@@ -69,6 +71,10 @@ pub enum Command {
     Case(case::CaseArgs),
     /// Face recognisers: list them, add your own (hash-pinned), probe a model's input conventions.
     Models(models::ModelsArgs),
+    /// Deletion/insertion faithfulness of the greedy deletion map (and X-Maps, Mery) over genuine pairs: distribution.
+    Faithfulness(faithfulness::FaithfulnessArgs),
+    /// What-if occlusion latency: mask → new similarity, p50/p99 per fill.
+    BenchWhatif(bench_whatif::BenchWhatifArgs),
 }
 
 /// A problem with what the user gave us (exit code 2).
@@ -130,5 +136,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Quality(a) => quality::run(a),
         Command::Case(a) => case::run(a),
         Command::Models(a) => models::run(a),
+        Command::Faithfulness(a) => faithfulness::run(a),
+        Command::BenchWhatif(a) => bench_whatif::run(a),
     }
 }

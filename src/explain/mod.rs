@@ -9,22 +9,27 @@
 //! then the Mery maps), and returns everything at the end. A cancelled job
 //! returns [`ExplainError::Cancelled`], never a partial [`Explanation`].
 
+pub mod agreement;
 pub mod blend;
+pub mod faithfulness;
 pub mod filter;
+pub mod greedy;
 pub mod incremental;
 pub mod mery;
 pub mod occlusion;
 pub mod output;
 pub mod regions;
 pub mod table;
+pub mod whatif;
 pub mod xmap;
 
 use crate::pipeline::facemesh::{FaceMesh, Mesh};
 use crate::pipeline::{Embedder, FaceAnalysis, PipelineError};
 use crate::progress::{Cancelled, Ctl};
-use crate::record::ExplainabilityTable;
 pub use crate::record::face_label;
 pub use crate::record::params::RenderParams;
+use crate::record::{Disagreement, ExplainabilityTable, FaithfulnessParams, FaithfulnessRecord};
+use greedy::{GreedyParams, GreedySet};
 use image::RgbImage;
 use mery::{MeryParams, MerySet};
 use occlusion::{Engine, face_tensor};
@@ -81,6 +86,10 @@ impl ExplainError {
 pub struct ExplainParams {
     pub xmap: Option<XMapParams>,
     pub mery: Option<MeryParams>,
+    /// The greedy deletion map ([`greedy`]); off unless asked for.
+    pub greedy: Option<GreedyParams>,
+    /// The deletion/insertion test of every map ([`faithfulness`]); off unless asked for.
+    pub faithfulness: Option<FaithfulnessParams>,
     pub render: RenderParams,
 }
 
@@ -89,6 +98,8 @@ impl Default for ExplainParams {
         ExplainParams {
             xmap: Some(XMapParams::default()),
             mery: Some(MeryParams::default()),
+            greedy: None,
+            faithfulness: None,
             render: RenderParams::default(),
         }
     }
@@ -98,7 +109,7 @@ impl ExplainParams {
     /// Check the parameters for face crops of `side` pixels before a job is
     /// sent (the message says what is wrong).
     pub fn validate(&self, side: usize) -> Result<(), ExplainError> {
-        if self.xmap.is_none() && self.mery.is_none() {
+        if self.xmap.is_none() && self.mery.is_none() && self.greedy.is_none() {
             return Err(ExplainError::Params(
                 "choose at least one explanation method".into(),
             ));
@@ -108,6 +119,12 @@ impl ExplainParams {
         }
         if let Some(m) = &self.mery {
             m.validate(side)?;
+        }
+        if let Some(g) = &self.greedy {
+            g.validate(side)?;
+        }
+        if let Some(f) = &self.faithfulness {
+            faithfulness::validate(f, side)?;
         }
         Ok(())
     }
@@ -121,6 +138,10 @@ pub enum Update<'a> {
     XMaps(&'a XMapSet),
     /// All Mery maps.
     Mery(&'a MerySet),
+    /// Both greedy deletion maps.
+    Greedy(&'a GreedySet),
+    /// The deletion/insertion test of every map.
+    Faithfulness(&'a FaithfulnessRecord),
 }
 
 /// Work done by one part of the job.
@@ -170,6 +191,31 @@ pub struct Explanation {
     pub mery_stats: PartStats,
     /// FaceMesh wall time, ms.
     pub regions_ms: f64,
+    /// The greedy deletion maps (their columns are in the saliency tables).
+    pub greedy: Option<GreedySet>,
+    pub greedy_stats: PartStats,
+    /// The deletion/insertion test of every map, when asked for.
+    pub faithfulness: Option<FaithfulnessRecord>,
+    pub faithfulness_stats: PartStats,
+    /// Regions whose levels differ by two or more between maps of one table.
+    pub disagreements: Vec<Disagreement>,
+}
+
+impl Explanation {
+    /// Every map as (name, face, values), in the order of the map selector.
+    pub fn all_maps(&self) -> Vec<(String, usize, &ndarray::Array2<f32>)> {
+        let mut out = Vec::new();
+        for x in self.xmaps.iter().flat_map(|x| &x.maps) {
+            out.push((x.name().to_string(), x.face, &x.values));
+        }
+        for m in self.mery.iter().flat_map(|m| &m.maps) {
+            out.push((m.name().to_string(), m.face, &m.values));
+        }
+        for g in self.greedy.iter().flat_map(|g| &g.maps) {
+            out.push((g.name().to_string(), g.face, &g.values));
+        }
+        out
+    }
 }
 
 /// The explainability table of `maps` (column name, values, face), each map
@@ -207,6 +253,12 @@ pub fn explain(
     }
     if let Some(p) = &params.mery {
         p.validate(side)?;
+    }
+    if let Some(p) = &params.greedy {
+        p.validate(side)?;
+    }
+    if let Some(p) = &params.faithfulness {
+        faithfulness::validate(p, side)?;
     }
 
     let t0 = Instant::now();
@@ -262,6 +314,17 @@ pub fn explain(
     };
     let mery_stats = PartStats::from(&engine, p0, m0, t2);
 
+    let (p0, m0, t3) = (engine.passes, engine.model_time, Instant::now());
+    let greedy = match &params.greedy {
+        Some(p) => {
+            let set = greedy::run(&mut engine, [&tensors[0], &tensors[1]], ov, p)?;
+            on_update(Update::Greedy(&set));
+            Some(set)
+        }
+        None => None,
+    };
+    let greedy_stats = PartStats::from(&engine, p0, m0, t3);
+
     let with_face = |name: &str, f: usize| format!("{name} ({})", face_label(f));
     let xmap_table = match (&xmaps, &regions) {
         (Some(x), Some(r)) => Some(region_table(
@@ -272,28 +335,38 @@ pub fn explain(
         )),
         _ => None,
     };
-    let (mery_table, mery_face_tables) = match (&mery, &regions) {
-        (Some(s), Some(r)) => {
-            let one_face = s.params.faces.len() == 1;
+    // Saliency maps (1 = most important): Mery's, then the greedy deletion maps.
+    let saliency: Vec<(&str, usize, &ndarray::Array2<f32>)> = mery
+        .iter()
+        .flat_map(|s| s.maps.iter().map(|m| (m.name(), m.face, &m.values)))
+        .chain(
+            greedy
+                .iter()
+                .flat_map(|g| g.maps.iter().map(|m| (m.name(), m.face, &m.values))),
+        )
+        .collect();
+    let (mery_table, mery_face_tables) = match &regions {
+        Some(r) if !saliency.is_empty() => {
+            let one_face = saliency.iter().all(|m| m.1 == saliency[0].1);
             let all = region_table(
                 r,
-                s.maps.iter().map(|m| {
+                saliency.iter().map(|&(name, f, v)| {
                     let name = if one_face {
-                        m.name().to_string()
+                        name.to_string()
                     } else {
-                        with_face(m.name(), m.face)
+                        with_face(name, f)
                     };
-                    (name, &m.values, m.face)
+                    (name, v, f)
                 }),
             );
             let of_face = |f: usize| {
-                s.maps.iter().any(|m| m.face == f).then(|| {
+                saliency.iter().any(|m| m.1 == f).then(|| {
                     region_table(
                         r,
-                        s.maps
+                        saliency
                             .iter()
-                            .filter(|m| m.face == f)
-                            .map(|m| (m.name().to_string(), &m.values, f)),
+                            .filter(|m| m.1 == f)
+                            .map(|&(name, _, v)| (name.to_string(), v, f)),
                     )
                 })
             };
@@ -301,7 +374,8 @@ pub fn explain(
         }
         _ => (None, [None, None]),
     };
-    Ok(Explanation {
+    let disagreements = agreement::disagreements(mery_table.as_ref(), xmap_table.as_ref());
+    let mut ex = Explanation {
         params: params.clone(),
         crops,
         meshes,
@@ -314,5 +388,24 @@ pub fn explain(
         xmap_stats,
         mery_stats,
         regions_ms,
-    })
+        greedy,
+        greedy_stats,
+        faithfulness: None,
+        faithfulness_stats: PartStats::default(),
+        disagreements,
+    };
+    if let Some(p) = &params.faithfulness {
+        let (p0, m0, t4) = (engine.passes, engine.model_time, Instant::now());
+        let rec = faithfulness::measure(
+            &mut engine,
+            [&tensors[0], &tensors[1]],
+            ov,
+            &ex.all_maps(),
+            p,
+        )?;
+        on_update(Update::Faithfulness(&rec));
+        ex.faithfulness = Some(rec);
+        ex.faithfulness_stats = PartStats::from(&engine, p0, m0, t4);
+    }
+    Ok(ex)
 }

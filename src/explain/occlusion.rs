@@ -202,6 +202,13 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
+    /// Drop the cached activations of the faces seen so far (a job whose
+    /// faces change at every step, such as the greedy deletion map, calls it
+    /// after each step so the caches do not pile up).
+    pub fn forget_cached_faces(&mut self) {
+        self.caches.clear();
+    }
+
     /// The index of `face`'s cached activations, computed on first use.
     fn cache(&mut self, face: &Array3<f32>) -> Result<usize, ExplainError> {
         if let Some(i) = self.caches.iter().position(|(f, _)| f == face) {

@@ -8,7 +8,8 @@ use super::regions::Region;
 use super::{ExplainError, Explanation, face_label};
 use crate::pipeline::FaceAnalysis;
 use crate::record::{
-    Analysis, MapRecord, MeryIterations, MeryRecord, PerFace, RegionsRecord, XMapRecord,
+    Analysis, GreedyRecord, MapRecord, MeryIterations, MeryRecord, PerFace, RegionsRecord,
+    XMapRecord,
 };
 use crate::resources::hash::sha256_hex;
 use image::RgbImage;
@@ -157,6 +158,24 @@ pub fn default_dir(json: Option<&Path>, faces: [&FaceAnalysis; 2]) -> PathBuf {
         .join(format!("explain-{}", pair_stems(faces)))
 }
 
+/// Record what needs no file: the greedy maps' parameters, the faithfulness
+/// test and the method disagreements (the app's unexported record has them too).
+pub fn record_checks(ex: &Explanation, analysis: &mut Analysis) {
+    analysis.parameters.greedy = ex.greedy.as_ref().map(|g| GreedyRecord {
+        params: g.params.clone(),
+        passes: g.passes,
+        value_range: "[0, 1], 1 = removed first (most important)".into(),
+    });
+    analysis.parameters.faithfulness = ex.faithfulness.clone();
+    if ex.faithfulness.is_some() {
+        analysis
+            .timings_ms
+            .insert("faithfulness".into(), ex.faithfulness_stats.total_ms);
+    }
+    analysis.parameters.disagreements =
+        (ex.mery_table.is_some() || ex.xmap_table.is_some()).then(|| ex.disagreements.clone());
+}
+
 /// Write everything into `dir` (created if needed) and add it to `analysis`.
 pub fn write(dir: &Path, ex: &Explanation, analysis: &mut Analysis) -> Result<(), ExplainError> {
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
@@ -233,6 +252,20 @@ pub fn write(dir: &Path, ex: &Explanation, analysis: &mut Analysis) -> Result<()
             .timings_ms
             .insert("mery".into(), ex.mery_stats.total_ms);
     }
+    if let Some(g) = &ex.greedy {
+        let maps = g.maps.iter().map(|m| MapOut {
+            stem: format!("gd_{}", face_label(m.face)),
+            name: m.name(),
+            face: m.face,
+            values: &m.values,
+        });
+        let written = write_maps(dir, ex, maps, |v| v, render.mery_colormap)?;
+        analysis.maps.extend(written);
+        analysis
+            .timings_ms
+            .insert("greedy".into(), ex.greedy_stats.total_ms);
+    }
+    record_checks(ex, analysis);
     analysis.parameters.render = Some(render.clone());
     analysis.timings_ms.insert("regions".into(), ex.regions_ms);
     analysis.explainability_table = ex.mery_table.clone();

@@ -238,6 +238,47 @@ fn explanation(a: &Analysis) -> Check {
     if let Some(r) = &p.render {
         within("parameters.render.opacity", r.opacity.into(), 0.0, 1.0)?;
     }
+    checks(p)
+}
+
+/// The faithfulness test, greedy maps and disagreements (issue 16).
+fn checks(p: &super::ExplanationRecord) -> Check {
+    if let Some(g) = &p.greedy {
+        within(
+            "parameters.greedy.tile",
+            g.params.tile as f64,
+            1.0,
+            MAX_PARAM_PIXELS as f64,
+        )?;
+    }
+    at_most(
+        "parameters.disagreements (count)",
+        p.disagreements.as_ref().map_or(0, |d| d.len()),
+        MAX_ITEMS,
+    )?;
+    let Some(fr) = &p.faithfulness else {
+        return Ok(());
+    };
+    let f = |n: &str| format!("parameters.faithfulness.{n}");
+    within(&f("steps"), fr.params.steps as f64, 2.0, 256.0)?;
+    at_most(&f("maps (count)"), fr.maps.len(), MAX_ITEMS)?;
+    let curves = fr
+        .baselines
+        .iter()
+        .map(|b| (format!("baselines[{}]", b.face), &b.curves))
+        .chain(
+            fr.maps
+                .iter()
+                .map(|m| (format!("maps[{}]", m.name), &m.curves)),
+        );
+    for (name, c) in curves {
+        for (kind, v) in [("deletion", &c.deletion), ("insertion", &c.insertion)] {
+            at_most(&f(&format!("{name}.{kind} (count)")), v.len(), 257)?;
+            for x in v {
+                within(&f(&format!("{name}.{kind}")), *x, -1.01, 1.01)?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -107,6 +107,16 @@ pub struct ExplanationRecord {
     pub render: Option<RenderParams>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xmap: Option<XMapRecord>,
+    /// The greedy deletion maps' parameters (issue 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greedy: Option<super::GreedyRecord>,
+    /// Deletion/insertion curves and AUC ratios of every map (issue 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faithfulness: Option<super::FaithfulnessRecord>,
+    /// Regions whose levels differ by two or more between maps of one table
+    /// (`None`: not checked, as in analyses without tables; empty: the maps agree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreements: Option<Vec<super::Disagreement>>,
 }
 
 impl ExplanationRecord {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod evidence;
 pub mod explanation;
 pub mod face;
+pub mod faithfulness;
 pub mod params;
 pub mod quality;
 pub mod region;
@@ -24,6 +25,10 @@ pub use error::RecordError;
 pub use evidence::{DataSetRef, Evidence};
 pub use explanation::*;
 pub use face::{Decision, Face, ModelRef};
+pub use faithfulness::{
+    BaselineRecord, CurvesRecord, Disagreement, FaithfulnessParams, FaithfulnessRecord,
+    GreedyParams, GreedyRecord, MapFaithfulness, agreement_summary,
+};
 pub use quality::{FaceQuality, Measure, Verdict};
 pub use region::Region;
 pub use verdicts::{ModelVerdict, disagreement};

@@ -47,6 +47,8 @@ pub enum Command {
     DismissBanner,
     /// A change to the examiner's case ([`super::case`]).
     Case(super::case::CaseCommand),
+    /// What-if occlusion: paint, hide a region, undo, clear, invert, fill (issue 16).
+    WhatIf(super::whatif::WhatIfCmd),
 }
 
 impl Session {
@@ -84,6 +86,7 @@ impl Session {
             Command::SetSettings(s) => self.settings = *s,
             Command::DismissBanner => self.banner = None,
             Command::Case(c) => self.case_command(c),
+            Command::WhatIf(c) => self.what_if(c),
         }
         self.refresh();
     }

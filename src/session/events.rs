@@ -92,6 +92,7 @@ impl Session {
                 }
                 self.chat.cancelled(generation);
             }
+            Event::WhatIfDone { generation, result } => self.what_if_done(generation, result),
             Event::Panicked { what, cause } => {
                 self.fault = Some(format!(
                     "Internal error while {what}: {cause} (stopped; the previous result is kept)"
@@ -146,6 +147,7 @@ impl Session {
         self.explained = None;
         self.explaining = None;
         self.chat.clear();
+        self.whatif.reset();
         if self.settings.auto_explain {
             self.explain();
         }

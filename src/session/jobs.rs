@@ -63,6 +63,13 @@ pub enum Job {
         analysis: Box<Analysis>,
         question: String,
     },
+    /// The pair's similarity with the masked areas filled (one forward pass;
+    /// answered between the batches of a running explanation).
+    WhatIf {
+        faces: [Arc<FaceAnalysis>; 2],
+        masks: Box<[Option<ndarray::Array2<bool>>; 2]>,
+        fill: crate::explain::whatif::Fill,
+    },
 }
 
 /// The kind of a job, for cancelling a group of them.
@@ -71,6 +78,7 @@ pub enum JobKind {
     Image,
     Explain,
     Ask,
+    WhatIf,
 }
 
 impl Job {
@@ -79,6 +87,7 @@ impl Job {
             Job::LoadImage { .. } | Job::PickFace { .. } => JobKind::Image,
             Job::Explain { .. } => JobKind::Explain,
             Job::Ask { .. } => JobKind::Ask,
+            Job::WhatIf { .. } => JobKind::WhatIf,
         }
     }
 }
@@ -88,6 +97,8 @@ pub enum Partial {
     Regions(Box<[RegionMasks; 2]>),
     XMaps(Box<XMapSet>),
     Mery(Box<MerySet>),
+    Greedy(Box<crate::explain::greedy::GreedySet>),
+    Faithfulness(Box<crate::record::FaithfulnessRecord>),
 }
 
 /// What the worker reports back.
@@ -121,6 +132,11 @@ pub enum Event {
     Answered {
         generation: u64,
         result: Result<Answer, String>,
+    },
+    /// A what-if similarity (or why it could not be measured).
+    WhatIfDone {
+        generation: u64,
+        result: Result<f32, String>,
     },
     /// The job was cancelled; nothing was changed.
     Cancelled {

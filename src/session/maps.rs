@@ -20,6 +20,8 @@ pub enum MapChoice {
     XMap(XMapMethod),
     /// S0−, S1−, S0+, S1+ or AVG of Mery & Morris (1 = most important).
     Mery(MeryMethod),
+    /// The greedy deletion map GD (`explain::greedy`; 1 = removed first).
+    Greedy,
 }
 
 impl Default for MapChoice {
@@ -29,7 +31,7 @@ impl Default for MapChoice {
 }
 
 impl MapChoice {
-    pub const ALL: [MapChoice; 8] = [
+    pub const ALL: [MapChoice; 9] = [
         MapChoice::XMap(XMapMethod::I),
         MapChoice::XMap(XMapMethod::II),
         MapChoice::XMap(XMapMethod::III),
@@ -38,6 +40,7 @@ impl MapChoice {
         MapChoice::Mery(MeryMethod::S0Plus),
         MapChoice::Mery(MeryMethod::S1Plus),
         MapChoice::Mery(MeryMethod::Avg),
+        MapChoice::Greedy,
     ];
 
     /// Label in the selector ("X-Map III", "S0−", …).
@@ -45,6 +48,7 @@ impl MapChoice {
         match self {
             MapChoice::XMap(m) => format!("X-Map {}", &m.name()["xmap-".len()..]),
             MapChoice::Mery(m) => m.name().replace('-', "−"),
+            MapChoice::Greedy => crate::explain::greedy::NAME.into(),
         }
     }
 
@@ -59,11 +63,21 @@ impl MapChoice {
                 m.name(),
                 m.long_name()
             ),
+            MapChoice::Greedy => "GD — greedy deletion map: 16×16 tiles in the order whose removal lowers the similarity most, given the tiles already removed; 1 = removed first. Tick it under Explanation parameters.".into(),
         }
     }
 
     pub fn is_xmap(self) -> bool {
         matches!(self, MapChoice::XMap(_))
+    }
+
+    /// The map's name in the analysis record ("xmap-II", "S1-", "GD").
+    pub fn record_name(self) -> &'static str {
+        match self {
+            MapChoice::XMap(m) => m.name(),
+            MapChoice::Mery(m) => m.name(),
+            MapChoice::Greedy => crate::explain::greedy::NAME,
+        }
     }
 }
 
@@ -97,6 +111,9 @@ pub struct Maps {
     pub meshes: Option<[Mesh; 2]>,
     pub xmaps: Option<XMapSet>,
     pub mery: Option<MerySet>,
+    pub greedy: Option<crate::explain::greedy::GreedySet>,
+    /// The deletion/insertion test of the maps, once measured.
+    pub faithfulness: Option<crate::record::FaithfulnessRecord>,
     /// The finished explanation, once it is.
     pub complete: Option<Arc<Explanation>>,
     /// Changes whenever any map changes (texture cache key).
@@ -111,6 +128,8 @@ impl Maps {
             meshes: ex.meshes.clone(),
             xmaps: ex.xmaps.clone(),
             mery: ex.mery.clone(),
+            greedy: ex.greedy.clone(),
+            faithfulness: ex.faithfulness.clone(),
             complete: Some(ex),
             version,
         }
@@ -122,6 +141,8 @@ impl Maps {
             Partial::Regions(r) => self.regions = Some(*r),
             Partial::XMaps(x) => self.xmaps = Some(*x),
             Partial::Mery(m) => self.mery = Some(*m),
+            Partial::Greedy(g) => self.greedy = Some(*g),
+            Partial::Faithfulness(f) => self.faithfulness = Some(*f),
         }
         self.version = version;
     }
@@ -132,6 +153,7 @@ impl Maps {
         match choice {
             MapChoice::XMap(m) => self.xmaps.as_ref()?.get(m, face).map(|x| &x.values),
             MapChoice::Mery(m) => self.mery.as_ref()?.get(m, face).map(|x| &x.values),
+            MapChoice::Greedy => self.greedy.as_ref()?.get(face).map(|x| &x.values),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod maps;
 pub mod settings;
 #[cfg(test)]
 mod tests;
+pub mod whatif;
 
 pub use case::{CaseBook, CaseCommand, CaseHeader};
 pub use chat::{ChatLog, Turn};
@@ -94,6 +95,8 @@ pub struct Session {
     pub fault: Option<String>,
     /// The examiner's case, if one is open ([`case`]).
     pub case: CaseBook,
+    /// What-if occlusion: what is hidden and the similarity it gives (issue 16).
+    pub whatif: whatif::WhatIf,
     maps_version: u64,
     /// An image job cancelled the running explanation (resume it if the pair stays).
     resume_explain: bool,
@@ -120,6 +123,7 @@ impl Session {
             notice: None,
             fault: None,
             case: CaseBook::new(CaseBook::default_recovery_dir()),
+            whatif: whatif::WhatIf::default(),
             maps_version: 0,
             resume_explain: false,
             current: None,
@@ -288,6 +292,15 @@ impl Session {
             an.timings_ms.insert("xmap".into(), ex.xmap_stats.total_ms);
             an.timings_ms.insert("mery".into(), ex.mery_stats.total_ms);
             an.timings_ms.insert("regions".into(), ex.regions_ms);
+            crate::explain::output::record_checks(ex, &mut an);
+            if let Some(g) = &ex.greedy {
+                an.maps.extend(g.maps.iter().map(|m| MapRecord {
+                    name: m.name().into(),
+                    image: m.face,
+                    files: Default::default(),
+                    sha256: Default::default(),
+                }));
+            }
         }
         Some(an)
     }

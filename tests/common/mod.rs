@@ -2,6 +2,8 @@
 //! live, and running the built `facexplain` binary.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod onnx;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -7,6 +7,7 @@ pub mod case;
 mod evidence;
 mod explanation;
 mod models;
+mod faithfulness;
 
 use super::gather::{Gathered, Png, file_name};
 use super::html::png_data_uri;
@@ -15,6 +16,7 @@ use crate::record::{Analysis, ImageRecord, face_label};
 use assessment::assessment_section;
 use evidence::evidence_section;
 use explanation::{explanation_section, tables_section};
+use faithfulness::faithfulness_section;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Serialize;
 use std::path::Path;
@@ -47,6 +49,7 @@ pub fn page(a: &Analysis, g: &Gathered, opts: &ReportOptions) -> Markup {
                 (images_section(a, g))
                 (explanation_section(a, g))
                 (tables_section(a))
+                (faithfulness_section(a))
                 (timings_section(a))
                 (limits_section(a))
                 @if let Some(r) = &opts.case { (case::audit_section(r)) }
