@@ -128,6 +128,7 @@ impl JobQueue for Worker {
                 Event::SlotDone { generation, .. }
                 | Event::Explained { generation, .. }
                 | Event::Answered { generation, .. }
+                | Event::Explored { generation, .. }
                 | Event::Cancelled { generation } => {
                     self.in_flight.remove(generation);
                 }
@@ -330,6 +331,10 @@ impl Origin {
                 generation,
                 result: Err(msg),
             },
+            JobKind::Explore => Event::Explored {
+                generation,
+                result: Err(msg),
+            },
         }
     }
 
@@ -339,6 +344,7 @@ impl Origin {
             JobKind::Image => format!("analysing the {} image", self.slot.label().to_lowercase()),
             JobKind::Explain => "explaining".into(),
             JobKind::Ask => "answering a question".into(),
+            JobKind::Explore => "opening a data set".into(),
         }
     }
 }
@@ -481,6 +487,21 @@ fn run_job(
         Job::Ask { .. } => {
             Origin::of(generation, &job).failed("questions are answered elsewhere".into())
         }
+        Job::Explore {
+            dataset,
+            pairs,
+            max_impostors,
+            seed,
+        } => crate::app::explorer::run_job(
+            p,
+            generation,
+            dataset,
+            pairs,
+            max_impostors,
+            seed,
+            ctl,
+            send,
+        ),
     }
 }
 
@@ -499,7 +520,7 @@ pub(crate) mod fault {
         match kind {
             JobKind::Image => Some(&IMAGE),
             JobKind::Explain => Some(&EXPLAIN),
-            JobKind::Ask => None,
+            JobKind::Ask | JobKind::Explore => None,
         }
     }
 

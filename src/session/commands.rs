@@ -47,6 +47,8 @@ pub enum Command {
     DismissBanner,
     /// A change to the examiner's case ([`super::case`]).
     Case(super::case::CaseCommand),
+    /// A change to the explorer page.
+    Explorer(super::ExplorerCommand),
 }
 
 impl Session {
@@ -84,12 +86,16 @@ impl Session {
             Command::SetSettings(s) => self.settings = *s,
             Command::DismissBanner => self.banner = None,
             Command::Case(c) => self.case_command(c),
+            Command::Explorer(c) => self.explorer_command(c),
         }
         self.refresh();
     }
 
     /// Load files as a drop does ([`Command::OpenFiles`]).
     pub fn open_files(&mut self, paths: Vec<PathBuf>, target: Option<Slot>) {
+        if let Some((dir, pairs)) = super::explorer::dropped_dataset(&paths) {
+            return self.open_dataset(&dir, pairs);
+        }
         match paths.as_slice() {
             [] => {}
             [one] => {
@@ -166,8 +172,12 @@ impl Session {
     }
 
     fn cancel(&mut self) {
-        self.jobs
-            .cancel(&[JobKind::Image, JobKind::Explain, JobKind::Ask]);
+        self.jobs.cancel(&[
+            JobKind::Image,
+            JobKind::Explain,
+            JobKind::Ask,
+            JobKind::Explore,
+        ]);
     }
 
     fn ask(&mut self, question: &str) {

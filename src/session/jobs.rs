@@ -63,6 +63,14 @@ pub enum Job {
         analysis: Box<Analysis>,
         question: String,
     },
+    /// Open a data set in the explorer: embed its images (cached), score its
+    /// pairs; rows stream back as they are scored.
+    Explore {
+        dataset: PathBuf,
+        pairs: Option<PathBuf>,
+        max_impostors: usize,
+        seed: u64,
+    },
 }
 
 /// The kind of a job, for cancelling a group of them.
@@ -71,6 +79,7 @@ pub enum JobKind {
     Image,
     Explain,
     Ask,
+    Explore,
 }
 
 impl Job {
@@ -79,6 +88,7 @@ impl Job {
             Job::LoadImage { .. } | Job::PickFace { .. } => JobKind::Image,
             Job::Explain { .. } => JobKind::Explain,
             Job::Ask { .. } => JobKind::Ask,
+            Job::Explore { .. } => JobKind::Explore,
         }
     }
 }
@@ -121,6 +131,16 @@ pub enum Event {
     Answered {
         generation: u64,
         result: Result<Answer, String>,
+    },
+    /// Rows of the data set being explored, as their images are embedded.
+    ExploreRows {
+        generation: u64,
+        rows: Vec<crate::explore::Row>,
+    },
+    /// The data set's table is complete (or could not be made).
+    Explored {
+        generation: u64,
+        result: Result<Box<crate::explore::Table>, String>,
     },
     /// The job was cancelled; nothing was changed.
     Cancelled {
