@@ -376,3 +376,41 @@ fn streamed_rows_are_the_final_tables_pairs_with_the_same_scores() {
     assert!(got == want, "the preview and the final table differ");
     assert_eq!(t.rows, orl().rows);
 }
+
+#[test]
+fn the_fast_sort_orders_as_the_column_comparison_does() {
+    // Rows of both labels, some failed (no score), some without an LR.
+    let mut rows: Vec<_> = orl().rows.iter().step_by(37).cloned().collect();
+    for r in rows.iter_mut().step_by(11) {
+        r.similarity = None;
+        r.decision = None;
+        r.correct = None;
+        r.c_score = None;
+        r.pic_score = None;
+        r.log10_lr = None;
+        r.failed = Some("test".into());
+    }
+    for col in Column::ALL {
+        for desc in [false, true] {
+            let got = facexplain::explore::sorted_view(&rows, &Filter::default(), col, desc);
+            // The reference: a stable sort by the comparison, missing scores last.
+            let missing = |r: &facexplain::explore::Row| match col {
+                Column::Similarity | Column::Decision | Column::Correct => r.similarity.is_none(),
+                Column::CScore => r.c_score.is_none(),
+                Column::PicScore => r.pic_score.is_none(),
+                Column::Lr => r.log10_lr.is_none(),
+                _ => false,
+            };
+            let mut want: Vec<usize> = (0..rows.len()).collect();
+            want.sort_by(|&a, &b| {
+                let (x, y) = (&rows[a], &rows[b]);
+                match (missing(x), missing(y)) {
+                    (false, false) if desc => col.compare(x, y).reverse(),
+                    (false, false) => col.compare(x, y),
+                    (m, n) => m.cmp(&n),
+                }
+            });
+            assert_eq!(got, want, "{col:?} desc={desc}");
+        }
+    }
+}

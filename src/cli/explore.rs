@@ -66,6 +66,43 @@ pub struct ExploreArgs {
     /// K/N: embed the images whose path hashes to K of N (0 ≤ K < N); needs --embeddings-only.
     #[arg(long, value_name = "K/N", requires = "embeddings_only")]
     pub shard: Option<String>,
+    /// Time the table at this many pairs (the data set's real embeddings
+    /// reused for seeded random pairs): building, sorting, filtering,
+    /// threshold, summary. Prints figures; writes nothing.
+    #[arg(long, value_name = "PAIRS")]
+    pub bench: Option<usize>,
+}
+
+/// `--bench N`: the table's operations timed at N pairs.
+fn bench(
+    a: &ExploreArgs,
+    pipeline: &Pipeline,
+    dir: &std::path::Path,
+    calibration: Option<Calibration>,
+    n: usize,
+) -> anyhow::Result<()> {
+    let bar = TermProgress::new();
+    let cancel = ctrl_c_flag();
+    let report = |p: Progress| bar.update(p);
+    let opts = a.data.options(pipeline);
+    let r = crate::explore::bench::bench(
+        pipeline,
+        dir,
+        &opts,
+        calibration,
+        n,
+        Ctl::new(&report, &cancel),
+    );
+    bar.finish();
+    let r = r.map_err(explore_error)?;
+    println!(
+        "explore bench: {} pairs over {} real embeddings (median of 5 runs each)",
+        r.pairs, r.images
+    );
+    for t in &r.timings {
+        println!("  {:<48} {:>9.2} ms  ({} rows)", t.what, t.ms, t.rows);
+    }
+    Ok(())
 }
 
 /// `--embeddings-only [--shard K/N]`: this share of the images into the cache.
@@ -128,6 +165,9 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
         Some(p) => Some(Calibration::choose(Some(p), &pipeline.model).map_err(cli_error)?),
         None => Calibration::default_for(&pipeline.model).ok(),
     };
+    if let Some(n) = a.bench {
+        return bench(&a, &pipeline, &dir, calibration, n);
+    }
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);

@@ -8,6 +8,7 @@
 //! counts and EER are `eval`'s. Pairs whose image failed (no face,
 //! unreadable) stay in the table, marked with the reason and without a score.
 
+pub mod bench;
 mod build;
 mod export;
 pub mod shard;

@@ -70,14 +70,20 @@ impl Column {
             })
     }
 
-    /// Whether a row has no value in this column (such rows sort last either way).
-    fn missing(self, r: &Row) -> bool {
+    /// The row's value in a column that is not text, as a number ordered as
+    /// [`Column::compare`] orders it (`None`: missing).
+    fn number(self, r: &Row) -> Option<f64> {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
         match self {
-            Column::Similarity | Column::Decision | Column::Correct => r.similarity.is_none(),
-            Column::CScore => r.c_score.is_none(),
-            Column::PicScore => r.pic_score.is_none(),
-            Column::Lr => r.log10_lr.is_none(),
-            _ => false,
+            Column::Id => Some(r.id as f64),
+            Column::Label => Some(flag(!r.genuine)),
+            Column::Similarity => r.similarity,
+            Column::Decision => r.decision.map(|d| d as u8 as f64),
+            Column::Correct => r.correct.map(flag),
+            Column::CScore => r.c_score,
+            Column::PicScore => r.pic_score,
+            Column::Lr => r.log10_lr,
+            Column::FileA | Column::FileB | Column::IdentityA | Column::IdentityB => None,
         }
     }
 
@@ -168,22 +174,41 @@ fn contains_lower(hay: &str, needle: &str) -> bool {
 }
 
 /// The positions in `rows` that `filter` keeps, sorted by `column` (stable:
-/// ties keep row order).
+/// ties keep row order; a missing value sorts last either way). The sort
+/// runs on (key, position) pairs, not through the rows, which keeps 100,000
+/// rows well under 100 ms (`explore --bench`).
 pub fn sorted_view(rows: &[Row], filter: &Filter, column: Column, descending: bool) -> Vec<usize> {
     let text = filter.text.as_deref().map(str::to_lowercase);
-    let mut v: Vec<usize> = (0..rows.len())
-        .filter(|&i| filter.keeps_lower(&rows[i], text.as_deref()))
-        .collect();
-    v.sort_by(|&a, &b| {
-        let (ra, rb) = (&rows[a], &rows[b]);
-        let o = column.compare(ra, rb);
-        match (column.missing(ra), column.missing(rb)) {
-            (false, false) if descending => o.reverse(),
-            (false, false) => o,
-            (x, y) => x.cmp(&y),
+    let kept = (0..rows.len()).filter(|&i| filter.keeps_lower(&rows[i], text.as_deref()));
+    fn text_key(column: Column, r: &Row) -> &str {
+        match column {
+            Column::FileA => &r.file_a,
+            Column::FileB => &r.file_b,
+            Column::IdentityA => &r.identity_a,
+            _ => &r.identity_b,
         }
-    });
-    v
+    }
+    if matches!(
+        column,
+        Column::FileA | Column::FileB | Column::IdentityA | Column::IdentityB
+    ) {
+        let mut v: Vec<(&str, usize)> = kept.map(|i| (text_key(column, &rows[i]), i)).collect();
+        v.sort_unstable_by(|x, y| {
+            let o = x.0.cmp(y.0);
+            if descending { o.reverse() } else { o }.then(x.1.cmp(&y.1))
+        });
+        return v.into_iter().map(|(_, i)| i).collect();
+    }
+    // Numeric keys; a missing value becomes +infinity after the direction is applied.
+    let sign = if descending { -1.0 } else { 1.0 };
+    let mut v: Vec<(f64, usize)> = kept
+        .map(|i| {
+            let k = column.number(&rows[i]).map_or(f64::INFINITY, |k| sign * k);
+            (k, i)
+        })
+        .collect();
+    v.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    v.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Counts and error rates of the whole table at its threshold.

@@ -104,10 +104,15 @@ impl Explorer {
         }
     }
 
-    /// Re-sort and re-filter, and recompute the summary.
-    fn refresh(&mut self, calibration: Option<f64>) {
+    /// Re-sort and re-filter (sort and filter changes).
+    fn resort(&mut self) {
         let (col, desc) = self.sort;
         self.order = sorted_view(self.rows(), &self.filter, col, desc);
+    }
+
+    /// Re-sort, and recompute the summary (rows or threshold changed).
+    fn refresh(&mut self, calibration: Option<f64>) {
+        self.resort();
         self.summary = self
             .threshold_in_force(calibration)
             .map(|(t, _)| Summary::of(self.rows(), t));
@@ -156,7 +161,7 @@ impl Session {
             }
             ExplorerCommand::SetFilter(f) => {
                 self.explorer.filter = f;
-                self.explorer.refresh(cal_t);
+                self.explorer.resort();
             }
             ExplorerCommand::SetThreshold(t) => {
                 self.explorer.threshold = t;
