@@ -9,7 +9,6 @@ use super::{Column, ExploreError, Filter, Row, Summary, sorted_view};
 use crate::calibration::Calibration;
 use crate::calibration::fit::calibrate::CollectOptions;
 use crate::calibration::fit::dataset::Pair;
-use crate::calibration::fit::pairs::pair_score;
 use crate::pipeline::Pipeline;
 use crate::progress::Ctl;
 use rand::{Rng, SeedableRng};
@@ -96,26 +95,7 @@ pub fn bench(
         pairs
             .iter()
             .enumerate()
-            .map(|(id, p)| {
-                let (a, b) = (&d.images[p.a], &d.images[p.b]);
-                Row {
-                    id,
-                    file_a: a.rel.clone(),
-                    file_b: b.rel.clone(),
-                    identity_a: d.identities[a.identity].clone(),
-                    identity_b: d.identities[b.identity].clone(),
-                    genuine: p.genuine,
-                    similarity: pair_score(p, e),
-                    decision: None,
-                    correct: None,
-                    c_score: None,
-                    pic_score: None,
-                    log10_lr: None,
-                    verbal: None,
-                    failed: None,
-                }
-                .scored(Some(threshold), cal)
-            })
+            .map(|(id, p)| super::build::row(id, p, d, e).scored(Some(threshold), cal))
             .collect::<Vec<Row>>()
     });
     timings.push(Timing {

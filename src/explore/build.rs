@@ -141,7 +141,7 @@ fn impostors_upper_bound(d: &Dataset) -> usize {
 }
 
 /// An unscored row of pair `p` (similarity `None` if an image has no embedding).
-fn row(id: usize, p: &Pair, d: &Dataset, e: &Embedded) -> Row {
+pub(super) fn row(id: usize, p: &Pair, d: &Dataset, e: &Embedded) -> Row {
     let (a, b) = (&d.images[p.a], &d.images[p.b]);
     Row {
         id,
