@@ -62,6 +62,7 @@ fn orl_has_evals_pairs_and_eer() {
     assert_eq!(t.dataset, c.info);
     let eer = c.scores.eer().unwrap();
     assert_eq!(s.eer, Some(eer.eer));
+    assert_eq!(s.failed, 0, "every ORL image has a face");
     assert_eq!(s.eer_threshold, Some(eer.at.threshold));
     // The same similarities, pair for pair in the same order.
     let ts = t.scores();
@@ -95,7 +96,10 @@ fn orl_has_evals_pairs_and_eer() {
             .all(|r| r.log10_lr.is_some() && r.verbal.is_some())
     );
     let row = &t.rows[0];
-    assert_eq!(row.decision, cal.file.fitted.decide(row.similarity));
+    assert_eq!(
+        row.decision,
+        Some(cal.file.fitted.decide(row.similarity.unwrap()))
+    );
 }
 
 #[test]
@@ -112,7 +116,7 @@ fn sorting_and_filters_on_the_real_table() {
     };
     let top = t.view(&imp, Column::Similarity, true)[0];
     let max_imp = t.scores().impostor.into_iter().fold(f64::MIN, f64::max);
-    assert_eq!(top.similarity, max_imp);
+    assert_eq!(top.similarity, Some(max_imp));
     assert!(!top.genuine && top.identity_a != top.identity_b);
     // Errors only: exactly the false matches and false non-matches.
     let errors = Filter {
@@ -124,7 +128,7 @@ fn sorting_and_filters_on_the_real_table() {
     assert_eq!(e.len(), s.false_matches + s.false_non_matches);
     assert!(
         e.iter()
-            .all(|r| (r.decision == Decision::Match) != r.genuine)
+            .all(|r| (r.decision == Some(Decision::Match)) != r.genuine)
     );
     assert!(
         !e.is_empty(),
@@ -149,10 +153,13 @@ fn sorting_and_filters_on_the_real_table() {
     let expect = t
         .rows
         .iter()
-        .filter(|r| (0.3..=0.5).contains(&r.similarity))
+        .filter(|r| r.similarity.is_some_and(|s| (0.3..=0.5).contains(&s)))
         .count();
     assert_eq!(mid.len(), expect);
-    assert!(mid.iter().all(|r| (0.3..=0.5).contains(&r.similarity)));
+    assert!(
+        mid.iter()
+            .all(|r| r.similarity.is_some_and(|s| (0.3..=0.5).contains(&s)))
+    );
     assert!(mid.windows(2).all(|w| w[0].log10_lr <= w[1].log10_lr));
     // Sorting by label then by pair id is stable: genuine rows first, pair order kept.
     let by_label = t.view(&all, Column::Label, false);
@@ -165,7 +172,7 @@ fn sorting_and_filters_on_the_real_table() {
 #[test]
 fn moving_the_threshold_changes_decisions_not_scores() {
     let mut t = orl().clone();
-    let before: Vec<f64> = t.rows.iter().map(|r| r.similarity).collect();
+    let before: Vec<Option<f64>> = t.rows.iter().map(|r| r.similarity).collect();
     let lr_before: Vec<Option<f64>> = t.rows.iter().map(|r| r.log10_lr).collect();
     t.set_threshold(1.01, "test".into());
     let s = t.summary();
@@ -221,6 +228,7 @@ fn cli_writes_csv_and_json_that_read_back() {
         .collect();
     assert!(sims.windows(2).all(|w| w[0] >= w[1]));
     assert!(rows.iter().all(|r| r["correct"] == false));
+    assert!(rows.iter().all(|r| r.get("failed").is_none()));
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -322,4 +330,87 @@ fn csv_quotes_names_with_commas_and_quotes() {
     let text = t.csv(&t.rows.iter().collect::<Vec<_>>());
     let line = text.lines().filter(|l| !l.starts_with('#')).nth(1).unwrap();
     assert!(line.starts_with("0,\"s1/a, \"\"b\"\".pgm\","), "{line}");
+}
+
+#[test]
+fn streamed_rows_are_the_final_tables_pairs_with_the_same_scores() {
+    orl(); // the embedding cache is filled
+    let p = pipeline();
+    let cal = Calibration::default_for(&p.model).unwrap();
+    let mut streamed = Vec::new();
+    let mut batches = 0;
+    let t = Table::build_streaming(
+        p,
+        &data("orl"),
+        &options(None),
+        Some(cal),
+        None,
+        Ctl::none(),
+        &mut |rows| {
+            batches += 1;
+            streamed.extend(rows)
+        },
+    )
+    .unwrap();
+    // 400 images in chunks of CHUNK: the rows arrive in many batches.
+    assert!(batches >= 400 / facexplain::explore::CHUNK - 1, "{batches}");
+    let key = |r: &facexplain::explore::Row| {
+        let (a, b) = if r.file_a <= r.file_b {
+            (&r.file_a, &r.file_b)
+        } else {
+            (&r.file_b, &r.file_a)
+        };
+        (
+            a.clone(),
+            b.clone(),
+            r.similarity.map(f64::to_bits),
+            r.decision.map(|d| d.as_str()),
+            r.log10_lr.map(f64::to_bits),
+        )
+    };
+    let mut got: Vec<_> = streamed.iter().map(key).collect();
+    let mut want: Vec<_> = t.rows.iter().map(key).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got.len(), 79_800);
+    assert!(got == want, "the preview and the final table differ");
+    assert_eq!(t.rows, orl().rows);
+}
+
+#[test]
+fn the_fast_sort_orders_as_the_column_comparison_does() {
+    // Rows of both labels, some failed (no score), some without an LR.
+    let mut rows: Vec<_> = orl().rows.iter().step_by(37).cloned().collect();
+    for r in rows.iter_mut().step_by(11) {
+        r.similarity = None;
+        r.decision = None;
+        r.correct = None;
+        r.c_score = None;
+        r.pic_score = None;
+        r.log10_lr = None;
+        r.failed = Some("test".into());
+    }
+    for col in Column::ALL {
+        for desc in [false, true] {
+            let got = facexplain::explore::sorted_view(&rows, &Filter::default(), col, desc);
+            // The reference: a stable sort by the comparison, missing scores last.
+            let missing = |r: &facexplain::explore::Row| match col {
+                Column::Similarity | Column::Decision | Column::Correct => r.similarity.is_none(),
+                Column::CScore => r.c_score.is_none(),
+                Column::PicScore => r.pic_score.is_none(),
+                Column::Lr => r.log10_lr.is_none(),
+                _ => false,
+            };
+            let mut want: Vec<usize> = (0..rows.len()).collect();
+            want.sort_by(|&a, &b| {
+                let (x, y) = (&rows[a], &rows[b]);
+                match (missing(x), missing(y)) {
+                    (false, false) if desc => col.compare(x, y).reverse(),
+                    (false, false) => col.compare(x, y),
+                    (m, n) => m.cmp(&n),
+                }
+            });
+            assert_eq!(got, want, "{col:?} desc={desc}");
+        }
+    }
 }

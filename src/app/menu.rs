@@ -78,6 +78,7 @@ impl Windows {
             {
                 out.push(Command::OpenFiles { paths: vec![a, b], target: None }.into());
             }
+            super::explorer::menu_items(ui, out);
             ui.separator();
             super::case_pane::file_menu(cx, ui, out);
             ui.separator();
@@ -148,6 +149,7 @@ impl Windows {
                 self.licences = true;
             }
         });
+        super::explorer::tabs(cx, ui, out);
     });
         if settings != app.settings {
             out.push(Command::SetSettings(Box::new(settings)).into());

@@ -13,6 +13,7 @@
 
 pub mod case_pane;
 pub mod chat_pane;
+pub mod explorer;
 pub mod faithfulness;
 pub mod frame_stats;
 pub mod maps;

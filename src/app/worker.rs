@@ -129,6 +129,7 @@ impl JobQueue for Worker {
                 | Event::Explained { generation, .. }
                 | Event::Answered { generation, .. }
                 | Event::WhatIfDone { generation, .. }
+                | Event::Explored { generation, .. }
                 | Event::Cancelled { generation } => {
                     self.in_flight.remove(generation);
                 }
@@ -368,6 +369,10 @@ impl Origin {
                 generation,
                 result: Err(msg),
             },
+            JobKind::Explore => Event::Explored {
+                generation,
+                result: Err(msg),
+            },
         }
     }
 
@@ -378,6 +383,7 @@ impl Origin {
             JobKind::Explain => "explaining".into(),
             JobKind::Ask => "answering a question".into(),
             JobKind::WhatIf => "measuring a what-if similarity".into(),
+            JobKind::Explore => "opening a data set".into(),
         }
     }
 }
@@ -521,6 +527,21 @@ fn run_job(
         }
         Job::Ask { .. } | Job::WhatIf { .. } => Origin::of(generation, &job)
             .failed("questions and what-ifs are answered elsewhere".into()),
+        Job::Explore {
+            dataset,
+            pairs,
+            max_impostors,
+            seed,
+        } => crate::app::explorer::run_job(
+            p,
+            generation,
+            dataset,
+            pairs,
+            max_impostors,
+            seed,
+            ctl,
+            send,
+        ),
     }
 }
 
@@ -539,7 +560,7 @@ pub(crate) mod fault {
         match kind {
             JobKind::Image => Some(&IMAGE),
             JobKind::Explain => Some(&EXPLAIN),
-            JobKind::Ask | JobKind::WhatIf => None,
+            JobKind::Ask | JobKind::WhatIf | JobKind::Explore => None,
         }
     }
 

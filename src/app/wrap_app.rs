@@ -10,7 +10,7 @@ use super::textures::SlotTextures;
 use super::viewer::ViewerState;
 use super::worker::Worker;
 use super::{AppOptions, Cx, UiCommand, menu, pair_panel, status_bar, table, verdict};
-use crate::session::{Command, Session, Settings, Slot};
+use crate::session::{Command, Page, Session, Settings, Slot};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -172,6 +172,15 @@ impl FacexplainApp {
         let hidden = cx.session.result_hidden();
         egui::Panel::top("menu").show(ui, |ui| windows.menu_ui(&cx, ui, &mut out));
         egui::Panel::bottom("status").show(ui, |ui| status_bar::ui(&cx, ui, &mut out));
+        if cx.session.explorer.page == Page::Explorer {
+            egui::CentralPanel::default().show(ui, |ui| {
+                status_bar::banner(&cx, ui, &mut out);
+                super::explorer::ui(&cx, ui, &mut out);
+            });
+            windows.windows_ui(&cx, &ctx);
+            self.apply(&ctx, out);
+            return;
+        }
         egui::Panel::left("pair")
             .resizable(true)
             .default_size(250.0)

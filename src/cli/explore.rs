@@ -6,9 +6,11 @@ use super::BadInput;
 use super::calibrate::{DatasetArgs, cli_error};
 use super::progress::{TermProgress, ctrl_c_flag};
 use crate::calibration::Calibration;
+use crate::explore::shard::{Shard, embed_shard};
 use crate::explore::{Column, ExploreError, Filter, Table};
 use crate::pipeline::Pipeline;
 use crate::progress::{Ctl, Progress};
+use crate::record::Decision;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -31,6 +33,12 @@ pub struct ExploreArgs {
     /// Only the errors at the threshold (false matches and false non-matches).
     #[arg(long)]
     pub errors_only: bool,
+    /// Only matches or only non-matches at the threshold.
+    #[arg(long, value_parser = ["match", "non-match"])]
+    pub decision: Option<String>,
+    /// Only the pairs whose image failed (no face, unreadable), with the reason.
+    #[arg(long)]
+    pub failed_only: bool,
     /// Only genuine or only impostor pairs.
     #[arg(long, value_parser = ["genuine", "impostor"])]
     pub label: Option<String>,
@@ -50,6 +58,83 @@ pub struct ExploreArgs {
     /// Rows to print on the terminal (the files get all of them).
     #[arg(long, default_value_t = 10)]
     pub show: usize,
+    /// Only embed the images into the embedding cache (no table); with
+    /// --shard, only this shard's share. A later `explore` over the same
+    /// cache folder ($XDG_CACHE_HOME) merges them.
+    #[arg(long)]
+    pub embeddings_only: bool,
+    /// K/N: embed the images whose path hashes to K of N (0 ≤ K < N); needs --embeddings-only.
+    #[arg(long, value_name = "K/N", requires = "embeddings_only")]
+    pub shard: Option<String>,
+    /// Time the table at this many pairs (the data set's real embeddings
+    /// reused for seeded random pairs): building, sorting, filtering,
+    /// threshold, summary. Prints figures; writes nothing.
+    #[arg(long, value_name = "PAIRS")]
+    pub bench: Option<usize>,
+}
+
+/// `--bench N`: the table's operations timed at N pairs.
+fn bench(
+    a: &ExploreArgs,
+    pipeline: &Pipeline,
+    dir: &std::path::Path,
+    calibration: Option<Calibration>,
+    n: usize,
+) -> anyhow::Result<()> {
+    let bar = TermProgress::new();
+    let cancel = ctrl_c_flag();
+    let report = |p: Progress| bar.update(p);
+    let opts = a.data.options(pipeline);
+    let r = crate::explore::bench::bench(
+        pipeline,
+        dir,
+        &opts,
+        calibration,
+        n,
+        Ctl::new(&report, &cancel),
+    );
+    bar.finish();
+    let r = r.map_err(explore_error)?;
+    println!(
+        "explore bench: {} pairs over {} real embeddings (median of 5 runs each)",
+        r.pairs, r.images
+    );
+    for t in &r.timings {
+        println!("  {:<48} {:>9.2} ms  ({} rows)", t.what, t.ms, t.rows);
+    }
+    Ok(())
+}
+
+/// `--embeddings-only [--shard K/N]`: this share of the images into the cache.
+fn embed_only(a: &ExploreArgs, pipeline: &Pipeline, dir: &std::path::Path) -> anyhow::Result<()> {
+    let shard = match &a.shard {
+        Some(s) => Shard::parse(s).map_err(BadInput)?,
+        None => Shard { index: 0, count: 1 },
+    };
+    let bar = TermProgress::new();
+    let cancel = ctrl_c_flag();
+    let report = |p: Progress| bar.update(p);
+    let opts = a.data.options(pipeline);
+    let r = embed_shard(pipeline, dir, &opts, shard, Ctl::new(&report, &cancel));
+    bar.finish();
+    let r = r.map_err(explore_error)?;
+    println!(
+        "shard {}/{}: {} of {} images; embeddings: {} from the cache, {} computed, {} skipped",
+        shard.index,
+        shard.count,
+        r.mine,
+        r.images,
+        r.cache_hits,
+        r.computed,
+        r.skipped.len()
+    );
+    for s in &r.skipped {
+        println!("  skipped {}: {}", s.path, s.reason);
+    }
+    if let Some(d) = opts.cache.dir() {
+        println!("cache {}", d.display());
+    }
+    Ok(())
 }
 
 fn explore_error(e: ExploreError) -> anyhow::Error {
@@ -73,10 +158,16 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
         _ => return Err(BadInput("explore takes one --dataset".into()).into()),
     };
     let pipeline = Pipeline::load_model(&a.data.model)?;
+    if a.embeddings_only {
+        return embed_only(&a, &pipeline, &dir);
+    }
     let calibration = match &a.calibration {
         Some(p) => Some(Calibration::choose(Some(p), &pipeline.model).map_err(cli_error)?),
         None => Calibration::default_for(&pipeline.model).ok(),
     };
+    if let Some(n) = a.bench {
+        return bench(&a, &pipeline, &dir, calibration, n);
+    }
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);
@@ -99,6 +190,10 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
         d.images,
         d.images_used,
         d.skipped.len()
+    );
+    println!(
+        "embeddings: {} from the cache, {} computed",
+        table.cache_hits, table.computed
     );
     for s in &d.skipped {
         println!("  skipped {}: {}", s.path, s.reason);
@@ -127,9 +222,23 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
         "errors at the threshold: {} false matches of {} impostor pairs, {} false non-matches of {} genuine pairs",
         s.false_matches, s.impostor, s.false_non_matches, s.genuine
     );
+    if s.failed > 0 {
+        println!(
+            "{} pairs without a score: an image failed (--failed-only lists them)",
+            s.failed
+        );
+    }
     let filter = Filter {
         genuine: a.label.as_deref().map(|l| l == "genuine"),
         errors_only: a.errors_only,
+        decision: a.decision.as_deref().map(|d| {
+            if d == "match" {
+                Decision::Match
+            } else {
+                Decision::NonMatch
+            }
+        }),
+        failed_only: a.failed_only,
         text: a.find.clone(),
         min_similarity: a.min_similarity,
         max_similarity: a.max_similarity,
@@ -137,12 +246,20 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
     let rows = table.view(&filter, column, descending);
     println!("{} rows shown, sorted by {}", rows.len(), a.sort);
     for r in rows.iter().take(a.show) {
+        let (score, verdict) = match (r.similarity, &r.failed) {
+            (Some(s), _) => (
+                format!("{s:.4}"),
+                if r.is_error() { "ERROR" } else { "correct" }.to_string(),
+            ),
+            (None, why) => (
+                "   -  ".into(),
+                format!("FAILED ({})", why.as_deref().unwrap_or("")),
+            ),
+        };
         println!(
-            "  #{:<6} {:<9} {:.4} {:<9} {} | {}",
+            "  #{:<6} {:<9} {score} {verdict:<9} {} | {}",
             r.id,
             r.label(),
-            r.similarity,
-            if r.correct { "correct" } else { "ERROR" },
             r.file_a,
             r.file_b
         );

@@ -73,7 +73,7 @@ impl Table {
         }
         if p.dropped > 0 {
             s.push_str(&format!(
-                ", {} listed pairs dropped: an image had no face",
+                ", {} listed pairs without a score: an image failed",
                 p.dropped
             ));
         }
@@ -92,7 +92,7 @@ impl Table {
         );
         let names: Vec<&str> = super::Column::ALL.iter().map(|c| c.name()).collect();
         out.push_str(&names.join(","));
-        out.push_str(",verbal\n");
+        out.push_str(",verbal,failed\n");
         for r in rows {
             let cells = [
                 r.id.to_string(),
@@ -101,13 +101,14 @@ impl Table {
                 field(&r.identity_a),
                 field(&r.identity_b),
                 r.label().to_string(),
-                format!("{}", r.similarity),
-                format!("{:?}", r.decision).to_lowercase(),
-                r.correct.to_string(),
+                num(r.similarity),
+                r.decision.map_or("", |d| d.as_str()).to_string(),
+                r.correct.map_or(String::new(), |c| c.to_string()),
                 num(r.c_score),
                 num(r.pic_score),
                 num(r.log10_lr),
                 field(r.verbal.as_deref().unwrap_or("")),
+                field(r.failed.as_deref().unwrap_or("")),
             ];
             out.push_str(&cells.join(","));
             out.push('\n');

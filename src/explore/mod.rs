@@ -5,23 +5,28 @@
 //!
 //! The pairs, the embedding cache and the error rates are those of
 //! `calibration::fit` (the same functions `eval` runs), so the explorer's
-//! counts and EER are `eval`'s.
+//! counts and EER are `eval`'s. Pairs whose image failed (no face,
+//! unreadable) stay in the table, marked with the reason and without a score.
 
+pub mod bench;
+mod build;
 mod export;
+pub mod shard;
 mod view;
 
+pub use build::{CHUNK, build_paired};
 pub use export::{EXPLORE_SCHEMA, ExploreError};
-pub use view::{Column, Filter, Summary};
+pub use view::{Column, Filter, Summary, scores_of, sorted_view};
 
 use crate::calibration::Calibration;
 use crate::calibration::file::{DatasetInfo, PairInfo};
-use crate::calibration::fit::calibrate::{CollectOptions, pair_up};
-use crate::calibration::fit::pairs::pair_score;
+use crate::calibration::fit::calibrate::CollectOptions;
+use crate::calibration::fit::embedding::EmbeddingCache;
 use crate::pipeline::Pipeline;
 use crate::progress::Ctl;
 use crate::record::Decision;
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One pair of the data set.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -34,12 +39,12 @@ pub struct Row {
     pub identity_b: String,
     /// True for a genuine (same identity) pair.
     pub genuine: bool,
-    /// Cosine similarity of the two embeddings.
-    pub similarity: f64,
+    /// Cosine similarity of the two embeddings (`None`: an image failed).
+    pub similarity: Option<f64>,
     /// The decision at the table's threshold.
-    pub decision: Decision,
+    pub decision: Option<Decision>,
     /// Whether the decision agrees with the label.
-    pub correct: bool,
+    pub correct: Option<bool>,
     /// C-Score of the decision (where a calibration is in use).
     pub c_score: Option<f64>,
     /// PIC-Score: probability of a genuine pair (where a calibration is in use).
@@ -48,6 +53,9 @@ pub struct Row {
     pub log10_lr: Option<f64>,
     /// The LR's verbal equivalent on the calibration's scale.
     pub verbal: Option<String>,
+    /// Why the pair has no score (an image had no face or could not be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 impl Row {
@@ -55,11 +63,58 @@ impl Row {
     pub fn label(&self) -> &'static str {
         if self.genuine { "genuine" } else { "impostor" }
     }
+
+    /// An error at the threshold: a false match or a false non-match.
+    pub fn is_error(&self) -> bool {
+        self.correct == Some(false)
+    }
+
+    /// The likelihood ratio and its words from the calibration (they do
+    /// not depend on the threshold).
+    fn evidence(&mut self, cal: Option<&Calibration>) {
+        let (Some(c), Some(s)) = (cal, self.similarity) else {
+            return;
+        };
+        let e = c.evidence(s as f32);
+        self.log10_lr = e.as_ref().map(|e| e.log10_lr);
+        self.verbal = e.map(|e| e.verbal);
+    }
+
+    /// Decide the pair at `threshold`, with C-Score and PIC-Score.
+    pub fn decide(&mut self, threshold: f64, cal: Option<&Calibration>) {
+        let Some(s) = self.similarity else {
+            return;
+        };
+        let d = if s >= threshold {
+            Decision::Match
+        } else {
+            Decision::NonMatch
+        };
+        self.decision = Some(d);
+        self.correct = Some((d == Decision::Match) == self.genuine);
+        if let Some(c) = cal {
+            // As `Calibration::confidence` scores an analysis: at f32 precision.
+            let scores = c.file.fitted.scores(s as f32 as f64, d);
+            self.c_score = Some(scores.c_score);
+            self.pic_score = Some(scores.pic_score);
+        }
+    }
+
+    /// A scored row, evidence and decision filled in.
+    pub fn scored(mut self, threshold: Option<f64>, cal: Option<&Calibration>) -> Row {
+        self.evidence(cal);
+        if let Some(t) = threshold {
+            self.decide(t, cal);
+        }
+        self
+    }
 }
 
 /// The table of a data set's pairs and how it was made.
 #[derive(Clone, Debug)]
 pub struct Table {
+    /// The data set folder (row files are relative to it).
+    pub root: PathBuf,
     pub dataset: DatasetInfo,
     /// How the pairs were formed (all, seeded impostor sample, pairs list).
     pub pairs: PairInfo,
@@ -70,6 +125,10 @@ pub struct Table {
     /// The calibration behind C-Score, PIC-Score and LR, if any.
     pub calibration: Option<Calibration>,
     pub rows: Vec<Row>,
+    /// Images whose embedding (or "no face") came from the cache.
+    pub cache_hits: usize,
+    /// Images that ran the models (not in the cache, or edited since).
+    pub computed: usize,
 }
 
 impl Table {
@@ -84,38 +143,46 @@ impl Table {
         threshold: Option<f64>,
         ctl: Ctl,
     ) -> Result<Table, ExploreError> {
-        let p = pair_up(pipeline, dir, opts, ctl)?;
-        let name = |i: usize| p.dataset.images[i].rel.clone();
-        let identity = |i: usize| p.dataset.identities[p.dataset.images[i].identity].clone();
-        let rows: Vec<Row> = p
-            .pairs
-            .iter()
-            .enumerate()
-            .filter_map(|(id, pair)| {
-                Some(Row {
-                    id,
-                    file_a: name(pair.a),
-                    file_b: name(pair.b),
-                    identity_a: identity(pair.a),
-                    identity_b: identity(pair.b),
-                    genuine: pair.genuine,
-                    similarity: pair_score(pair, &p.embedded)?,
-                    decision: Decision::NonMatch,
-                    correct: false,
-                    c_score: None,
-                    pic_score: None,
-                    log10_lr: None,
-                    verbal: None,
-                })
-            })
-            .collect();
+        Table::build_streaming(
+            pipeline,
+            dir,
+            opts,
+            calibration,
+            threshold,
+            ctl,
+            &mut |_| {},
+        )
+    }
+
+    /// As [`Table::build`], handing the rows to `on_rows` as their images are
+    /// embedded (a preview, in arrival order, with provisional ids; decided
+    /// at the given or the calibration's threshold). The returned table is
+    /// the final one, in pair order.
+    pub fn build_streaming(
+        pipeline: &Pipeline,
+        dir: &Path,
+        opts: &CollectOptions,
+        calibration: Option<Calibration>,
+        threshold: Option<f64>,
+        ctl: Ctl,
+        on_rows: &mut dyn FnMut(Vec<Row>),
+    ) -> Result<Table, ExploreError> {
+        let preview_t = threshold.or(calibration.as_ref().map(|c| c.threshold() as f64));
+        let cal = calibration.as_ref();
+        let mut emit =
+            |rows: Vec<Row>| on_rows(rows.into_iter().map(|r| r.scored(preview_t, cal)).collect());
+        let p = build_paired(pipeline, dir, opts, ctl, &mut emit)?;
+        let rows = build::rows_of(&p);
         let mut table = Table {
-            dataset: p.dataset_info(),
-            pairs: p.info,
+            root: p.paired.dataset.root.clone(),
+            dataset: p.paired.dataset_info(),
+            pairs: p.paired.info.clone(),
             threshold: 0.0,
             threshold_source: String::new(),
+            cache_hits: p.paired.embedded.cache_hits,
+            computed: p.wanted.len() - p.paired.embedded.cache_hits,
+            rows: rows.into_iter().map(|r| r.scored(None, cal)).collect(),
             calibration,
-            rows,
         };
         let (t, source) = match (threshold, &table.calibration) {
             (Some(t), _) => (t, "--threshold".to_string()),
@@ -129,6 +196,28 @@ impl Table {
         Ok(table)
     }
 
+    /// What the app opens: `dir` (with `pairs`, a pairs list) through the
+    /// pipeline's embedding cache, with the model's built-in calibration if
+    /// it has one, impostors sampled above `max_impostors` with `seed`.
+    pub fn open(
+        pipeline: &Pipeline,
+        dir: &Path,
+        pairs: Option<PathBuf>,
+        max_impostors: usize,
+        seed: u64,
+        ctl: Ctl,
+        on_rows: &mut dyn FnMut(Vec<Row>),
+    ) -> Result<Table, ExploreError> {
+        let opts = CollectOptions {
+            pairs_file: pairs,
+            max_impostors,
+            seed,
+            cache: EmbeddingCache::for_pipeline(pipeline),
+        };
+        let calibration = Calibration::default_for(&pipeline.model).ok();
+        Table::build_streaming(pipeline, dir, &opts, calibration, None, ctl, on_rows)
+    }
+
     /// Decide every pair at `threshold` (a view setting: similarities and
     /// LRs do not change) and recompute C-Score and PIC-Score.
     pub fn set_threshold(&mut self, threshold: f64, source: String) {
@@ -136,20 +225,12 @@ impl Table {
         self.threshold_source = source;
         let cal = self.calibration.as_ref();
         for r in &mut self.rows {
-            r.decision = if r.similarity >= threshold {
-                Decision::Match
-            } else {
-                Decision::NonMatch
-            };
-            r.correct = (r.decision == Decision::Match) == r.genuine;
-            if let Some(c) = cal {
-                let conf = c.confidence(r.similarity as f32, r.decision);
-                r.c_score = Some(conf.c_score);
-                r.pic_score = Some(conf.pic_score);
-                let e = c.evidence(r.similarity as f32);
-                r.log10_lr = e.as_ref().map(|e| e.log10_lr);
-                r.verbal = e.map(|e| e.verbal);
-            }
+            r.decide(threshold, cal);
         }
+    }
+
+    /// The two image files of a row.
+    pub fn files(&self, r: &Row) -> [PathBuf; 2] {
+        [self.root.join(&r.file_a), self.root.join(&r.file_b)]
     }
 }

@@ -49,6 +49,8 @@ pub enum Command {
     Case(super::case::CaseCommand),
     /// What-if occlusion: paint, hide a region, undo, clear, invert, fill (issue 16).
     WhatIf(super::whatif::WhatIfCmd),
+    /// A change to the explorer page.
+    Explorer(super::ExplorerCommand),
 }
 
 impl Session {
@@ -87,12 +89,16 @@ impl Session {
             Command::DismissBanner => self.banner = None,
             Command::Case(c) => self.case_command(c),
             Command::WhatIf(c) => self.what_if(c),
+            Command::Explorer(c) => self.explorer_command(c),
         }
         self.refresh();
     }
 
     /// Load files as a drop does ([`Command::OpenFiles`]).
     pub fn open_files(&mut self, paths: Vec<PathBuf>, target: Option<Slot>) {
+        if let Some((dir, pairs)) = super::explorer::dropped_dataset(&paths) {
+            return self.open_dataset(&dir, pairs);
+        }
         match paths.as_slice() {
             [] => {}
             [one] => {
@@ -169,8 +175,12 @@ impl Session {
     }
 
     fn cancel(&mut self) {
-        self.jobs
-            .cancel(&[JobKind::Image, JobKind::Explain, JobKind::Ask]);
+        self.jobs.cancel(&[
+            JobKind::Image,
+            JobKind::Explain,
+            JobKind::Ask,
+            JobKind::Explore,
+        ]);
     }
 
     fn ask(&mut self, question: &str) {

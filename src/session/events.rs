@@ -81,7 +81,10 @@ impl Session {
                 }
                 self.chat.answered(generation, result);
             }
+            Event::ExploreRows { generation, rows } => self.explore_rows(generation, rows),
+            Event::Explored { generation, result } => self.explored(generation, result),
             Event::Cancelled { generation } => {
+                self.explore_cancelled(generation);
                 for s in &mut self.slots {
                     if s.pending == Some(generation) {
                         s.pending = None;

@@ -70,6 +70,14 @@ pub enum Job {
         masks: Box<[Option<ndarray::Array2<bool>>; 2]>,
         fill: crate::explain::whatif::Fill,
     },
+    /// Open a data set in the explorer: embed its images (cached), score its
+    /// pairs; rows stream back as they are scored.
+    Explore {
+        dataset: PathBuf,
+        pairs: Option<PathBuf>,
+        max_impostors: usize,
+        seed: u64,
+    },
 }
 
 /// The kind of a job, for cancelling a group of them.
@@ -79,6 +87,7 @@ pub enum JobKind {
     Explain,
     Ask,
     WhatIf,
+    Explore,
 }
 
 impl Job {
@@ -88,6 +97,7 @@ impl Job {
             Job::Explain { .. } => JobKind::Explain,
             Job::Ask { .. } => JobKind::Ask,
             Job::WhatIf { .. } => JobKind::WhatIf,
+            Job::Explore { .. } => JobKind::Explore,
         }
     }
 }
@@ -137,6 +147,16 @@ pub enum Event {
     WhatIfDone {
         generation: u64,
         result: Result<f32, String>,
+    },
+    /// Rows of the data set being explored, as their images are embedded.
+    ExploreRows {
+        generation: u64,
+        rows: Vec<crate::explore::Row>,
+    },
+    /// The data set's table is complete (or could not be made).
+    Explored {
+        generation: u64,
+        result: Result<Box<crate::explore::Table>, String>,
     },
     /// The job was cancelled; nothing was changed.
     Cancelled {

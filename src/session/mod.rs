@@ -13,6 +13,7 @@ pub mod case;
 pub mod chat;
 mod commands;
 mod events;
+pub mod explorer;
 pub mod jobs;
 pub mod maps;
 pub mod settings;
@@ -23,6 +24,7 @@ pub mod whatif;
 pub use case::{CaseBook, CaseCommand, CaseHeader};
 pub use chat::{ChatLog, Turn};
 pub use commands::Command;
+pub use explorer::{Explorer, ExplorerCommand, Page};
 pub use jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, Slot};
 pub use maps::{MapChoice, Maps, RenderMode};
 pub use settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};
@@ -86,6 +88,8 @@ pub struct Session {
     /// The explanation being computed: (generation, maps so far).
     pub explaining: Option<(u64, Maps)>,
     pub chat: ChatLog,
+    /// The explorer page: a data set's pairs in one table.
+    pub explorer: Explorer,
     /// The last failure of a job, shown as a banner until dismissed.
     pub banner: Option<String>,
     /// The last export, for the status bar.
@@ -119,6 +123,7 @@ impl Session {
             explained: None,
             explaining: None,
             chat: ChatLog::default(),
+            explorer: Explorer::default(),
             banner: None,
             notice: None,
             fault: None,

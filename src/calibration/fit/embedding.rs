@@ -53,21 +53,29 @@ impl EmbeddingCache {
         self.dir.as_deref()
     }
 
-    /// `Some(Some(embedding))`, `Some(None)` for a cached "no face", `None` on a miss.
+    /// `Some(Some(embedding))`, `Some(None)` for a cached "no face", `None`
+    /// on a miss. An entry that is not a unit-length embedding (the embedder
+    /// normalises every one) is corrupt: warned about and recomputed.
     fn get(&self, sha: &str) -> Option<Option<Vec<f32>>> {
-        let bytes = std::fs::read(self.dir.as_ref()?.join(format!("{sha}.f32"))).ok()?;
+        let path = self.dir.as_ref()?.join(format!("{sha}.f32"));
+        let bytes = std::fs::read(&path).ok()?;
         if bytes.is_empty() {
             return Some(None);
         }
-        if bytes.len() % 4 != 0 {
+        let v: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if bytes.len() % 4 != 0 || !((norm - 1.0).abs() < 1e-3) {
+            tracing::warn!(
+                "embedding cache {}: corrupt entry ({} bytes, norm {norm}); embedding the image again",
+                path.display(),
+                bytes.len()
+            );
             return None;
         }
-        Some(Some(
-            bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-        ))
+        Some(Some(v))
     }
 
     /// Store an entry; failures only cost a recomputation next time.

@@ -6,8 +6,8 @@ mod assessment;
 pub mod case;
 mod evidence;
 mod explanation;
-mod models;
 mod faithfulness;
+mod models;
 
 use super::gather::{Gathered, Png, file_name};
 use super::html::png_data_uri;

@@ -1,0 +1,237 @@
+//! Building the explorer's rows: the data set scanned, its images embedded
+//! a few at a time (cached) so rows can be shown as they arrive, the pairs
+//! formed as `calibrate` and `eval` form them, and the pairs whose image
+//! failed kept as marked rows.
+
+use super::{ExploreError, Row};
+use crate::calibration::fit::calibrate::{CollectOptions, Paired};
+use crate::calibration::fit::dataset::{Dataset, Pair, read_pairs};
+use crate::calibration::fit::embedding::{Embedded, embed_images};
+use crate::calibration::fit::pairs::{all_pairs, images_of, listed_pairs, pair_score};
+use crate::pipeline::Pipeline;
+use crate::progress::Ctl;
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+/// Images embedded between two looks at the cancel flag and two batches of
+/// preview rows (one image takes 30–60 ms to detect and embed on one core).
+pub const CHUNK: usize = 8;
+
+/// A data set scanned, embedded and paired, and how its pairs were chosen.
+pub struct Built {
+    pub paired: Paired,
+    /// The images asked for (all, or those a pairs list names).
+    pub wanted: BTreeSet<usize>,
+}
+
+/// The stage name of the embedding progress.
+const STAGE: &str = "embedding faces";
+
+/// Scan `dir`, embed the images needed [`CHUNK`] at a time (cached; the
+/// same numbers as one pass, since each image is embedded on its own), form
+/// the pairs. After each chunk `emit` gets the pairs its images completed
+/// (unscored rows with provisional ids): all pairs when every impostor pair
+/// will be used, genuine pairs only when impostors are to be sampled, the
+/// list's pairs with a pairs file.
+pub fn build_paired(
+    pipeline: &Pipeline,
+    dir: &Path,
+    opts: &CollectOptions,
+    ctl: Ctl,
+    emit: &mut dyn FnMut(Vec<Row>),
+) -> Result<Built, ExploreError> {
+    let dataset = Dataset::scan(dir, ctl).map_err(crate::calibration::fit::FitError::from)?;
+    let list = opts
+        .pairs_file
+        .as_deref()
+        .map(|p| read_pairs(p, &dataset))
+        .transpose()
+        .map_err(crate::calibration::fit::FitError::from)?;
+    let wanted: BTreeSet<usize> = match &list {
+        Some(l) => images_of(&l.pairs),
+        None => (0..dataset.images.len()).collect(),
+    };
+    let all_impostors = list.is_none() && impostors_upper_bound(&dataset) <= opts.max_impostors;
+    let mut embedded = Embedded {
+        embeddings: vec![None; dataset.images.len()],
+        skipped: Vec::new(),
+        cache_hits: 0,
+    };
+    // Cancel is looked at between chunks (the inner calls run to their end).
+    let never = AtomicBool::new(false);
+    let quiet = Ctl::new(&|_| {}, &never);
+    let order: Vec<usize> = wanted.iter().copied().collect();
+    let mut done: Vec<usize> = Vec::with_capacity(order.len());
+    let mut emitted = vec![false; list.as_ref().map_or(0, |l| l.pairs.len())];
+    let mut next_id = 0;
+    for chunk in order.chunks(CHUNK) {
+        ctl.check()
+            .map_err(crate::calibration::fit::FitError::from)?;
+        ctl.report(STAGE, done.len(), order.len());
+        let set: BTreeSet<usize> = chunk.iter().copied().collect();
+        let part = embed_images(pipeline, &dataset, &set, &opts.cache, quiet)?;
+        embedded.cache_hits += part.cache_hits;
+        embedded.skipped.extend(part.skipped);
+        for &i in chunk {
+            embedded.embeddings[i] = part.embeddings[i].clone();
+        }
+        // The pairs this chunk completed.
+        let mut pairs = Vec::new();
+        match &list {
+            Some(l) => {
+                for (k, p) in l.pairs.iter().enumerate() {
+                    let ready = |i: usize| embedded.embeddings[i].is_some();
+                    if !emitted[k] && ready(p.a) && ready(p.b) {
+                        emitted[k] = true;
+                        pairs.push(*p);
+                    }
+                }
+            }
+            None => {
+                for &b in chunk {
+                    if embedded.embeddings[b].is_none() {
+                        continue;
+                    }
+                    for &a in &done {
+                        let genuine = dataset.images[a].identity == dataset.images[b].identity;
+                        if embedded.embeddings[a].is_some() && (genuine || all_impostors) {
+                            pairs.push(Pair { a, b, genuine });
+                        }
+                    }
+                    done.push(b);
+                }
+            }
+        }
+        let rows: Vec<Row> = pairs
+            .iter()
+            .map(|p| {
+                next_id += 1;
+                row(next_id - 1, p, &dataset, &embedded)
+            })
+            .collect();
+        if !rows.is_empty() {
+            emit(rows);
+        }
+    }
+    ctl.report(STAGE, order.len(), order.len());
+    let (pairs, info) = match &list {
+        Some(l) => listed_pairs(l, &embedded),
+        None => all_pairs(&dataset, &embedded, opts.max_impostors, opts.seed),
+    };
+    Ok(Built {
+        paired: Paired {
+            dataset,
+            list,
+            embedded,
+            pairs,
+            info,
+        },
+        wanted,
+    })
+}
+
+/// Impostor pairs if every image has a face (the most there can be).
+fn impostors_upper_bound(d: &Dataset) -> usize {
+    let n = d.images.len();
+    let mut per_id = vec![0usize; d.identities.len()];
+    d.images.iter().for_each(|im| per_id[im.identity] += 1);
+    let same: usize = per_id.iter().map(|c| c * c.saturating_sub(1) / 2).sum();
+    n * n.saturating_sub(1) / 2 - same
+}
+
+/// An unscored row of pair `p` (similarity `None` if an image has no embedding).
+pub(super) fn row(id: usize, p: &Pair, d: &Dataset, e: &Embedded) -> Row {
+    let (a, b) = (&d.images[p.a], &d.images[p.b]);
+    Row {
+        id,
+        file_a: a.rel.clone(),
+        file_b: b.rel.clone(),
+        identity_a: d.identities[a.identity].clone(),
+        identity_b: d.identities[b.identity].clone(),
+        genuine: p.genuine,
+        similarity: pair_score(p, e),
+        decision: None,
+        correct: None,
+        c_score: None,
+        pic_score: None,
+        log10_lr: None,
+        verbal: None,
+        failed: None,
+    }
+}
+
+/// The rows of the final table, unscored: with a pairs list every listed
+/// pair in list order; else the pairs `all_pairs` formed, then the pairs an
+/// image without an embedding would have been in (genuine ones always,
+/// impostor ones when all impostor pairs are used), each marked with why.
+pub fn rows_of(b: &Built) -> Vec<Row> {
+    let p = &b.paired;
+    let (d, e) = (&p.dataset, &p.embedded);
+    let reasons: HashMap<&str, &str> = e
+        .skipped
+        .iter()
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect();
+    let why = |pair: &Pair| {
+        let names: Vec<String> = [pair.a, pair.b]
+            .iter()
+            .filter(|&&i| e.embeddings[i].is_none())
+            .map(|&i| {
+                let rel = d.images[i].rel.as_str();
+                format!(
+                    "{rel}: {}",
+                    reasons.get(rel).copied().unwrap_or("not embedded")
+                )
+            })
+            .collect();
+        names.join("; ")
+    };
+    let mark = |id: usize, pair: &Pair| {
+        let mut r = row(id, pair, d, e);
+        if r.similarity.is_none() {
+            r.failed = Some(why(pair));
+        }
+        r
+    };
+    if let Some(l) = &p.list {
+        return l
+            .pairs
+            .iter()
+            .enumerate()
+            .map(|(id, q)| mark(id, q))
+            .collect();
+    }
+    let mut rows: Vec<Row> = p
+        .pairs
+        .iter()
+        .enumerate()
+        .map(|(id, q)| mark(id, q))
+        .collect();
+    let all_impostors = p.info.seed.is_none();
+    let failed: Vec<usize> = b
+        .wanted
+        .iter()
+        .copied()
+        .filter(|&i| e.embeddings[i].is_none())
+        .collect();
+    let is_failed = |i: usize| e.embeddings[i].is_none();
+    for &s in &failed {
+        for &t in &b.wanted {
+            // A pair of two failed images is listed once, from its first.
+            if t == s || (is_failed(t) && t < s) {
+                continue;
+            }
+            let genuine = d.images[s].identity == d.images[t].identity;
+            if genuine || all_impostors {
+                let pair = Pair {
+                    a: s.min(t),
+                    b: s.max(t),
+                    genuine,
+                };
+                rows.push(mark(rows.len(), &pair));
+            }
+        }
+    }
+    rows
+}
