@@ -370,25 +370,30 @@ fn the_check_tells_answers_apart() {
     assert!(check(&a, &expect("reasoning"), &invented).is_err());
 }
 
-/// The tuning set (looked at while building the engine): the target holds on it.
+/// The tuning sets (looked at while building the engine): the target holds on them.
+/// sealed-2026-12 was written as a never-tuned set, reported once, and has
+/// been a tuning set since its failures were used to improve the engine.
 #[test]
-fn chat_eval_on_the_tuning_set() {
-    let r = run_set("tuning.json");
-    let misses = below_target(&r);
-    assert!(
-        misses.is_empty(),
-        "tuning set below target: {}",
-        misses.join("; ")
-    );
+fn chat_eval_on_the_tuning_sets() {
+    for set in ["tuning.json", "sealed_2026_12.json"] {
+        let r = run_set(set);
+        let misses = below_target(&r);
+        assert!(
+            misses.is_empty(),
+            "tuning set {set} below target: {}",
+            misses.join("; ")
+        );
+    }
 }
 
-/// The sealed-2026-12 set, written before the engine and never used to change
-/// it. Its figures are reported as they are; what is asserted is the part of
-/// the target that must hold for any question: identity and unanswerable
-/// questions are all refused, and no answer states a number the analysis lacks.
+/// The sealed-2026-12b set, written before the second round of engine
+/// changes and never used to change it. Its figures are reported as they are
+/// (README); what is asserted is the part of the target that must hold for
+/// any question: identity and unanswerable questions are all refused, and no
+/// answer states a number the analysis lacks.
 #[test]
 fn chat_eval_on_the_sealed_set() {
-    let r = run_set("sealed_2026_12.json");
+    let r = run_set("sealed_2026_12b.json");
     for t in ["identity", "unanswerable"] {
         assert_eq!(r.rate(t), Some(1.0), "{t} not all refused");
     }

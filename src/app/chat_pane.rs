@@ -1,7 +1,8 @@
 //! The chat pane (Pixels-to-Words §2.3): question/answer history, an input
 //! line (Enter sends), the paper's suggested questions, each answer with its
-//! confidence and its source sentences. Questions run on the worker; the pane
-//! is disabled until an analysis exists.
+//! confidence and its source sentences, and "Start over" (clears the history;
+//! the next question is read without the earlier ones). Questions run on the
+//! worker; the pane is disabled until an analysis exists.
 
 use super::{Cx, UiCommand};
 use crate::chat::Answer;
@@ -75,7 +76,20 @@ impl ChatPane {
     pub fn ui(&mut self, cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
         let app = cx.session;
         ui.add_space(4.0);
-        ui.heading("Ask about this comparison");
+        ui.horizontal(|ui| {
+            ui.heading("Ask about this comparison");
+            if !app.chat.turns.is_empty()
+                && ui
+                    .button("Start over")
+                    .on_hover_text(
+                        "Clear the conversation: the next question is read on its own, \
+                         not as a follow-up to the earlier ones",
+                    )
+                    .clicked()
+            {
+                out.push(Command::StartOverChat.into());
+            }
+        });
         let ready = app.current_analysis().is_some();
         if !ready {
             ui.weak("The chat opens once both images are compared.");
@@ -141,5 +155,78 @@ impl ChatPane {
         if let Some(q) = ask {
             out.push(Command::Ask(q).into());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::textures::SlotTextures;
+    use crate::session::{Event, Job, JobKind, JobQueue, Session, Settings, Turn};
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    /// A job queue that runs nothing.
+    struct Idle;
+
+    impl JobQueue for Idle {
+        fn start(&mut self) {}
+        fn send(&mut self, _: Job) -> u64 {
+            1
+        }
+        fn cancel(&self, _: &[JobKind]) {}
+        fn in_flight(&self) -> usize {
+            0
+        }
+        fn poll(&mut self) -> Vec<Event> {
+            Vec::new()
+        }
+    }
+
+    struct State {
+        session: Session,
+        pane: ChatPane,
+    }
+
+    #[test]
+    fn start_over_clears_the_conversation() {
+        let mut session = Session::new(Box::new(Idle), Settings::default());
+        session.chat.turns.push(Turn {
+            generation: 1,
+            question: "Which region mattered most?".into(),
+            answer: Some(Err("no analysis".into())),
+        });
+        let state = State {
+            session,
+            pane: ChatPane::default(),
+        };
+        let mut h = Harness::new_ui_state(
+            |ui, s: &mut State| {
+                let textures = SlotTextures::default();
+                let cx = Cx {
+                    session: &s.session,
+                    textures: &textures,
+                    highlight: None,
+                };
+                let mut out = Vec::new();
+                s.pane.ui(&cx, ui, &mut out);
+                for c in out {
+                    if let UiCommand::Session(c) = c {
+                        s.session.run(c);
+                    }
+                }
+            },
+            state,
+        );
+        h.run();
+        h.get_by_label("Which region mattered most?");
+        h.get_by_label("Start over").click();
+        h.run();
+        assert!(h.state().session.chat.turns.is_empty());
+        assert!(h.state().session.chat.start_over_pending);
+        assert!(
+            h.query_by_label("Start over").is_none(),
+            "nothing to clear any more"
+        );
     }
 }

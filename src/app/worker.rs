@@ -236,9 +236,16 @@ fn worker_main(
             send(origin.failed("the models are not loaded".into()));
             continue;
         };
-        if let Job::Ask { analysis, question } = job {
+        if let Job::Ask {
+            analysis,
+            question,
+            start_over,
+        } = job
+        {
             send(caught(origin, &send, || {
-                answer(pipeline, &chat, generation, &analysis, &question)
+                answer(
+                    pipeline, &chat, generation, &analysis, &question, start_over,
+                )
             }));
             continue;
         }
@@ -257,11 +264,13 @@ fn worker_main(
             while let Ok((g, job, cancel)) = asks.try_recv() {
                 let origin = Origin::of(g, &job);
                 send(match job {
-                    Job::Ask { analysis, question } if !cancel.load(Ordering::Relaxed) => {
-                        caught(origin, &send, || {
-                            answer(pipeline, &chat, g, &analysis, &question)
-                        })
-                    }
+                    Job::Ask {
+                        analysis,
+                        question,
+                        start_over,
+                    } if !cancel.load(Ordering::Relaxed) => caught(origin, &send, || {
+                        answer(pipeline, &chat, g, &analysis, &question, start_over)
+                    }),
                     Job::WhatIf { faces, masks, fill } if !cancel.load(Ordering::Relaxed) => {
                         caught(origin, &send, || what_if(pipeline, g, &faces, &masks, fill))
                     }
@@ -281,13 +290,15 @@ fn worker_main(
     }
 }
 
-/// Answer one question with the chat engine (loaded on first use).
+/// Answer one question with the chat engine (loaded on first use), in a
+/// new conversation when the chat was started over.
 fn answer(
     p: &Pipeline,
     chat: &Chat,
     generation: u64,
     analysis: &Analysis,
     question: &str,
+    start_over: bool,
 ) -> Event {
     // A question that panicked earlier left the lock poisoned; the engine
     // itself is only read while answering, so it is used again.
@@ -296,7 +307,12 @@ fn answer(
         ChatEngine::load(&p.store, None).map_err(|e| format!("the chat is not available: {e}"))
     });
     let result = match engine {
-        Ok(engine) => engine.ask(analysis, question).map_err(|e| e.to_string()),
+        Ok(engine) => {
+            if start_over {
+                engine.start_over();
+            }
+            engine.ask(analysis, question).map_err(|e| e.to_string())
+        }
         Err(e) => Err(e.clone()),
     };
     Event::Answered { generation, result }

@@ -1,17 +1,21 @@
 //! Intent classification: a linear softmax head over MiniLM sentence
 //! embeddings, trained at start-up on the intents' example phrasings
 //! (multinomial logistic regression, class-balanced, L2-regularised, full-batch
-//! gradient descent with momentum from zero weights: deterministic). Where
-//! nearest neighbours only see which examples a question is near, the head
-//! learns the directions that separate intents whose examples sit close
-//! together (most vs. least, score vs. threshold, decision vs. reasoning).
+//! gradient descent with momentum from zero weights: deterministic), blended
+//! with the votes of the nearest examples. The head learns the directions that
+//! separate intents whose examples sit close together (most vs. least, score
+//! vs. threshold); the neighbours keep a question that is close to one
+//! particular phrasing with that phrasing's intent, which a linear boundary
+//! drawn through hundreds of phrasings can miss. The blend weight is chosen
+//! on a held-back part of the examples (every n-th per intent): a head trained
+//! on the rest and the rest's neighbours classify each held-back example, and
+//! the weight with the most right is kept.
 //! One refusal rule: a question whose best probability is below `min_score` is
-//! refused. `min_score` is calibrated on a held-back part of the examples
-//! (every n-th per intent): a head is trained on the rest, each held-back
-//! example is classified, and the threshold that makes the fewest mistakes is
-//! kept — a question to be refused that gets answered counts twice an
-//! answerable one refused, because a wrong answer misleads while a refusal
-//! only costs a rephrasing. The head used then is trained on all examples.
+//! refused. `min_score` is calibrated on the same held-back examples: the
+//! threshold that makes the fewest mistakes is kept — a question to be refused
+//! that gets answered counts twice an answerable one refused, because a wrong
+//! answer misleads while a refusal only costs a rephrasing. The head used then
+//! is trained on all examples, and all examples vote.
 
 use super::embed::SentenceEmbedder;
 use super::error::{ChatError, Result};
@@ -119,18 +123,69 @@ fn softmax(z: &[f32]) -> Vec<f32> {
     e.into_iter().map(|v| v / s).collect()
 }
 
-/// The trained head and its calibrated refusal threshold.
+/// Nearest-neighbour votes over the embedded examples: the `k` examples most
+/// similar to the question (cosine) vote for their intents, each weighing
+/// `exp((cosine − best cosine) / temperature)`; the votes are normalised to
+/// a probability per intent.
+struct Neighbours {
+    examples: Vec<(usize, Vec<f32>)>,
+    intents: usize,
+    k: usize,
+    temperature: f32,
+}
+
+impl Neighbours {
+    /// The highest cosine between the question and an example.
+    fn nearest(&self, q: &[f32]) -> f32 {
+        self.examples
+            .iter()
+            .map(|(_, v)| dot(q, v))
+            .fold(f32::NEG_INFINITY, f32::max)
+    }
+
+    fn votes(&self, q: &[f32]) -> Vec<f32> {
+        let mut sims: Vec<(f32, usize)> =
+            self.examples.iter().map(|(c, v)| (dot(q, v), *c)).collect();
+        let k = self.k.min(sims.len());
+        let mut p = vec![0.0f32; self.intents];
+        if k == 0 {
+            return p;
+        }
+        sims.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let top = &sims[..k];
+        let best = top.iter().map(|t| t.0).fold(f32::NEG_INFINITY, f32::max);
+        for (sim, c) in top {
+            p[*c] += ((sim - best) / self.temperature).exp();
+        }
+        let total: f32 = p.iter().sum();
+        p.iter_mut().for_each(|x| *x /= total);
+        p
+    }
+}
+
+/// The trained head blended with nearest-neighbour votes, and the calibrated refusal threshold.
 pub struct Classifier {
     head: Head,
+    neighbours: Neighbours,
+    /// Weight of the head's probabilities against the neighbours' votes (1 = head only).
+    pub blend: f32,
+    /// A question this similar to an example is classified by the neighbours alone.
+    pub same_phrasing: f32,
     /// Questions whose best probability is below this are refused.
     pub min_score: f32,
     /// Mistakes on the held-back examples at `min_score`: (wrong answers, needless refusals, held back).
     pub calibration: (usize, usize, usize),
+    /// Held-back examples given their own intent with the chosen blend: (right, held back).
+    pub held_back_right: (usize, usize),
+    /// Held-back examples right with each blend tried: (blend, right).
+    pub blends_tried: Vec<(f32, usize)>,
 }
 
 impl Classifier {
-    /// Embed every example, calibrate the refusal threshold on the held-back
-    /// ones, then train the head on all.
+    /// Embed every example; on the held-back ones (with a head trained and
+    /// neighbours taken from the rest) choose the blend of head and neighbours
+    /// that classifies most of them right and calibrate the refusal
+    /// threshold; then train the head on all examples, which all vote.
     pub fn new(file: &IntentFile, embedder: &SentenceEmbedder) -> Result<Classifier> {
         let texts: Vec<&str> = file
             .intents
@@ -143,7 +198,7 @@ impl Classifier {
             .iter()
             .enumerate()
             .flat_map(|(n, i)| (0..i.examples.len()).map(move |j| (n, j)));
-        let s = file.classifier;
+        let s = &file.classifier;
         let n = file.intents.len();
         let mut train = Vec::new();
         let mut held = Vec::new();
@@ -154,11 +209,37 @@ impl Classifier {
                 train.push((intent, v));
             }
         }
-        let probe = Classifier {
-            head: Head::train(&train, n, &s)?,
+        let neighbours = |examples| Neighbours {
+            examples,
+            intents: n,
+            k: s.neighbours,
+            temperature: s.temperature,
+        };
+        let mut probe = Classifier {
+            head: Head::train(&train, n, s)?,
+            neighbours: neighbours(train.clone()),
+            blend: 1.0,
+            same_phrasing: s.same_phrasing,
             min_score: 0.0,
             calibration: (0, 0, 0),
+            held_back_right: (0, 0),
+            blends_tried: Vec::new(),
         };
+        // The blend with the most held-back examples right; among equals the first listed.
+        let mut best = (0usize, s.blends[0]);
+        let mut tried = Vec::new();
+        for &b in &s.blends {
+            probe.blend = b;
+            let right = held
+                .iter()
+                .filter(|(truth, v)| probe.rank(v).best().0 == *truth)
+                .count();
+            tried.push((b, right));
+            if right > best.0 {
+                best = (right, b);
+            }
+        }
+        probe.blend = best.1;
         let refusable: Vec<bool> = file.intents.iter().map(|i| i.refused()).collect();
         let outcomes: Vec<(f32, bool, bool)> = held
             .iter()
@@ -169,17 +250,41 @@ impl Classifier {
             .collect();
         let min_score = calibrate(&outcomes);
         let (wrong, refused, _) = mistakes(&outcomes, min_score);
+        let held_back = held.len();
         train.extend(held);
         Ok(Classifier {
-            head: Head::train(&train, n, &s)?,
+            head: Head::train(&train, n, s)?,
+            neighbours: neighbours(train),
+            blend: best.1,
+            same_phrasing: s.same_phrasing,
             min_score,
-            calibration: (wrong, refused, outcomes.len()),
+            calibration: (wrong, refused, held_back),
+            held_back_right: (best.0, held_back),
+            blends_tried: tried,
         })
     }
 
-    /// The probability of every intent for an embedded question, best first.
+    /// The probability of every intent for an embedded question, best first:
+    /// `blend` × the head's softmax + (1 − `blend`) × the neighbours' votes;
+    /// for a question that is (nearly) one of the example phrasings, whose
+    /// intent is then known, the votes weigh at least half.
     pub fn rank(&self, q: &[f32]) -> Ranked {
-        let p = softmax(&self.head.logits(q));
+        let head = softmax(&self.head.logits(q));
+        // Half and half: the phrasing's intent comes first, the head orders the rest.
+        let blend = if self.neighbours.nearest(q) >= self.same_phrasing {
+            self.blend.min(0.5)
+        } else {
+            self.blend
+        };
+        let p: Vec<f32> = if blend >= 1.0 {
+            head
+        } else {
+            let votes = self.neighbours.votes(q);
+            head.iter()
+                .zip(&votes)
+                .map(|(h, v)| blend * h + (1.0 - blend) * v)
+                .collect()
+        };
         let mut scores: Vec<(usize, f32)> = p.into_iter().enumerate().collect();
         scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Ranked {
@@ -243,6 +348,10 @@ mod tests {
             momentum: 0.9,
             l2: 1e-4,
             held_out_every: 4,
+            neighbours: 3,
+            temperature: 0.05,
+            blends: vec![1.0],
+            same_phrasing: 0.98,
         };
         let v = |a: f32| {
             let n = (0.95f32 * 0.95 + a * a).sqrt();
@@ -252,12 +361,45 @@ mod tests {
         let head = Head::train(&data, 2, &s).unwrap();
         let c = Classifier {
             head,
+            neighbours: Neighbours {
+                examples: data.clone(),
+                intents: 2,
+                k: 3,
+                temperature: 0.05,
+            },
+            blend: 1.0,
+            same_phrasing: 2.0,
             min_score: 0.0,
             calibration: (0, 0, 0),
+            held_back_right: (0, 0),
+            blends_tried: Vec::new(),
         };
         assert_eq!(c.rank(&v(0.05)).best().0, 0);
         assert_eq!(c.rank(&v(-0.05)).best().0, 1);
         assert!(c.rank(&v(0.2)).confidence > 0.8);
+    }
+
+    #[test]
+    fn neighbours_vote_by_similarity() {
+        let ex = vec![
+            (0, vec![1.0, 0.0]),
+            (0, vec![0.9, 0.436]),
+            (1, vec![0.0, 1.0]),
+            (2, vec![-1.0, 0.0]),
+        ];
+        let n = Neighbours {
+            examples: ex,
+            intents: 3,
+            k: 2,
+            temperature: 0.1,
+        };
+        let p = n.votes(&[0.0, 1.0]);
+        // The two nearest are intent 1 (cosine 1) and intent 0 (cosine 0.436).
+        assert_eq!(p[2], 0.0);
+        assert!(p[1] > 0.99 && p[1] < 1.0, "{p:?}");
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        let p = n.votes(&[1.0, 0.0]);
+        assert!(p[0] > 0.999 && p[1] == 0.0, "{p:?}");
     }
 
     #[test]

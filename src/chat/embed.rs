@@ -70,11 +70,18 @@ impl SentenceEmbedder {
         })
     }
 
-    /// L2-normalised mean-pooled embeddings, one per text, in order.
+    /// L2-normalised mean-pooled embeddings, one per text, in order. Texts
+    /// are batched by length (padding is masked out, so a text's embedding
+    /// does not depend on its batch; sorting only saves the padded work).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
-            out.extend(self.embed_batch(chunk)?);
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| (texts[i].len(), i));
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[i] = v;
+            }
         }
         Ok(out)
     }

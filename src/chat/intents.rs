@@ -22,7 +22,7 @@ pub const BUILTIN_PATH: &str = "assets/chat/intents.json";
 pub const FACES: [&str; 2] = ["A", "B"];
 
 /// Settings of the classifier's training (a softmax head over MiniLM embeddings).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierSettings {
     /// Full-batch gradient steps.
@@ -33,6 +33,36 @@ pub struct ClassifierSettings {
     pub l2: f32,
     /// Every n-th example of each intent is held back to calibrate the refusal rule.
     pub held_out_every: usize,
+    /// Neighbours that vote in the nearest-neighbour part of the classifier.
+    #[serde(default = "default_neighbours")]
+    pub neighbours: usize,
+    /// Softness of the neighbours' votes: a neighbour weighs exp((cosine − best cosine) / temperature).
+    #[serde(default = "default_temperature")]
+    pub temperature: f32,
+    /// Weights of the head tried against the neighbours' votes (1 = head only); the one
+    /// with the most right answers on the held-back examples is used.
+    #[serde(default = "default_blends")]
+    pub blends: Vec<f32>,
+    /// A question at least this similar (cosine) to one example phrasing is
+    /// that phrasing: the neighbours' votes weigh at least half.
+    #[serde(default = "default_same_phrasing")]
+    pub same_phrasing: f32,
+}
+
+fn default_same_phrasing() -> f32 {
+    0.98
+}
+
+fn default_neighbours() -> usize {
+    7
+}
+
+fn default_temperature() -> f32 {
+    0.05
+}
+
+fn default_blends() -> Vec<f32> {
+    vec![1.0, 0.75, 0.5, 0.25, 0.0]
 }
 
 /// Which slot an intent's template is rendered once per value of.
@@ -94,6 +124,14 @@ pub struct SlotSynonyms {
     pub methods: BTreeMap<String, Vec<String>>,
     /// By face (A, B).
     pub faces: BTreeMap<String, Vec<String>>,
+    /// By face (A, B): words that name a face only after a turn that named
+    /// one ("and the second?").
+    #[serde(default)]
+    pub face_ordinals: BTreeMap<String, Vec<String>>,
+    /// Words that, with the other-side words, mean the other face than the
+    /// last turn's ("and the other photo?").
+    #[serde(default)]
+    pub face_words: Vec<String>,
 }
 
 /// The whole intents file.
@@ -155,15 +193,19 @@ impl IntentFile {
                 f.schema
             )));
         }
-        let c = f.classifier;
+        let c = &f.classifier;
         let ok = c.epochs > 0
+            && c.neighbours > 0
+            && c.temperature > 0.0
+            && !c.blends.is_empty()
+            && c.blends.iter().all(|b| (0.0..=1.0).contains(b))
             && c.held_out_every >= 2
             && c.learning_rate > 0.0
             && (0.0..1.0).contains(&c.momentum)
             && c.l2 >= 0.0;
         if !ok {
             return Err(bad(
-                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0".into(),
+                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0, neighbours ≥ 1, temperature > 0, blends in [0, 1]".into(),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -207,7 +249,8 @@ impl IntentFile {
                 methods.join(", ")
             )));
         }
-        if let Some(x) = f.slots.faces.keys().find(|x| !FACES.contains(&x.as_str())) {
+        let face_keys = f.slots.faces.keys().chain(f.slots.face_ordinals.keys());
+        if let Some(x) = face_keys.into_iter().find(|x| !FACES.contains(&x.as_str())) {
             return Err(bad(format!("face {x:?} is not one of A, B")));
         }
         Ok(f)

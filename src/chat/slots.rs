@@ -78,12 +78,49 @@ pub fn extract(question: &str, syn: &SlotSynonyms, last: Option<&Slots>) -> Slot
         regions = by_side(&words, other, last);
         anaphoric = !regions.is_empty();
     }
+    let mut faces = faces(&words, syn);
+    if faces.is_empty() && regions.is_empty() {
+        faces = faces_by_reference(&words, syn, other, last);
+        anaphoric |= !faces.is_empty();
+    }
     Slots {
         regions,
         methods: methods(&words, syn),
-        faces: faces(&words, syn),
+        faces,
         anaphoric,
     }
+}
+
+/// "and the second?", "the other photo?": a face named only through a last
+/// turn that named one (by ordinal, or the face it did not name).
+fn faces_by_reference(
+    words: &str,
+    syn: &SlotSynonyms,
+    other: bool,
+    last: Option<&Slots>,
+) -> Vec<usize> {
+    let Some(last) = last.filter(|l| !l.faces.is_empty()) else {
+        return Vec::new();
+    };
+    let by_ordinal: Vec<usize> = FACES
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            syn.face_ordinals
+                .get(**f)
+                .is_some_and(|v| v.iter().any(|s| has(words, s)))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if !by_ordinal.is_empty() {
+        return by_ordinal;
+    }
+    if other && syn.face_words.iter().any(|w| has(words, w)) {
+        return (0..FACES.len())
+            .filter(|i| !last.faces.contains(i))
+            .collect();
+    }
+    Vec::new()
 }
 
 /// "the right one", "the other side": the last turn's region parts on the side named.
@@ -208,5 +245,13 @@ mod tests {
         assert_eq!(s("explain greedy aggregation", None).methods, ["S1+"]);
         assert_eq!(s("what about face B?", None).faces, [1]);
         assert!(s("Is that right?", None).is_empty());
+        let a = s("Is face A sharp?", None);
+        let second = s("and the second?", Some(&a));
+        assert_eq!(
+            (second.faces.as_slice(), second.anaphoric),
+            (&[1][..], true)
+        );
+        assert_eq!(s("and the other photo?", Some(&a)).faces, [1]);
+        assert!(s("and the second?", None).faces.is_empty());
     }
 }

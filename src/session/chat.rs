@@ -14,6 +14,8 @@ pub struct Turn {
 #[derive(Default)]
 pub struct ChatLog {
     pub turns: Vec<Turn>,
+    /// The chat was started over: the next question tells the engine to forget the conversation.
+    pub start_over_pending: bool,
 }
 
 impl ChatLog {
@@ -44,6 +46,12 @@ impl ChatLog {
     /// A new pair: the conversation was about the old one.
     pub fn clear(&mut self) {
         self.turns.clear();
+    }
+
+    /// "Start over": the history goes and the next question is read on its own.
+    pub fn start_over(&mut self) {
+        self.turns.clear();
+        self.start_over_pending = true;
     }
 
     pub fn waiting(&self) -> bool {

@@ -29,6 +29,8 @@ pub enum Command {
     Cancel,
     /// Ask the chat about the current analysis.
     Ask(String),
+    /// Clear the chat: its history goes and the next question starts a new conversation.
+    StartOverChat,
     /// Write the analysis JSON (and the maps beside it) to this file.
     Export(PathBuf),
     /// New explanation parameters (used by the next Explain).
@@ -73,6 +75,10 @@ impl Session {
             Command::Explain => self.explain(),
             Command::Cancel => self.cancel(),
             Command::Ask(q) => self.ask(&q),
+            Command::StartOverChat => {
+                self.jobs.cancel(&[JobKind::Ask]);
+                self.chat.start_over();
+            }
             Command::Export(path) => {
                 if let Err(e) = self.export_analysis(&path) {
                     self.banner = Some(format!("Export failed: {e}"));
@@ -194,6 +200,7 @@ impl Session {
         let generation = self.jobs.send(Job::Ask {
             analysis: Box::new(analysis),
             question: question.into(),
+            start_over: std::mem::take(&mut self.chat.start_over_pending),
         });
         self.chat.asked(generation, question);
     }

@@ -62,6 +62,8 @@ pub enum Job {
     Ask {
         analysis: Box<Analysis>,
         question: String,
+        /// Forget the conversation before this question (the chat was started over).
+        start_over: bool,
     },
     /// The pair's similarity with the masked areas filled (one forward pass;
     /// answered between the batches of a running explanation).

@@ -249,6 +249,35 @@ fn stale_results_are_dropped_and_failures_keep_the_previous_result() {
     assert!(s.fault.is_none(), "a new job clears the fault");
 }
 
+/// The start-over flag of each Ask job sent so far.
+fn asks_start_over(log: &Rc<RefCell<Log>>) -> Vec<bool> {
+    log.borrow()
+        .sent
+        .iter()
+        .filter_map(|(_, j)| match j {
+            Job::Ask { start_over, .. } => Some(*start_over),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn start_over_clears_the_chat_and_the_next_question_starts_a_new_conversation() {
+    let (mut s, log) = session();
+    s.run(open_sample_pair());
+    finish_load(&mut s, &log, Slot::Probe);
+    finish_load(&mut s, &log, Slot::Reference);
+    s.run(Command::Ask("Which region mattered most?".into()));
+    s.run(Command::Ask("and the nose?".into()));
+    assert_eq!(s.chat.turns.len(), 2);
+    s.run(Command::StartOverChat);
+    assert!(s.chat.turns.is_empty(), "the history is cleared");
+    s.run(Command::Ask("and the chin?".into()));
+    s.run(Command::Ask("What is the decision?".into()));
+    assert_eq!(asks_start_over(&log), [false, false, true, false]);
+    assert_eq!(s.chat.turns.len(), 2);
+}
+
 #[test]
 fn questions_go_with_the_current_analysis_and_a_new_pair_clears_the_chat() {
     let (mut s, log) = session();
@@ -259,7 +288,12 @@ fn questions_go_with_the_current_analysis_and_a_new_pair_clears_the_chat() {
     finish_load(&mut s, &log, Slot::Reference);
     s.run(Command::Ask("  What is the decision? ".into()));
     let (generation, asked, question) = match log.borrow().sent.last() {
-        Some((g, Job::Ask { analysis, question })) => (*g, (**analysis).clone(), question.clone()),
+        Some((
+            g,
+            Job::Ask {
+                analysis, question, ..
+            },
+        )) => (*g, (**analysis).clone(), question.clone()),
         _ => panic!("an Ask job"),
     };
     assert_eq!(&asked, s.current_analysis().unwrap());
