@@ -3,12 +3,11 @@
 //! formed as `calibrate` and `eval` form them, and the pairs whose image
 //! failed kept as marked rows.
 
-use super::{ExploreError, Row};
+use super::{ExploreError, Models, Row};
 use crate::calibration::fit::calibrate::{CollectOptions, Paired};
 use crate::calibration::fit::dataset::{Dataset, Pair, read_pairs};
 use crate::calibration::fit::embedding::{Embedded, embed_images};
 use crate::calibration::fit::pairs::{all_pairs, images_of, listed_pairs, pair_score};
-use crate::pipeline::Pipeline;
 use crate::progress::Ctl;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -28,14 +27,15 @@ pub struct Built {
 /// The stage name of the embedding progress.
 const STAGE: &str = "embedding faces";
 
-/// Scan `dir`, embed the images needed [`CHUNK`] at a time (cached; the
+/// Scan `dir`, embed (and with `models.quality` assess) the images needed
+/// [`CHUNK`] at a time (cached; the
 /// same numbers as one pass, since each image is embedded on its own), form
 /// the pairs. After each chunk `emit` gets the pairs its images completed
 /// (unscored rows with provisional ids): all pairs when every impostor pair
 /// will be used, genuine pairs only when impostors are to be sampled, the
 /// list's pairs with a pairs file.
 pub fn build_paired(
-    pipeline: &Pipeline,
+    models: Models<'_>,
     dir: &Path,
     opts: &CollectOptions,
     ctl: Ctl,
@@ -53,11 +53,7 @@ pub fn build_paired(
         None => (0..dataset.images.len()).collect(),
     };
     let all_impostors = list.is_none() && impostors_upper_bound(&dataset) <= opts.max_impostors;
-    let mut embedded = Embedded {
-        embeddings: vec![None; dataset.images.len()],
-        skipped: Vec::new(),
-        cache_hits: 0,
-    };
+    let mut embedded = Embedded::empty(dataset.images.len());
     // Cancel is looked at between chunks (the inner calls run to their end).
     let never = AtomicBool::new(false);
     let quiet = Ctl::new(&|_| {}, &never);
@@ -70,11 +66,20 @@ pub fn build_paired(
             .map_err(crate::calibration::fit::FitError::from)?;
         ctl.report(STAGE, done.len(), order.len());
         let set: BTreeSet<usize> = chunk.iter().copied().collect();
-        let part = embed_images(pipeline, &dataset, &set, &opts.cache, quiet)?;
+        let mut part = embed_images(
+            models.pipeline,
+            &dataset,
+            &set,
+            &opts.cache,
+            models.quality,
+            quiet,
+        )?;
         embedded.cache_hits += part.cache_hits;
         embedded.skipped.extend(part.skipped);
+        embedded.quality_failed.extend(part.quality_failed);
         for &i in chunk {
-            embedded.embeddings[i] = part.embeddings[i].clone();
+            embedded.embeddings[i] = part.embeddings[i].take();
+            embedded.quality[i] = part.quality[i];
         }
         // The pairs this chunk completed.
         let mut pairs = Vec::new();
@@ -150,6 +155,8 @@ pub(super) fn row(id: usize, p: &Pair, d: &Dataset, e: &Embedded) -> Row {
         identity_a: d.identities[a.identity].clone(),
         identity_b: d.identities[b.identity].clone(),
         genuine: p.genuine,
+        quality_a: e.quality[p.a],
+        quality_b: e.quality[p.b],
         similarity: pair_score(p, e),
         decision: None,
         correct: None,

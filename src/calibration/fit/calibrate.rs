@@ -163,7 +163,7 @@ pub fn pair_up(
         Some(l) => images_of(&l.pairs),
         None => (0..dataset.images.len()).collect(),
     };
-    let embedded = embed_images(pipeline, &dataset, &wanted, &opts.cache, ctl)?;
+    let embedded = embed_images(pipeline, &dataset, &wanted, &opts.cache, None, ctl)?;
     let (pairs, info) = match &list {
         Some(l) => listed_pairs(l, &embedded),
         None => all_pairs(&dataset, &embedded, opts.max_impostors, opts.seed),
