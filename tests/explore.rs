@@ -1,7 +1,8 @@
 //! The explorer's table on the real ORL faces with the real models: the
 //! same pairs and EER as `eval` (same library calls), sorting and filters on
 //! the real table, CSV/JSON from the CLI read back, and bad data sets
-//! (empty folder, pairs list naming missing files) giving clear errors.
+//! (an empty folder: a clear error; pairs lists, LFW and CSV, naming missing
+//! or unreadable images: those rows marked, the rest scored).
 
 mod common;
 
@@ -266,7 +267,7 @@ fn cli_writes_csv_and_json_that_read_back() {
 }
 
 #[test]
-fn empty_folder_and_missing_pairs_are_clear_errors() {
+fn an_empty_folder_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
@@ -276,36 +277,115 @@ fn empty_folder_and_missing_pairs_are_clear_errors() {
     let (code, _, stderr) = facexplain(&["explore", "--dataset", empty.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("empty"), "{stderr}");
+}
 
-    let pairs = tmp.path().join("pairs.txt");
-    std::fs::write(&pairs, "s1 1 2\ns1 1 s2 3\ns7 1 99\n").unwrap();
-    let err = Table::build(
-        models(),
-        &data("orl"),
-        &options(Some(&pairs)),
-        None,
-        None,
-        Ctl::none(),
-    )
-    .unwrap_err();
-    let msg = err.to_string();
-    assert!(err.is_bad_input());
-    assert!(msg.contains("pairs.txt") && msg.contains("99"), "{msg}");
-    // The same list without the missing image is used as given.
-    std::fs::write(&pairs, "s1 1 2\ns1 1 s2 3\n").unwrap();
-    let t = Table::build(
-        models(),
-        &data("orl"),
-        &options(Some(&pairs)),
-        None,
-        None,
-        Ctl::none(),
+/// ORL's s1–s3 (faces 1–4) and an unreadable s2/11.pgm, in a temporary folder.
+fn small_set_with_a_broken_image() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for id in ["s1", "s2", "s3"] {
+        std::fs::create_dir_all(tmp.path().join("set").join(id)).unwrap();
+        for n in 1..=4 {
+            let f = format!("{id}/{n}.pgm");
+            std::fs::copy(data("orl").join(&f), tmp.path().join("set").join(&f)).unwrap();
+        }
+    }
+    std::fs::write(tmp.path().join("set/s2/11.pgm"), b"P5\n92 112\n255\nshort").unwrap();
+    tmp
+}
+
+#[test]
+fn pairs_files_lfw_and_csv_mark_missing_and_unreadable_images() {
+    let tmp = small_set_with_a_broken_image();
+    let set = tmp.path().join("set");
+    let lfw = tmp.path().join("pairs.txt");
+    std::fs::write(
+        &lfw,
+        "4\ns1 1 2\ns1 1 s2 3\ns7 99 s1 1\ns2 1 11\ns1 3 s3 4\n",
     )
     .unwrap();
-    assert_eq!(t.rows.len(), 2);
-    assert_eq!(t.pairs.selection, "pairs list");
-    assert!(t.rows[0].genuine && !t.rows[1].genuine);
-    assert_eq!(t.threshold_source, "EER threshold of this data set");
+    let csv = tmp.path().join("pairs.csv");
+    std::fs::write(
+        &csv,
+        "a,b,label\ns1/1.pgm,s1/2.pgm,1\ns1/1.pgm,s2/3.pgm,0\ns7/99.pgm,s1/1.pgm,0\ns2/1.pgm,s2/11.pgm,1\ns1/3.pgm,s3/4.pgm\n",
+    )
+    .unwrap();
+    let build = |pairs: &Path| {
+        Table::build(
+            models(),
+            &set,
+            &options(Some(pairs)),
+            None,
+            None,
+            Ctl::none(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", pairs.display()))
+    };
+    let (a, b) = (build(&lfw), build(&csv));
+    for t in [&a, &b] {
+        // Every listed pair, in list order; the missing and the unreadable marked.
+        assert_eq!(t.rows.len(), 5);
+        assert_eq!(t.pairs.selection, "pairs list");
+        assert_eq!(t.pairs.dropped, 2);
+        let labels: Vec<bool> = t.rows.iter().map(|r| r.genuine).collect();
+        assert_eq!(labels, [true, false, false, true, false]);
+        let scored: Vec<usize> = t
+            .rows
+            .iter()
+            .filter(|r| r.similarity.is_some())
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(scored, [0, 1, 4]);
+        let missing = t.rows[2].failed.as_deref().unwrap();
+        assert!(
+            missing.contains("line 4") && missing.contains("s7"),
+            "{missing}"
+        );
+        let broken = t.rows[3].failed.as_deref().unwrap();
+        assert!(broken.starts_with("s2/11.pgm: "), "{broken}");
+        assert_eq!(t.summary().failed, 2);
+        assert!(
+            t.sampling().contains("2 listed pairs without a score"),
+            "{}",
+            t.sampling()
+        );
+    }
+    // The two formats name the same pairs: the same files, scores and verdicts.
+    for (x, y) in a.rows.iter().zip(&b.rows) {
+        if x.id != 2 {
+            assert_eq!((&x.file_a, &x.file_b), (&y.file_a, &y.file_b));
+        }
+        assert_eq!(x.similarity, y.similarity);
+        assert_eq!((x.quality_a, x.quality_b), (y.quality_a, y.quality_b));
+    }
+    assert_eq!(a.rows[2].file_a, "s7/#99");
+    assert_eq!(b.rows[2].file_a, "s7/99.pgm");
+    // calibrate and eval refuse a list naming a missing image, naming the line.
+    let e = match collect(pipeline(), &set, &options(Some(&csv)), Ctl::none()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("collect used a list naming a missing image"),
+    };
+    assert!(
+        e.contains("pairs.csv") && e.contains("line 4") && e.contains("s7/99.pgm"),
+        "{e}"
+    );
+    // The CLI writes the same rows.
+    let json = tmp.path().join("t.json");
+    let (code, out, err) = facexplain(&[
+        "explore",
+        "--dataset",
+        set.to_str().unwrap(),
+        "--pairs",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("2 pairs without a score"), "{out}");
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = j["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[2]["file_a"], "s7/99.pgm");
+    assert!(rows[2]["failed"].as_str().unwrap().contains("no such file"));
 }
 
 #[test]

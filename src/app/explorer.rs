@@ -77,8 +77,9 @@ pub fn open_dialog(with_pairs: bool, out: &mut Vec<UiCommand>) {
     };
     let pairs = if with_pairs {
         match rfd::FileDialog::new()
-            .set_title("Pairs list (LFW pairs.txt format)")
-            .add_filter("Pairs list", &["txt"])
+            .set_title("Pairs list: LFW pairs.txt, or CSV a,b[,label]")
+            .add_filter("Pairs list", &["txt", "csv"])
+            .add_filter("All files", &["*"])
             .set_directory(&dataset)
             .pick_file()
         {
@@ -104,7 +105,9 @@ pub fn menu_items(ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
     }
     if ui
         .button("Open data set with a pairs list…")
-        .on_hover_text("The folder, then an LFW-style pairs.txt: its pairs as given")
+        .on_hover_text(
+            "The folder, then a pairs list: LFW's pairs.txt, or a CSV a,b[,label] of paths in the folder (header optional; without a label the folders decide). Its pairs as given; a pair naming a missing image is shown, marked",
+        )
         .clicked()
     {
         open_dialog(true, out);

@@ -8,6 +8,7 @@ use crate::calibration::fit::calibrate::{CollectOptions, Paired};
 use crate::calibration::fit::dataset::{Dataset, Pair, read_pairs};
 use crate::calibration::fit::embedding::{Embedded, embed_images};
 use crate::calibration::fit::pairs::{all_pairs, images_of, listed_pairs, pair_score};
+use crate::calibration::fit::pairs_list::{Listed, Unresolved};
 use crate::progress::Ctl;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -61,6 +62,19 @@ pub fn build_paired(
     let mut done: Vec<usize> = Vec::with_capacity(order.len());
     let mut emitted = vec![false; list.as_ref().map_or(0, |l| l.pairs.len())];
     let mut next_id = 0;
+    // Listed pairs naming a missing image: shown, marked, at once.
+    if let Some(l) = &list {
+        next_id = l.unresolved.len();
+        let rows: Vec<Row> = l
+            .unresolved
+            .iter()
+            .enumerate()
+            .map(|(id, u)| unresolved_row(id, u))
+            .collect();
+        if !rows.is_empty() {
+            emit(rows);
+        }
+    }
     for chunk in order.chunks(CHUNK) {
         ctl.check()
             .map_err(crate::calibration::fit::FitError::from)?;
@@ -168,8 +182,30 @@ pub(super) fn row(id: usize, p: &Pair, d: &Dataset, e: &Embedded) -> Row {
     }
 }
 
+/// The row of a listed pair naming an image the data set does not have.
+fn unresolved_row(id: usize, u: &Unresolved) -> Row {
+    Row {
+        id,
+        file_a: u.file_a.clone(),
+        file_b: u.file_b.clone(),
+        identity_a: u.identity_a.clone(),
+        identity_b: u.identity_b.clone(),
+        genuine: u.genuine,
+        quality_a: None,
+        quality_b: None,
+        similarity: None,
+        decision: None,
+        correct: None,
+        c_score: None,
+        pic_score: None,
+        log10_lr: None,
+        verbal: None,
+        failed: Some(format!("pairs file line {}: {}", u.line, u.reason)),
+    }
+}
+
 /// The rows of the final table, unscored: with a pairs list every listed
-/// pair in list order; else the pairs `all_pairs` formed, then the pairs an
+/// pair in list order (those naming a missing image marked); else the pairs `all_pairs` formed, then the pairs an
 /// image without an embedding would have been in (genuine ones always,
 /// impostor ones when all impostor pairs are used), each marked with why.
 pub fn rows_of(b: &Built) -> Vec<Row> {
@@ -203,10 +239,12 @@ pub fn rows_of(b: &Built) -> Vec<Row> {
     };
     if let Some(l) = &p.list {
         return l
-            .pairs
-            .iter()
+            .entries()
             .enumerate()
-            .map(|(id, q)| mark(id, q))
+            .map(|(id, entry)| match entry {
+                Listed::Pair(q) => mark(id, q),
+                Listed::Unresolved(u) => unresolved_row(id, u),
+            })
             .collect();
     }
     let mut rows: Vec<Row> = p

@@ -85,7 +85,7 @@ impl Table {
         }
         if p.dropped > 0 {
             s.push_str(&format!(
-                ", {} listed pairs without a score: an image failed",
+                ", {} listed pairs without a score: an image missing or failed",
                 p.dropped
             ));
         }

@@ -157,7 +157,11 @@ pub fn pair_up(
     let list = opts
         .pairs_file
         .as_deref()
-        .map(|p| read_pairs(p, &dataset))
+        .map(|p| {
+            let l = read_pairs(p, &dataset)?;
+            // A calibration is of the pairs listed, every one of them.
+            l.require_all(p).map(|_| l)
+        })
         .transpose()?;
     let wanted = match &list {
         Some(l) => images_of(&l.pairs),
