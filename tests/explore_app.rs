@@ -63,6 +63,17 @@ fn small_orl() -> tempfile::TempDir {
     tmp
 }
 
+/// The app in a 1280×800 window, explanations off (the explorer's tests open pairs only).
+fn harness() -> Harness<'static, FacexplainApp> {
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.settings.auto_explain = false;
+    let mut h = Harness::builder()
+        .with_size(vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
+    h.run_steps(2);
+    h
+}
+
 /// Ids of the rows in view order.
 fn view_ids(app: &FacexplainApp) -> Vec<usize> {
     let e = &app.explorer;
@@ -73,12 +84,7 @@ fn view_ids(app: &FacexplainApp) -> Vec<usize> {
 fn a_dropped_folder_fills_the_table_sorts_filters_and_opens_a_pair() {
     let tmp = small_orl();
     let dir = tmp.path().join("orl3");
-    let mut app = FacexplainApp::new(None, AppOptions::default());
-    app.settings.auto_explain = false;
-    let mut h = Harness::builder()
-        .with_size(vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
-    h.run_steps(2);
+    let mut h = harness();
 
     // Dropping the folder opens the explorer page.
     h.hover_at(egui::pos2(640.0, 400.0));
@@ -212,12 +218,7 @@ fn a_folder_dropped_with_a_csv_pairs_file_shows_its_pairs_and_marks_the_missing(
         "s1/1.pgm,s1/2.pgm\ns1/1.pgm,s9/1.pgm,0\ns2/5.pgm,s3/5.pgm\n",
     )
     .unwrap();
-    let mut app = FacexplainApp::new(None, AppOptions::default());
-    app.settings.auto_explain = false;
-    let mut h = Harness::builder()
-        .with_size(vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
-    h.run_steps(2);
+    let mut h = harness();
     h.hover_at(egui::pos2(640.0, 400.0));
     let input = h.input_mut();
     input.dropped_files.push(Arc::new(Dropped(dir.clone())));

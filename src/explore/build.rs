@@ -162,45 +162,30 @@ fn impostors_upper_bound(d: &Dataset) -> usize {
 /// An unscored row of pair `p` (similarity `None` if an image has no embedding).
 pub(super) fn row(id: usize, p: &Pair, d: &Dataset, e: &Embedded) -> Row {
     let (a, b) = (&d.images[p.a], &d.images[p.b]);
+    let identity = |i: usize| d.identities[i].clone();
     Row {
-        id,
-        file_a: a.rel.clone(),
-        file_b: b.rel.clone(),
-        identity_a: d.identities[a.identity].clone(),
-        identity_b: d.identities[b.identity].clone(),
-        genuine: p.genuine,
         quality_a: e.quality[p.a],
         quality_b: e.quality[p.b],
         similarity: pair_score(p, e),
-        decision: None,
-        correct: None,
-        c_score: None,
-        pic_score: None,
-        log10_lr: None,
-        verbal: None,
-        failed: None,
+        ..Row::unscored(
+            id,
+            [a.rel.clone(), b.rel.clone()],
+            [identity(a.identity), identity(b.identity)],
+            p.genuine,
+        )
     }
 }
 
 /// The row of a listed pair naming an image the data set does not have.
 fn unresolved_row(id: usize, u: &Unresolved) -> Row {
     Row {
-        id,
-        file_a: u.file_a.clone(),
-        file_b: u.file_b.clone(),
-        identity_a: u.identity_a.clone(),
-        identity_b: u.identity_b.clone(),
-        genuine: u.genuine,
-        quality_a: None,
-        quality_b: None,
-        similarity: None,
-        decision: None,
-        correct: None,
-        c_score: None,
-        pic_score: None,
-        log10_lr: None,
-        verbal: None,
         failed: Some(format!("pairs file line {}: {}", u.line, u.reason)),
+        ..Row::unscored(
+            id,
+            [u.file_a.clone(), u.file_b.clone()],
+            [u.identity_a.clone(), u.identity_b.clone()],
+            u.genuine,
+        )
     }
 }
 

@@ -82,6 +82,29 @@ pub struct Row {
 }
 
 impl Row {
+    /// The row of a pair of `files` of `identities`, nothing scored yet.
+    pub fn unscored(id: usize, files: [String; 2], identities: [String; 2], genuine: bool) -> Row {
+        let ([file_a, file_b], [identity_a, identity_b]) = (files, identities);
+        Row {
+            id,
+            file_a,
+            file_b,
+            identity_a,
+            identity_b,
+            genuine,
+            quality_a: None,
+            quality_b: None,
+            similarity: None,
+            decision: None,
+            correct: None,
+            c_score: None,
+            pic_score: None,
+            log10_lr: None,
+            verbal: None,
+            failed: None,
+        }
+    }
+
     /// "genuine" or "impostor".
     pub fn label(&self) -> &'static str {
         if self.genuine { "genuine" } else { "impostor" }
