@@ -1,26 +1,45 @@
 //! The explorer's table on the real ORL faces with the real models: the
 //! same pairs and EER as `eval` (same library calls), sorting and filters on
 //! the real table, CSV/JSON from the CLI read back, and bad data sets
-//! (empty folder, pairs list naming missing files) giving clear errors.
+//! (an empty folder: a clear error; pairs lists, LFW and CSV, naming missing
+//! or unreadable images: those rows marked, the rest scored).
 
 mod common;
 
 use common::{data, facexplain};
 use facexplain::calibration::Calibration;
+use facexplain::calibration::fit::dataset::Dataset;
 use facexplain::calibration::fit::embedding::EmbeddingCache;
+use facexplain::calibration::fit::image_quality::assess_images;
 use facexplain::calibration::fit::pairs::DEFAULT_MAX_IMPOSTORS;
 use facexplain::calibration::fit::{CollectOptions, collect};
-use facexplain::explore::{Column, Filter, Table};
+use facexplain::explore::{Column, Filter, Models, Table};
 use facexplain::pipeline::Pipeline;
 use facexplain::progress::Ctl;
-use facexplain::record::Decision;
+use facexplain::quality::{Assessor, Thresholds};
+use facexplain::record::{Decision, Verdict};
 use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::OnceLock;
 
 fn pipeline() -> &'static Pipeline {
     static P: OnceLock<Pipeline> = OnceLock::new();
     P.get_or_init(|| Pipeline::load().expect("models (run scripts/setup.sh)"))
+}
+
+/// FaceMesh with the built-in thresholds.
+fn assessor() -> &'static Assessor {
+    static A: OnceLock<Assessor> = OnceLock::new();
+    A.get_or_init(|| Assessor::load(&pipeline().store, Thresholds::builtin()).expect("FaceMesh"))
+}
+
+/// The pipeline and the assessor: tables with quality verdicts.
+fn models() -> Models<'static> {
+    Models {
+        pipeline: pipeline(),
+        quality: Some(assessor()),
+    }
 }
 
 fn options(pairs_file: Option<&Path>) -> CollectOptions {
@@ -39,7 +58,7 @@ fn orl() -> &'static Table {
         let p = pipeline();
         let cal = Calibration::default_for(&p.model).expect("built-in calibration");
         Table::build(
-            p,
+            models(),
             &data("orl"),
             &options(None),
             Some(cal),
@@ -217,7 +236,7 @@ fn cli_writes_csv_and_json_that_read_back() {
     let s = orl().summary();
     let n = s.false_matches + s.false_non_matches;
     let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(j["schema"], "facexplain.explore/1");
+    assert_eq!(j["schema"], "facexplain.explore/2");
     assert_eq!(j["pairs"]["selection"], "all");
     assert_eq!(j["summary"]["eer"].as_f64(), s.eer);
     let rows = j["rows"].as_array().unwrap();
@@ -248,47 +267,125 @@ fn cli_writes_csv_and_json_that_read_back() {
 }
 
 #[test]
-fn empty_folder_and_missing_pairs_are_clear_errors() {
+fn an_empty_folder_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let err =
-        Table::build(pipeline(), &empty, &options(None), None, None, Ctl::none()).unwrap_err();
+    let err = Table::build(models(), &empty, &options(None), None, None, Ctl::none()).unwrap_err();
     assert!(err.is_bad_input());
     assert!(err.to_string().contains(empty.to_str().unwrap()), "{err}");
     let (code, _, stderr) = facexplain(&["explore", "--dataset", empty.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("empty"), "{stderr}");
+}
 
-    let pairs = tmp.path().join("pairs.txt");
-    std::fs::write(&pairs, "s1 1 2\ns1 1 s2 3\ns7 1 99\n").unwrap();
-    let err = Table::build(
-        pipeline(),
-        &data("orl"),
-        &options(Some(&pairs)),
-        None,
-        None,
-        Ctl::none(),
-    )
-    .unwrap_err();
-    let msg = err.to_string();
-    assert!(err.is_bad_input());
-    assert!(msg.contains("pairs.txt") && msg.contains("99"), "{msg}");
-    // The same list without the missing image is used as given.
-    std::fs::write(&pairs, "s1 1 2\ns1 1 s2 3\n").unwrap();
-    let t = Table::build(
-        pipeline(),
-        &data("orl"),
-        &options(Some(&pairs)),
-        None,
-        None,
-        Ctl::none(),
+/// ORL's s1–s3 (faces 1–4) and an unreadable s2/11.pgm, in a temporary folder.
+fn small_set_with_a_broken_image() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for id in ["s1", "s2", "s3"] {
+        std::fs::create_dir_all(tmp.path().join("set").join(id)).unwrap();
+        for n in 1..=4 {
+            let f = format!("{id}/{n}.pgm");
+            std::fs::copy(data("orl").join(&f), tmp.path().join("set").join(&f)).unwrap();
+        }
+    }
+    std::fs::write(tmp.path().join("set/s2/11.pgm"), b"P5\n92 112\n255\nshort").unwrap();
+    tmp
+}
+
+#[test]
+fn pairs_files_lfw_and_csv_mark_missing_and_unreadable_images() {
+    let tmp = small_set_with_a_broken_image();
+    let set = tmp.path().join("set");
+    let lfw = tmp.path().join("pairs.txt");
+    std::fs::write(
+        &lfw,
+        "4\ns1 1 2\ns1 1 s2 3\ns7 99 s1 1\ns2 1 11\ns1 3 s3 4\n",
     )
     .unwrap();
-    assert_eq!(t.rows.len(), 2);
-    assert_eq!(t.pairs.selection, "pairs list");
-    assert!(t.rows[0].genuine && !t.rows[1].genuine);
-    assert_eq!(t.threshold_source, "EER threshold of this data set");
+    let csv = tmp.path().join("pairs.csv");
+    std::fs::write(
+        &csv,
+        "a,b,label\ns1/1.pgm,s1/2.pgm,1\ns1/1.pgm,s2/3.pgm,0\ns7/99.pgm,s1/1.pgm,0\ns2/1.pgm,s2/11.pgm,1\ns1/3.pgm,s3/4.pgm\n",
+    )
+    .unwrap();
+    let build = |pairs: &Path| {
+        Table::build(
+            models(),
+            &set,
+            &options(Some(pairs)),
+            None,
+            None,
+            Ctl::none(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", pairs.display()))
+    };
+    let (a, b) = (build(&lfw), build(&csv));
+    for t in [&a, &b] {
+        // Every listed pair, in list order; the missing and the unreadable marked.
+        assert_eq!(t.rows.len(), 5);
+        assert_eq!(t.pairs.selection, "pairs list");
+        assert_eq!(t.pairs.dropped, 2);
+        let labels: Vec<bool> = t.rows.iter().map(|r| r.genuine).collect();
+        assert_eq!(labels, [true, false, false, true, false]);
+        let scored: Vec<usize> = t
+            .rows
+            .iter()
+            .filter(|r| r.similarity.is_some())
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(scored, [0, 1, 4]);
+        let missing = t.rows[2].failed.as_deref().unwrap();
+        assert!(
+            missing.contains("line 4") && missing.contains("s7"),
+            "{missing}"
+        );
+        let broken = t.rows[3].failed.as_deref().unwrap();
+        assert!(broken.starts_with("s2/11.pgm: "), "{broken}");
+        assert_eq!(t.summary().failed, 2);
+        assert!(
+            t.sampling().contains("2 listed pairs without a score"),
+            "{}",
+            t.sampling()
+        );
+    }
+    // The two formats name the same pairs: the same files, scores and verdicts.
+    for (x, y) in a.rows.iter().zip(&b.rows) {
+        if x.id != 2 {
+            assert_eq!((&x.file_a, &x.file_b), (&y.file_a, &y.file_b));
+        }
+        assert_eq!(x.similarity, y.similarity);
+        assert_eq!((x.quality_a, x.quality_b), (y.quality_a, y.quality_b));
+    }
+    assert_eq!(a.rows[2].file_a, "s7/#99");
+    assert_eq!(b.rows[2].file_a, "s7/99.pgm");
+    // calibrate and eval refuse a list naming a missing image, naming the line.
+    let e = match collect(pipeline(), &set, &options(Some(&csv)), Ctl::none()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("collect used a list naming a missing image"),
+    };
+    assert!(
+        e.contains("pairs.csv") && e.contains("line 4") && e.contains("s7/99.pgm"),
+        "{e}"
+    );
+    // The CLI writes the same rows.
+    let json = tmp.path().join("t.json");
+    let (code, out, err) = facexplain(&[
+        "explore",
+        "--dataset",
+        set.to_str().unwrap(),
+        "--pairs",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("2 pairs without a score"), "{out}");
+    let j: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = j["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[2]["file_a"], "s7/99.pgm");
+    assert!(rows[2]["failed"].as_str().unwrap().contains("no such file"));
 }
 
 #[test]
@@ -299,7 +396,7 @@ fn above_the_limit_impostors_are_a_stated_seeded_sample() {
         seed: 7,
         ..options(None)
     };
-    let build = || Table::build(pipeline(), &data("orl"), &opts, None, None, Ctl::none()).unwrap();
+    let build = || Table::build(models(), &data("orl"), &opts, None, None, Ctl::none()).unwrap();
     let (a, b) = (build(), build());
     assert_eq!(a.rows, b.rows, "the same seed gives the same sample");
     assert_eq!((a.pairs.genuine, a.pairs.impostor), (1800, 1000));
@@ -308,7 +405,7 @@ fn above_the_limit_impostors_are_a_stated_seeded_sample() {
     assert!(a.sampling().contains("seed 7"), "{}", a.sampling());
     assert!(a.csv(&[]).contains("seed 7"));
     let other = Table::build(
-        pipeline(),
+        models(),
         &data("orl"),
         &CollectOptions {
             seed: 8,
@@ -340,7 +437,7 @@ fn streamed_rows_are_the_final_tables_pairs_with_the_same_scores() {
     let mut streamed = Vec::new();
     let mut batches = 0;
     let t = Table::build_streaming(
-        p,
+        models(),
         &data("orl"),
         &options(None),
         Some(cal),
@@ -390,11 +487,20 @@ fn the_fast_sort_orders_as_the_column_comparison_does() {
         r.log10_lr = None;
         r.failed = Some("test".into());
     }
+    // Some faces not assessed (no verdict sorts last).
+    for r in rows.iter_mut().skip(3).step_by(7) {
+        r.quality_a = None;
+    }
+    for r in rows.iter_mut().skip(5).step_by(13) {
+        r.quality_b = None;
+    }
     for col in Column::ALL {
         for desc in [false, true] {
             let got = facexplain::explore::sorted_view(&rows, &Filter::default(), col, desc);
             // The reference: a stable sort by the comparison, missing scores last.
             let missing = |r: &facexplain::explore::Row| match col {
+                Column::QualityA => r.quality_a.is_none(),
+                Column::QualityB => r.quality_b.is_none(),
                 Column::Similarity | Column::Decision | Column::Correct => r.similarity.is_none(),
                 Column::CScore => r.c_score.is_none(),
                 Column::PicScore => r.pic_score.is_none(),
@@ -413,4 +519,76 @@ fn the_fast_sort_orders_as_the_column_comparison_does() {
             assert_eq!(got, want, "{col:?} desc={desc}");
         }
     }
+}
+
+#[test]
+fn quality_verdicts_are_evals_per_image_and_filter_the_pairs() {
+    let t = orl();
+    assert_eq!(
+        t.quality.as_deref(),
+        Some(assessor().thresholds.identity.as_str())
+    );
+    // eval's verdicts: every image detected and assessed again, uncached.
+    let d = Dataset::scan(&data("orl"), Ctl::none()).unwrap();
+    let all: BTreeSet<usize> = (0..d.images.len()).collect();
+    let v = assess_images(pipeline(), assessor(), &d, &all, Ctl::none()).unwrap();
+    let of: HashMap<&str, Option<Verdict>> = d
+        .images
+        .iter()
+        .zip(&v.verdicts)
+        .map(|(im, v)| (im.rel.as_str(), *v))
+        .collect();
+    assert!(v.failed.is_empty() && t.quality_failed.is_empty());
+    for r in &t.rows {
+        assert_eq!(r.quality_a, of[r.file_a.as_str()], "{}", r.file_a);
+        assert_eq!(r.quality_b, of[r.file_b.as_str()], "{}", r.file_b);
+    }
+    assert!(
+        v.verdicts.iter().all(Option::is_some),
+        "every ORL face is assessed"
+    );
+    // The quality filter partitions the pairs by the worse face's verdict.
+    let mut total = 0;
+    for q in [Verdict::Fit, Verdict::Limited, Verdict::Unfit] {
+        let f = Filter {
+            quality: Some(q),
+            ..Filter::default()
+        };
+        let kept = t.view(&f, Column::Id, false);
+        let want = t
+            .rows
+            .iter()
+            .filter(|r| r.quality_a.unwrap().max(r.quality_b.unwrap()) == q)
+            .count();
+        assert_eq!(kept.len(), want, "{q}");
+        // ORL's small faces give pairs of all three verdicts.
+        assert!(!kept.is_empty(), "no {q} pair");
+        assert!(kept.iter().all(|r| r.quality() == Some(q)));
+        total += kept.len();
+    }
+    assert_eq!(total, t.rows.len());
+    // Sorted by quality A, worst first.
+    let worst = t.view(&Filter::default(), Column::QualityA, true);
+    assert!(worst.windows(2).all(|w| w[0].quality_a >= w[1].quality_a));
+    // The exports carry each face's verdict and the pair's.
+    let rows: Vec<_> = t.rows.iter().take(3).collect();
+    let j: Value = serde_json::from_str(&t.json(&rows)).unwrap();
+    assert_eq!(
+        j["quality_thresholds"].as_str(),
+        Some(assessor().thresholds.identity.as_str())
+    );
+    for (r, jr) in rows.iter().zip(j["rows"].as_array().unwrap()) {
+        assert_eq!(jr["quality_a"].as_str(), r.quality_a.map(|v| v.as_str()));
+        assert_eq!(jr["quality"].as_str(), r.quality().map(|v| v.as_str()));
+    }
+    let csv = t.csv(&rows);
+    let mut lines = csv.lines().filter(|l| !l.starts_with('#'));
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    for (r, line) in rows.iter().zip(lines) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[col("quality_b")], r.quality_b.unwrap().as_str());
+        assert_eq!(cells[col("quality")], r.quality().unwrap().as_str());
+    }
+    assert!(csv.contains("# quality verdicts by thresholds "), "{csv}");
 }

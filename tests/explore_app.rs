@@ -63,6 +63,17 @@ fn small_orl() -> tempfile::TempDir {
     tmp
 }
 
+/// The app in a 1280×800 window, explanations off (the explorer's tests open pairs only).
+fn harness() -> Harness<'static, FacexplainApp> {
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.settings.auto_explain = false;
+    let mut h = Harness::builder()
+        .with_size(vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
+    h.run_steps(2);
+    h
+}
+
 /// Ids of the rows in view order.
 fn view_ids(app: &FacexplainApp) -> Vec<usize> {
     let e = &app.explorer;
@@ -73,12 +84,7 @@ fn view_ids(app: &FacexplainApp) -> Vec<usize> {
 fn a_dropped_folder_fills_the_table_sorts_filters_and_opens_a_pair() {
     let tmp = small_orl();
     let dir = tmp.path().join("orl3");
-    let mut app = FacexplainApp::new(None, AppOptions::default());
-    app.settings.auto_explain = false;
-    let mut h = Harness::builder()
-        .with_size(vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
-    h.run_steps(2);
+    let mut h = harness();
 
     // Dropping the folder opens the explorer page.
     h.hover_at(egui::pos2(640.0, 400.0));
@@ -200,4 +206,45 @@ fn a_dropped_folder_fills_the_table_sorts_filters_and_opens_a_pair() {
     assert_eq!(e.sort, (Column::Similarity, true));
     assert_eq!(e.filter.genuine, Some(false));
     assert_eq!(e.rows()[e.order[0]].id, hardest.id);
+}
+
+#[test]
+fn a_folder_dropped_with_a_csv_pairs_file_shows_its_pairs_and_marks_the_missing() {
+    let tmp = small_orl();
+    let dir = tmp.path().join("orl3");
+    let csv = tmp.path().join("pairs.csv");
+    std::fs::write(
+        &csv,
+        "s1/1.pgm,s1/2.pgm\ns1/1.pgm,s9/1.pgm,0\ns2/5.pgm,s3/5.pgm\n",
+    )
+    .unwrap();
+    let mut h = harness();
+    h.hover_at(egui::pos2(640.0, 400.0));
+    let input = h.input_mut();
+    input.dropped_files.push(Arc::new(Dropped(dir.clone())));
+    input.dropped_files.push(Arc::new(Dropped(csv.clone())));
+    h.step();
+    assert_eq!(
+        h.state().explorer.pairs_file.as_deref(),
+        Some(csv.as_path())
+    );
+    wait_for(&mut h, "the table", 300, |a| a.explorer.table.is_some());
+    let e = &h.state().explorer;
+    let rows = e.rows();
+    assert_eq!(rows.len(), 3, "the list's pairs, as given");
+    assert_eq!(view_ids(h.state()), [0, 1, 2]);
+    assert!(rows[0].genuine && !rows[1].genuine && !rows[2].genuine);
+    assert!(rows[0].similarity.is_some() && rows[2].similarity.is_some());
+    let why = rows[1].failed.clone().unwrap();
+    assert!(why.contains("s9/1.pgm: no such file"), "{why}");
+    // The missing pair's row is drawn, marked, with the reason on hover.
+    h.get_by_label("#1");
+    h.get_by_label("failed").hover();
+    // Past the tooltip delay.
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    h.get_by_label_contains("s9/1.pgm: no such file");
+    h.get_by_label_contains("1 listed pairs without a score: an image missing or failed");
 }

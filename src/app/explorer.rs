@@ -5,10 +5,9 @@
 //! stream back as their images are embedded) and the File menu's items.
 
 use super::{Cx, UiCommand};
-use crate::explore::{Column, Filter, Row, Summary, Table};
-use crate::pipeline::Pipeline;
+use crate::explore::{Column, Filter, Models, Row, Summary, Table};
 use crate::progress::Ctl;
-use crate::record::Decision;
+use crate::record::{Decision, Verdict};
 use crate::session::explorer::{APP_MAX_IMPOSTORS, APP_SEED};
 use crate::session::{Command, Event, ExplorerCommand, Page};
 use egui::RichText;
@@ -23,7 +22,7 @@ const ROWS_EVERY: Duration = Duration::from_millis(500);
 /// Build a data set's table on the worker, streaming rows as they are scored.
 #[allow(clippy::too_many_arguments)]
 pub fn run_job(
-    p: &Pipeline,
+    models: Models<'_>,
     generation: u64,
     dataset: PathBuf,
     pairs: Option<PathBuf>,
@@ -42,7 +41,15 @@ pub fn run_job(
             send(Event::ExploreRows { generation, rows });
         }
     };
-    let result = Table::open(p, &dataset, pairs, max_impostors, seed, ctl, &mut on_rows);
+    let result = Table::open(
+        models,
+        &dataset,
+        pairs,
+        max_impostors,
+        seed,
+        ctl,
+        &mut on_rows,
+    );
     if result.is_err() && !buffer.is_empty() {
         // Cancelled or failed: the rows scored so far stay on screen.
         send(Event::ExploreRows {
@@ -70,8 +77,9 @@ pub fn open_dialog(with_pairs: bool, out: &mut Vec<UiCommand>) {
     };
     let pairs = if with_pairs {
         match rfd::FileDialog::new()
-            .set_title("Pairs list (LFW pairs.txt format)")
-            .add_filter("Pairs list", &["txt"])
+            .set_title("Pairs list: LFW pairs.txt, or CSV a,b[,label]")
+            .add_filter("Pairs list", &["txt", "csv"])
+            .add_filter("All files", &["*"])
             .set_directory(&dataset)
             .pick_file()
         {
@@ -97,7 +105,9 @@ pub fn menu_items(ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
     }
     if ui
         .button("Open data set with a pairs list…")
-        .on_hover_text("The folder, then an LFW-style pairs.txt: its pairs as given")
+        .on_hover_text(
+            "The folder, then a pairs list: LFW's pairs.txt, or a CSV a,b[,label] of paths in the folder (header optional; without a label the folders decide). Its pairs as given; a pair naming a missing image is shown, marked",
+        )
         .clicked()
     {
         open_dialog(true, out);
@@ -199,6 +209,25 @@ fn filter_ui(ui: &mut egui::Ui, f: &Filter) -> Filter {
             .on_hover_text("False matches and false non-matches at the threshold");
         ui.checkbox(&mut f.failed_only, "failed only")
             .on_hover_text("Pairs whose image had no face or could not be read");
+        ui.separator();
+        egui::ComboBox::from_id_salt("explorer-quality")
+            .selected_text(match f.quality {
+                None => "any quality".to_string(),
+                Some(v) => format!("quality {v}"),
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut f.quality, None, "any quality");
+                for (v, tip) in [
+                    (Verdict::Fit, "both faces fit"),
+                    (Verdict::Limited, "the worse face limited"),
+                    (Verdict::Unfit, "a face unfit"),
+                ] {
+                    ui.selectable_value(&mut f.quality, Some(v), format!("quality {v}"))
+                        .on_hover_text(tip);
+                }
+            })
+            .response
+            .on_hover_text("The pair's quality verdict: the worse of its two faces'");
         let mut lo = f.min_similarity.is_some();
         let mut hi = f.max_similarity.is_some();
         ui.checkbox(&mut lo, "similarity from");
@@ -231,13 +260,15 @@ fn filter_ui(ui: &mut egui::Ui, f: &Filter) -> Filter {
 }
 
 /// The column headers: (column, heading).
-const HEADINGS: [(Column, &str); 12] = [
+const HEADINGS: [(Column, &str); 14] = [
     (Column::Id, "Pair"),
     (Column::FileA, "File A"),
     (Column::FileB, "File B"),
     (Column::IdentityA, "Identity A"),
     (Column::IdentityB, "Identity B"),
     (Column::Label, "Label"),
+    (Column::QualityA, "Quality A"),
+    (Column::QualityB, "Quality B"),
     (Column::Similarity, "Similarity"),
     (Column::Decision, "Decision"),
     (Column::Correct, "Correct"),
@@ -265,6 +296,16 @@ fn row_cells(row: &mut egui_extras::TableRow<'_, '_>, r: &Row, clicked: &mut boo
     row.col(|ui| {
         ui.label(r.label());
     });
+    for q in [r.quality_a, r.quality_b] {
+        row.col(|ui| match q {
+            Some(v) => {
+                ui.colored_label(super::quality_badge::colour(v), v.as_str());
+            }
+            None => {
+                ui.weak("–");
+            }
+        });
+    }
     let Some(sim) = r.similarity else {
         row.col(|ui| {
             let why = r.failed.as_deref().unwrap_or("no score");
@@ -345,7 +386,9 @@ fn table_ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) -> Option<usiz
             .sense(egui::Sense::click())
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             .column(egui_extras::Column::exact(64.0));
-        for w in [150.0, 150.0, 90.0, 90.0, 70.0, 80.0, 76.0, 62.0, 64.0, 72.0] {
+        for w in [
+            150.0, 150.0, 90.0, 90.0, 70.0, 74.0, 74.0, 80.0, 76.0, 62.0, 64.0, 72.0,
+        ] {
             b = b.column(egui_extras::Column::initial(w).at_least(40.0).clip(true));
         }
         b.column(egui_extras::Column::remainder().at_least(120.0))
@@ -429,6 +472,22 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
                 t.cache_hits,
                 t.sampling()
             ));
+            let q = ui.label(format!(
+                "{}{}",
+                t.quality_source(),
+                match t.quality_failed.len() {
+                    0 => String::new(),
+                    n => format!("; {n} faces could not be assessed"),
+                }
+            ));
+            if !t.quality_failed.is_empty() {
+                let why: Vec<String> = t
+                    .quality_failed
+                    .iter()
+                    .map(|s| format!("{}: {}", s.path, s.reason))
+                    .collect();
+                q.on_hover_text(why.join("\n"));
+            }
         }
         None if e.loading() => {
             ui.label(format!(

@@ -8,7 +8,7 @@ use crate::session::Slot;
 use egui::{Color32, RichText};
 
 /// Badge colour of a verdict.
-fn colour(v: Verdict) -> Color32 {
+pub fn colour(v: Verdict) -> Color32 {
     match v {
         Verdict::Fit => Color32::from_rgb(30, 130, 60),
         Verdict::Limited => Color32::from_rgb(200, 130, 0),

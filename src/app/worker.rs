@@ -549,7 +549,11 @@ fn run_job(
             max_impostors,
             seed,
         } => crate::app::explorer::run_job(
-            p,
+            crate::explore::Models {
+                pipeline: p,
+                // Without FaceMesh the table is built all the same, without verdicts.
+                quality: assessor_of(p, assessor, ctl).ok(),
+            },
             generation,
             dataset,
             pairs,

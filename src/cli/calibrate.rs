@@ -23,7 +23,9 @@ pub struct DatasetArgs {
     /// `calibrate` takes several (repeat the option) and pools their pairs.
     #[arg(long, value_name = "DIR", required = true)]
     pub dataset: Vec<PathBuf>,
-    /// An LFW-style pairs list (`name n1 n2` genuine, `name1 n1 name2 n2` impostor) instead of all pairs.
+    /// A pairs list instead of all pairs: LFW's `pairs.txt` (`name n1 n2` genuine, `name1 n1 name2
+    /// n2` impostor) or a CSV `a,b[,label]` of paths in the dataset folder (header optional;
+    /// label 1/0, genuine/impostor or same/different; without one the folders decide).
     #[arg(long, value_name = "FILE")]
     pub pairs: Option<PathBuf>,
     /// Use at most this many impostor pairs; beyond it a seeded random sample is taken.

@@ -7,10 +7,10 @@ use super::calibrate::{DatasetArgs, cli_error};
 use super::progress::{TermProgress, ctrl_c_flag};
 use crate::calibration::Calibration;
 use crate::explore::shard::{Shard, embed_shard};
-use crate::explore::{Column, ExploreError, Filter, Table};
+use crate::explore::{Column, ExploreError, Filter, Models, Table};
 use crate::pipeline::Pipeline;
 use crate::progress::{Ctl, Progress};
-use crate::record::Decision;
+use crate::record::{Decision, Verdict};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -51,8 +51,14 @@ pub struct ExploreArgs {
     /// Only pairs with similarity at most this.
     #[arg(long)]
     pub max_similarity: Option<f64>,
-    /// Sort by this column (pair, file_a, file_b, identity_a, identity_b, label, similarity,
-    /// decision, correct, c_score, pic_score, log10_lr); a leading '-' sorts descending.
+    /// Only pairs of this quality verdict: the worse of the two faces' (fit: both fit).
+    #[arg(long, value_parser = ["fit", "limited", "unfit"])]
+    pub quality: Option<String>,
+    #[command(flatten)]
+    pub thresholds: super::quality::ThresholdsArg,
+    /// Sort by this column (pair, file_a, file_b, identity_a, identity_b, label, quality_a,
+    /// quality_b, similarity, decision, correct, c_score, pic_score, log10_lr); a leading '-'
+    /// sorts descending.
     #[arg(long, default_value = "pair", allow_hyphen_values = true)]
     pub sort: String,
     /// Rows to print on the terminal (the files get all of them).
@@ -106,7 +112,7 @@ fn bench(
 }
 
 /// `--embeddings-only [--shard K/N]`: this share of the images into the cache.
-fn embed_only(a: &ExploreArgs, pipeline: &Pipeline, dir: &std::path::Path) -> anyhow::Result<()> {
+fn embed_only(a: &ExploreArgs, models: Models<'_>, dir: &std::path::Path) -> anyhow::Result<()> {
     let shard = match &a.shard {
         Some(s) => Shard::parse(s).map_err(BadInput)?,
         None => Shard { index: 0, count: 1 },
@@ -114,8 +120,8 @@ fn embed_only(a: &ExploreArgs, pipeline: &Pipeline, dir: &std::path::Path) -> an
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);
-    let opts = a.data.options(pipeline);
-    let r = embed_shard(pipeline, dir, &opts, shard, Ctl::new(&report, &cancel));
+    let opts = a.data.options(models.pipeline);
+    let r = embed_shard(models, dir, &opts, shard, Ctl::new(&report, &cancel));
     bar.finish();
     let r = r.map_err(explore_error)?;
     println!(
@@ -158,8 +164,13 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
         _ => return Err(BadInput("explore takes one --dataset".into()).into()),
     };
     let pipeline = Pipeline::load_model(&a.data.model)?;
+    let assessor = a.thresholds.assessor(&pipeline)?;
+    let models = Models {
+        pipeline: &pipeline,
+        quality: Some(&assessor),
+    };
     if a.embeddings_only {
-        return embed_only(&a, &pipeline, &dir);
+        return embed_only(&a, models, &dir);
     }
     let calibration = match &a.calibration {
         Some(p) => Some(Calibration::choose(Some(p), &pipeline.model).map_err(cli_error)?),
@@ -173,7 +184,7 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
     let report = |p: Progress| bar.update(p);
     let opts = a.data.options(&pipeline);
     let table = Table::build(
-        &pipeline,
+        models,
         &dir,
         &opts,
         calibration,
@@ -197,6 +208,10 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
     );
     for s in &d.skipped {
         println!("  skipped {}: {}", s.path, s.reason);
+    }
+    println!("{}", table.quality_source());
+    for s in &table.quality_failed {
+        println!("  no quality verdict for {}: {}", s.path, s.reason);
     }
     println!("pairs: {}", table.sampling());
     println!(
@@ -239,6 +254,11 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
             }
         }),
         failed_only: a.failed_only,
+        quality: a.quality.as_deref().map(|q| match q {
+            "fit" => Verdict::Fit,
+            "limited" => Verdict::Limited,
+            _ => Verdict::Unfit,
+        }),
         text: a.find.clone(),
         min_similarity: a.min_similarity,
         max_similarity: a.max_similarity,
@@ -257,9 +277,10 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
             ),
         };
         println!(
-            "  #{:<6} {:<9} {score} {verdict:<9} {} | {}",
+            "  #{:<6} {:<9} {score} {verdict:<9} {:<7} {} | {}",
             r.id,
             r.label(),
+            r.quality().map_or("-", |v| v.as_str()),
             r.file_a,
             r.file_b
         );

@@ -60,7 +60,7 @@ pub fn bench(
     n: usize,
     ctl: Ctl,
 ) -> Result<BenchReport, ExploreError> {
-    let built = build_paired(pipeline, dir, opts, ctl, &mut |_| {})?;
+    let built = build_paired(pipeline.into(), dir, opts, ctl, &mut |_| {})?;
     let (d, e) = (&built.paired.dataset, &built.paired.embedded);
     let used: Vec<usize> = (0..d.images.len())
         .filter(|&i| e.embeddings[i].is_some())

@@ -3,12 +3,12 @@
 //! formed as `calibrate` and `eval` form them, and the pairs whose image
 //! failed kept as marked rows.
 
-use super::{ExploreError, Row};
+use super::{ExploreError, Models, Row};
 use crate::calibration::fit::calibrate::{CollectOptions, Paired};
 use crate::calibration::fit::dataset::{Dataset, Pair, read_pairs};
 use crate::calibration::fit::embedding::{Embedded, embed_images};
 use crate::calibration::fit::pairs::{all_pairs, images_of, listed_pairs, pair_score};
-use crate::pipeline::Pipeline;
+use crate::calibration::fit::pairs_list::{Listed, Unresolved};
 use crate::progress::Ctl;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -28,14 +28,15 @@ pub struct Built {
 /// The stage name of the embedding progress.
 const STAGE: &str = "embedding faces";
 
-/// Scan `dir`, embed the images needed [`CHUNK`] at a time (cached; the
+/// Scan `dir`, embed (and with `models.quality` assess) the images needed
+/// [`CHUNK`] at a time (cached; the
 /// same numbers as one pass, since each image is embedded on its own), form
 /// the pairs. After each chunk `emit` gets the pairs its images completed
 /// (unscored rows with provisional ids): all pairs when every impostor pair
 /// will be used, genuine pairs only when impostors are to be sampled, the
 /// list's pairs with a pairs file.
 pub fn build_paired(
-    pipeline: &Pipeline,
+    models: Models<'_>,
     dir: &Path,
     opts: &CollectOptions,
     ctl: Ctl,
@@ -53,11 +54,7 @@ pub fn build_paired(
         None => (0..dataset.images.len()).collect(),
     };
     let all_impostors = list.is_none() && impostors_upper_bound(&dataset) <= opts.max_impostors;
-    let mut embedded = Embedded {
-        embeddings: vec![None; dataset.images.len()],
-        skipped: Vec::new(),
-        cache_hits: 0,
-    };
+    let mut embedded = Embedded::empty(dataset.images.len());
     // Cancel is looked at between chunks (the inner calls run to their end).
     let never = AtomicBool::new(false);
     let quiet = Ctl::new(&|_| {}, &never);
@@ -65,16 +62,38 @@ pub fn build_paired(
     let mut done: Vec<usize> = Vec::with_capacity(order.len());
     let mut emitted = vec![false; list.as_ref().map_or(0, |l| l.pairs.len())];
     let mut next_id = 0;
+    // Listed pairs naming a missing image: shown, marked, at once.
+    if let Some(l) = &list {
+        next_id = l.unresolved.len();
+        let rows: Vec<Row> = l
+            .unresolved
+            .iter()
+            .enumerate()
+            .map(|(id, u)| unresolved_row(id, u))
+            .collect();
+        if !rows.is_empty() {
+            emit(rows);
+        }
+    }
     for chunk in order.chunks(CHUNK) {
         ctl.check()
             .map_err(crate::calibration::fit::FitError::from)?;
         ctl.report(STAGE, done.len(), order.len());
         let set: BTreeSet<usize> = chunk.iter().copied().collect();
-        let part = embed_images(pipeline, &dataset, &set, &opts.cache, quiet)?;
+        let mut part = embed_images(
+            models.pipeline,
+            &dataset,
+            &set,
+            &opts.cache,
+            models.quality,
+            quiet,
+        )?;
         embedded.cache_hits += part.cache_hits;
         embedded.skipped.extend(part.skipped);
+        embedded.quality_failed.extend(part.quality_failed);
         for &i in chunk {
-            embedded.embeddings[i] = part.embeddings[i].clone();
+            embedded.embeddings[i] = part.embeddings[i].take();
+            embedded.quality[i] = part.quality[i];
         }
         // The pairs this chunk completed.
         let mut pairs = Vec::new();
@@ -143,26 +162,35 @@ fn impostors_upper_bound(d: &Dataset) -> usize {
 /// An unscored row of pair `p` (similarity `None` if an image has no embedding).
 pub(super) fn row(id: usize, p: &Pair, d: &Dataset, e: &Embedded) -> Row {
     let (a, b) = (&d.images[p.a], &d.images[p.b]);
+    let identity = |i: usize| d.identities[i].clone();
     Row {
-        id,
-        file_a: a.rel.clone(),
-        file_b: b.rel.clone(),
-        identity_a: d.identities[a.identity].clone(),
-        identity_b: d.identities[b.identity].clone(),
-        genuine: p.genuine,
+        quality_a: e.quality[p.a],
+        quality_b: e.quality[p.b],
         similarity: pair_score(p, e),
-        decision: None,
-        correct: None,
-        c_score: None,
-        pic_score: None,
-        log10_lr: None,
-        verbal: None,
-        failed: None,
+        ..Row::unscored(
+            id,
+            [a.rel.clone(), b.rel.clone()],
+            [identity(a.identity), identity(b.identity)],
+            p.genuine,
+        )
+    }
+}
+
+/// The row of a listed pair naming an image the data set does not have.
+fn unresolved_row(id: usize, u: &Unresolved) -> Row {
+    Row {
+        failed: Some(format!("pairs file line {}: {}", u.line, u.reason)),
+        ..Row::unscored(
+            id,
+            [u.file_a.clone(), u.file_b.clone()],
+            [u.identity_a.clone(), u.identity_b.clone()],
+            u.genuine,
+        )
     }
 }
 
 /// The rows of the final table, unscored: with a pairs list every listed
-/// pair in list order; else the pairs `all_pairs` formed, then the pairs an
+/// pair in list order (those naming a missing image marked); else the pairs `all_pairs` formed, then the pairs an
 /// image without an embedding would have been in (genuine ones always,
 /// impostor ones when all impostor pairs are used), each marked with why.
 pub fn rows_of(b: &Built) -> Vec<Row> {
@@ -196,10 +224,12 @@ pub fn rows_of(b: &Built) -> Vec<Row> {
     };
     if let Some(l) = &p.list {
         return l
-            .pairs
-            .iter()
+            .entries()
             .enumerate()
-            .map(|(id, q)| mark(id, q))
+            .map(|(id, entry)| match entry {
+                Listed::Pair(q) => mark(id, q),
+                Listed::Unresolved(u) => unresolved_row(id, u),
+            })
             .collect();
     }
     let mut rows: Vec<Row> = p

@@ -1,5 +1,7 @@
 //! The explorer's table written as CSV (one row per pair, header first,
-//! sampling stated in `#` lines above it) and as JSON (sampling, summary, rows).
+//! sampling and quality thresholds stated in `#` lines above it) and as
+//! JSON (sampling, quality thresholds, summary, rows). Besides the table's
+//! columns each row has its pair quality verdict (the worse face's).
 
 use super::{Row, Table};
 use crate::calibration::fit::FitError;
@@ -7,7 +9,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// Schema of the explorer's JSON export.
-pub const EXPLORE_SCHEMA: &str = "facexplain.explore/1";
+pub const EXPLORE_SCHEMA: &str = "facexplain.explore/2";
 
 /// What building or writing the explorer's table can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +51,18 @@ struct Export<'a> {
     pairs: &'a crate::calibration::file::PairInfo,
     threshold_source: &'a str,
     calibration: Option<&'a str>,
+    /// The thresholds behind the quality verdicts (`None`: not assessed).
+    quality_thresholds: Option<&'a str>,
     summary: super::Summary,
-    rows: &'a [&'a Row],
+    rows: Vec<JsonRow<'a>>,
+}
+
+/// A row and its pair quality verdict.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    #[serde(flatten)]
+    row: &'a Row,
+    quality: Option<crate::record::Verdict>,
 }
 
 fn write(path: &Path, text: &str) -> Result<(), ExploreError> {
@@ -73,7 +85,7 @@ impl Table {
         }
         if p.dropped > 0 {
             s.push_str(&format!(
-                ", {} listed pairs without a score: an image failed",
+                ", {} listed pairs without a score: an image missing or failed",
                 p.dropped
             ));
         }
@@ -81,18 +93,29 @@ impl Table {
         s
     }
 
-    /// The rows as CSV, the sampling and threshold stated in `#` lines first.
+    /// How the quality verdicts were decided, in one line.
+    pub fn quality_source(&self) -> String {
+        match &self.quality {
+            Some(t) => format!("quality verdicts by thresholds {t}"),
+            None => "no quality verdicts (FaceMesh not available)".into(),
+        }
+    }
+
+    /// The rows as CSV, the sampling, threshold and quality thresholds
+    /// stated in `#` lines first.
     pub fn csv(&self, rows: &[&Row]) -> String {
         let mut out = format!(
-            "# facexplain explore: {}, {}\n# threshold {} ({})\n",
+            "# facexplain explore: {}, {}\n# threshold {} ({})\n# {}\n",
             self.dataset.name,
             self.sampling(),
             self.threshold,
-            self.threshold_source
+            self.threshold_source,
+            self.quality_source()
         );
         let names: Vec<&str> = super::Column::ALL.iter().map(|c| c.name()).collect();
         out.push_str(&names.join(","));
-        out.push_str(",verbal,failed\n");
+        out.push_str(",quality,verbal,failed\n");
+        let verdict = |v: Option<crate::record::Verdict>| v.map_or("", |v| v.as_str()).to_string();
         for r in rows {
             let cells = [
                 r.id.to_string(),
@@ -101,12 +124,15 @@ impl Table {
                 field(&r.identity_a),
                 field(&r.identity_b),
                 r.label().to_string(),
+                verdict(r.quality_a),
+                verdict(r.quality_b),
                 num(r.similarity),
                 r.decision.map_or("", |d| d.as_str()).to_string(),
                 r.correct.map_or(String::new(), |c| c.to_string()),
                 num(r.c_score),
                 num(r.pic_score),
                 num(r.log10_lr),
+                verdict(r.quality()),
                 field(r.verbal.as_deref().unwrap_or("")),
                 field(r.failed.as_deref().unwrap_or("")),
             ];
@@ -124,8 +150,15 @@ impl Table {
             pairs: &self.pairs,
             threshold_source: &self.threshold_source,
             calibration: self.calibration.as_ref().map(|c| c.name.as_str()),
+            quality_thresholds: self.quality.as_deref(),
             summary: self.summary(),
-            rows,
+            rows: rows
+                .iter()
+                .map(|&row| JsonRow {
+                    row,
+                    quality: row.quality(),
+                })
+                .collect(),
         };
         // Plain data (strings, finite numbers): serialisation cannot fail.
         serde_json::to_string_pretty(&e).unwrap_or_default()

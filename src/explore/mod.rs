@@ -1,6 +1,7 @@
 //! The explorer of the X-Maps paper's platform: every pair of a data set
-//! in one table (files, identities, label, similarity, decision, C-Score,
-//! PIC-Score, likelihood ratio), sorted, filtered and summarised. No egui:
+//! in one table (files, identities, label, each face's quality verdict,
+//! similarity, decision, C-Score, PIC-Score, likelihood ratio), sorted,
+//! filtered and summarised. No egui:
 //! the app and `facexplain explore` both draw on it.
 //!
 //! The pairs, the embedding cache and the error rates are those of
@@ -19,14 +20,33 @@ pub use export::{EXPLORE_SCHEMA, ExploreError};
 pub use view::{Column, Filter, Summary, scores_of, sorted_view};
 
 use crate::calibration::Calibration;
-use crate::calibration::file::{DatasetInfo, PairInfo};
+use crate::calibration::file::{DatasetInfo, PairInfo, SkippedImage};
 use crate::calibration::fit::calibrate::CollectOptions;
 use crate::calibration::fit::embedding::EmbeddingCache;
 use crate::pipeline::Pipeline;
 use crate::progress::Ctl;
-use crate::record::Decision;
+use crate::quality::Assessor;
+use crate::record::{Decision, Verdict};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+
+/// The models that open a data set: the pipeline that detects and embeds,
+/// and the quality assessor (`None`: no quality verdicts).
+#[derive(Clone, Copy)]
+pub struct Models<'a> {
+    pub pipeline: &'a Pipeline,
+    pub quality: Option<&'a Assessor>,
+}
+
+impl<'a> From<&'a Pipeline> for Models<'a> {
+    /// The pipeline alone: no quality verdicts.
+    fn from(pipeline: &'a Pipeline) -> Models<'a> {
+        Models {
+            pipeline,
+            quality: None,
+        }
+    }
+}
 
 /// One pair of the data set.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -39,6 +59,9 @@ pub struct Row {
     pub identity_b: String,
     /// True for a genuine (same identity) pair.
     pub genuine: bool,
+    /// Quality verdict of each image's face (`None`: not assessed).
+    pub quality_a: Option<Verdict>,
+    pub quality_b: Option<Verdict>,
     /// Cosine similarity of the two embeddings (`None`: an image failed).
     pub similarity: Option<f64>,
     /// The decision at the table's threshold.
@@ -59,9 +82,38 @@ pub struct Row {
 }
 
 impl Row {
+    /// The row of a pair of `files` of `identities`, nothing scored yet.
+    pub fn unscored(id: usize, files: [String; 2], identities: [String; 2], genuine: bool) -> Row {
+        let ([file_a, file_b], [identity_a, identity_b]) = (files, identities);
+        Row {
+            id,
+            file_a,
+            file_b,
+            identity_a,
+            identity_b,
+            genuine,
+            quality_a: None,
+            quality_b: None,
+            similarity: None,
+            decision: None,
+            correct: None,
+            c_score: None,
+            pic_score: None,
+            log10_lr: None,
+            verbal: None,
+            failed: None,
+        }
+    }
+
     /// "genuine" or "impostor".
     pub fn label(&self) -> &'static str {
         if self.genuine { "genuine" } else { "impostor" }
+    }
+
+    /// The pair's quality verdict: the worse of its two faces' (as `eval`
+    /// groups pairs); `None` unless both were assessed.
+    pub fn quality(&self) -> Option<Verdict> {
+        Some(self.quality_a?.max(self.quality_b?))
     }
 
     /// An error at the threshold: a false match or a false non-match.
@@ -129,29 +181,26 @@ pub struct Table {
     pub cache_hits: usize,
     /// Images that ran the models (not in the cache, or edited since).
     pub computed: usize,
+    /// The thresholds that decided the quality verdicts (`None`: not assessed).
+    pub quality: Option<String>,
+    /// Images with a face whose quality could not be assessed, and why.
+    pub quality_failed: Vec<SkippedImage>,
 }
 
 impl Table {
-    /// Scan and embed the data set (cached), form its pairs as `calibrate`
+    /// Scan and embed the data set (cached; with `models.quality`, each
+    /// face's quality verdict too), form its pairs as `calibrate`
     /// and `eval` do, and score every pair. `threshold` overrides the
     /// calibration's; without either, the data set's EER threshold is used.
     pub fn build(
-        pipeline: &Pipeline,
+        models: Models<'_>,
         dir: &Path,
         opts: &CollectOptions,
         calibration: Option<Calibration>,
         threshold: Option<f64>,
         ctl: Ctl,
     ) -> Result<Table, ExploreError> {
-        Table::build_streaming(
-            pipeline,
-            dir,
-            opts,
-            calibration,
-            threshold,
-            ctl,
-            &mut |_| {},
-        )
+        Table::build_streaming(models, dir, opts, calibration, threshold, ctl, &mut |_| {})
     }
 
     /// As [`Table::build`], handing the rows to `on_rows` as their images are
@@ -159,7 +208,7 @@ impl Table {
     /// at the given or the calibration's threshold). The returned table is
     /// the final one, in pair order.
     pub fn build_streaming(
-        pipeline: &Pipeline,
+        models: Models<'_>,
         dir: &Path,
         opts: &CollectOptions,
         calibration: Option<Calibration>,
@@ -171,7 +220,7 @@ impl Table {
         let cal = calibration.as_ref();
         let mut emit =
             |rows: Vec<Row>| on_rows(rows.into_iter().map(|r| r.scored(preview_t, cal)).collect());
-        let p = build_paired(pipeline, dir, opts, ctl, &mut emit)?;
+        let p = build_paired(models, dir, opts, ctl, &mut emit)?;
         let rows = build::rows_of(&p);
         let mut table = Table {
             root: p.paired.dataset.root.clone(),
@@ -181,6 +230,8 @@ impl Table {
             threshold_source: String::new(),
             cache_hits: p.paired.embedded.cache_hits,
             computed: p.wanted.len() - p.paired.embedded.cache_hits,
+            quality: models.quality.map(|a| a.thresholds.identity.clone()),
+            quality_failed: p.paired.embedded.quality_failed.clone(),
             rows: rows.into_iter().map(|r| r.scored(None, cal)).collect(),
             calibration,
         };
@@ -197,10 +248,11 @@ impl Table {
     }
 
     /// What the app opens: `dir` (with `pairs`, a pairs list) through the
-    /// pipeline's embedding cache, with the model's built-in calibration if
+    /// pipeline's embedding cache, each image's quality judged when
+    /// `models` has an assessor, with the model's built-in calibration if
     /// it has one, impostors sampled above `max_impostors` with `seed`.
     pub fn open(
-        pipeline: &Pipeline,
+        models: Models<'_>,
         dir: &Path,
         pairs: Option<PathBuf>,
         max_impostors: usize,
@@ -212,10 +264,10 @@ impl Table {
             pairs_file: pairs,
             max_impostors,
             seed,
-            cache: EmbeddingCache::for_pipeline(pipeline),
+            cache: EmbeddingCache::for_pipeline(models.pipeline),
         };
-        let calibration = Calibration::default_for(&pipeline.model).ok();
-        Table::build_streaming(pipeline, dir, &opts, calibration, None, ctl, on_rows)
+        let calibration = Calibration::default_for(&models.pipeline.model).ok();
+        Table::build_streaming(models, dir, &opts, calibration, None, ctl, on_rows)
     }
 
     /// Decide every pair at `threshold` (a view setting: similarities and

@@ -6,14 +6,13 @@
 //! single run's bit for bit. `docs/explore-shards.md` shows Slurm and
 //! Kubernetes set-ups.
 
-use super::ExploreError;
+use super::{ExploreError, Models};
 use crate::calibration::file::SkippedImage;
 use crate::calibration::fit::FitError;
 use crate::calibration::fit::calibrate::CollectOptions;
 use crate::calibration::fit::dataset::{Dataset, read_pairs};
 use crate::calibration::fit::embedding::embed_images;
 use crate::calibration::fit::pairs::images_of;
-use crate::pipeline::Pipeline;
 use crate::progress::Ctl;
 use crate::resources::hash::sha256_hex;
 use std::collections::BTreeSet;
@@ -63,9 +62,10 @@ pub struct ShardReport {
     pub skipped: Vec<SkippedImage>,
 }
 
-/// Embed this shard's share of the images into `opts.cache`.
+/// Embed (and with `models.quality` assess) this shard's share of the
+/// images into `opts.cache`.
 pub fn embed_shard(
-    pipeline: &Pipeline,
+    models: Models<'_>,
     dir: &Path,
     opts: &CollectOptions,
     shard: Shard,
@@ -91,7 +91,14 @@ pub fn embed_shard(
         .copied()
         .filter(|&i| shard.owns(&dataset.images[i].rel))
         .collect();
-    let e = embed_images(pipeline, &dataset, &mine, &opts.cache, ctl)?;
+    let e = embed_images(
+        models.pipeline,
+        &dataset,
+        &mine,
+        &opts.cache,
+        models.quality,
+        ctl,
+    )?;
     Ok(ShardReport {
         images: wanted.len(),
         mine: mine.len(),

@@ -3,7 +3,7 @@
 use super::{Row, Table};
 use crate::calibration::fit::ScoreSet;
 use crate::calibration::fit::evaluate::{FnmrAtFmr, fnmr_at_fmrs};
-use crate::record::Decision;
+use crate::record::{Decision, Verdict};
 use serde::Serialize;
 use std::cmp::Ordering;
 
@@ -17,6 +17,8 @@ pub enum Column {
     IdentityA,
     IdentityB,
     Label,
+    QualityA,
+    QualityB,
     Similarity,
     Decision,
     Correct,
@@ -26,13 +28,15 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 12] = [
+    pub const ALL: [Column; 14] = [
         Column::Id,
         Column::FileA,
         Column::FileB,
         Column::IdentityA,
         Column::IdentityB,
         Column::Label,
+        Column::QualityA,
+        Column::QualityB,
         Column::Similarity,
         Column::Decision,
         Column::Correct,
@@ -50,6 +54,8 @@ impl Column {
             Column::IdentityA => "identity_a",
             Column::IdentityB => "identity_b",
             Column::Label => "label",
+            Column::QualityA => "quality_a",
+            Column::QualityB => "quality_b",
             Column::Similarity => "similarity",
             Column::Decision => "decision",
             Column::Correct => "correct",
@@ -77,6 +83,8 @@ impl Column {
         match self {
             Column::Id => Some(r.id as f64),
             Column::Label => Some(flag(!r.genuine)),
+            Column::QualityA => r.quality_a.map(|v| v as u8 as f64),
+            Column::QualityB => r.quality_b.map(|v| v as u8 as f64),
             Column::Similarity => r.similarity,
             Column::Decision => r.decision.map(|d| d as u8 as f64),
             Column::Correct => r.correct.map(flag),
@@ -108,6 +116,8 @@ impl Column {
             Column::IdentityA => a.identity_a.cmp(&b.identity_a),
             Column::IdentityB => a.identity_b.cmp(&b.identity_b),
             Column::Label => a.label().cmp(b.label()),
+            Column::QualityA => rank(a.quality_a, b.quality_a),
+            Column::QualityB => rank(a.quality_b, b.quality_b),
             Column::Similarity => opt(a.similarity, b.similarity),
             Column::Decision => rank(a.decision.map(|d| d as u8), b.decision.map(|d| d as u8)),
             Column::Correct => rank(a.correct, b.correct),
@@ -129,6 +139,8 @@ pub struct Filter {
     pub decision: Option<Decision>,
     /// Only the pairs whose image failed (no face, unreadable).
     pub failed_only: bool,
+    /// Only pairs of this quality verdict (the worse of the two faces').
+    pub quality: Option<Verdict>,
     /// Only rows whose identity or file contains this text (case-insensitive).
     pub text: Option<String>,
     /// Only rows with similarity in `[min, max]`.
@@ -151,6 +163,7 @@ impl Filter {
             && (!self.errors_only || r.is_error())
             && (!self.failed_only || r.failed.is_some())
             && self.decision.is_none_or(|d| r.decision == Some(d))
+            && self.quality.is_none_or(|q| r.quality() == Some(q))
             && in_range(r.similarity)
             && text.is_none_or(|t| {
                 [&r.file_a, &r.file_b, &r.identity_a, &r.identity_b]

@@ -151,10 +151,17 @@ impl Session {
                 let e = &mut self.explorer;
                 e.sort = match e.sort {
                     (s, desc) if s == c => (c, !desc),
-                    // Scores read best from the highest down.
+                    // Scores read best from the highest down, quality worst first.
                     _ => (
                         c,
-                        matches!(c, Column::Similarity | Column::Lr | Column::PicScore),
+                        matches!(
+                            c,
+                            Column::Similarity
+                                | Column::Lr
+                                | Column::PicScore
+                                | Column::QualityA
+                                | Column::QualityB
+                        ),
                     ),
                 };
                 e.refresh(cal_t);

@@ -157,13 +157,17 @@ pub fn pair_up(
     let list = opts
         .pairs_file
         .as_deref()
-        .map(|p| read_pairs(p, &dataset))
+        .map(|p| {
+            let l = read_pairs(p, &dataset)?;
+            // A calibration is of the pairs listed, every one of them.
+            l.require_all(p).map(|_| l)
+        })
         .transpose()?;
     let wanted = match &list {
         Some(l) => images_of(&l.pairs),
         None => (0..dataset.images.len()).collect(),
     };
-    let embedded = embed_images(pipeline, &dataset, &wanted, &opts.cache, ctl)?;
+    let embedded = embed_images(pipeline, &dataset, &wanted, &opts.cache, None, ctl)?;
     let (pairs, info) = match &list {
         Some(l) => listed_pairs(l, &embedded),
         None => all_pairs(&dataset, &embedded, opts.max_impostors, opts.seed),

@@ -1,8 +1,10 @@
 //! Labelled datasets for calibration: a folder of identity sub-folders (LFW
-//! layout; ORL's `s1..s40` fits) and optionally an LFW-style pairs list.
+//! layout; ORL's `s1..s40` fits) and optionally a pairs list
+//! ([`super::pairs_list`], re-exported here).
 //! Embedding the images is [`super::embedding`]'s job, forming and scoring
 //! the pairs [`super::pairs`]'s.
 
+pub use super::pairs_list::{MAX_PAIRS_BYTES, Pair, PairList, read_pairs};
 use crate::calibration::{CalibrationError, Result};
 use crate::progress::Ctl;
 use crate::resources::hash::{sha256_file, sha256_hex};
@@ -135,7 +137,7 @@ impl Dataset {
 
     /// Every image by (identity, file stem), the first of equal keys: a
     /// pairs list of millions of lines is looked up in linear time.
-    fn by_stem(&self) -> HashMap<(&str, String), usize> {
+    pub(super) fn by_stem(&self) -> HashMap<(&str, String), usize> {
         let mut m = HashMap::with_capacity(self.images.len());
         for (i, im) in self.images.iter().enumerate() {
             let stem = Path::new(&im.rel)
@@ -147,120 +149,6 @@ impl Dataset {
         }
         m
     }
-}
-
-/// Index of image number `n` of `identity` in `index` ([`Dataset::by_stem`]):
-/// the first file named `<identity>_<n:04>.*` (LFW) or `<n>.*` (ORL).
-fn find(index: &HashMap<(&str, String), usize>, identity: &str, n: u32) -> Option<usize> {
-    let at = |stem: String| index.get(&(identity, stem)).copied();
-    match (at(format!("{identity}_{n:04}")), at(n.to_string())) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// Largest pairs list read (LFW's is 100 KB).
-pub const MAX_PAIRS_BYTES: u64 = 64 << 20;
-
-/// A pair of images (indices into [`Dataset::images`]) and whether it is genuine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pair {
-    pub a: usize,
-    pub b: usize,
-    pub genuine: bool,
-}
-
-/// Pairs read from an LFW-style list.
-#[derive(Clone, Debug)]
-pub struct PairList {
-    pub name: String,
-    pub sha256: String,
-    pub pairs: Vec<Pair>,
-}
-
-/// Read an LFW-style pairs list: `name n1 n2` is a genuine pair, `name1 n1
-/// name2 n2` an impostor pair; a first line of one or two numbers (fold
-/// counts) is skipped, as are blank lines and `#` comments.
-pub fn read_pairs(path: &Path, dataset: &Dataset) -> Result<PairList> {
-    let err = |line: usize, reason: String| CalibrationError::Pairs {
-        path: path.into(),
-        line,
-        reason,
-    };
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    if size > MAX_PAIRS_BYTES {
-        return Err(err(
-            0,
-            format!(
-                "the list is {} MB, more than a pairs list can be ({} MB)",
-                size >> 20,
-                MAX_PAIRS_BYTES >> 20
-            ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| err(0, "not UTF-8 text".into()))?;
-    let index = dataset.by_stem();
-    let mut pairs = Vec::new();
-    let mut first = true;
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let t: Vec<&str> = line.split_whitespace().collect();
-        let header = first && t.len() <= 2 && t.iter().all(|s| s.parse::<u64>().is_ok());
-        first = false;
-        if header {
-            continue;
-        }
-        let num = |s: &str| {
-            s.parse::<u32>()
-                .map_err(|_| err(i + 1, format!("{s:?} is not an image number")))
-        };
-        let find = |name: &str, n: u32| {
-            find(&index, name, n).ok_or_else(|| {
-                err(i + 1, format!("no image {n} of identity {name:?} in {} (looked for {name}_{n:04}.* and {n}.*)", dataset.root.display()))
-            })
-        };
-        let pair = match t.as_slice() {
-            [name, n1, n2] => Pair {
-                a: find(name, num(n1)?)?,
-                b: find(name, num(n2)?)?,
-                genuine: true,
-            },
-            [a, n1, b, n2] if a == b => {
-                return Err(err(
-                    i + 1,
-                    format!("an impostor line names the same identity {a:?} twice"),
-                ));
-            }
-            [a, n1, b, n2] => Pair {
-                a: find(a, num(n1)?)?,
-                b: find(b, num(n2)?)?,
-                genuine: false,
-            },
-            _ => {
-                return Err(err(
-                    i + 1,
-                    format!("expected `name n1 n2` or `name1 n1 name2 n2`, got {line:?}"),
-                ));
-            }
-        };
-        pairs.push(pair);
-    }
-    if pairs.is_empty() {
-        return Err(err(0, "the list holds no pairs".into()));
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(PairList {
-        name,
-        sha256: sha256_hex(&bytes),
-        pairs,
-    })
 }
 
 #[cfg(test)]
@@ -287,7 +175,7 @@ mod tests {
         let rels: Vec<&str> = ds.images.iter().map(|i| i.rel.as_str()).collect();
         assert_eq!(rels, ["a/9.jpg", "b/1.PNG", "b/2.png"]);
         assert_eq!(ds.images[1].sha256, sha256_hex(b"1.PNG"));
-        assert_eq!(super::find(&ds.by_stem(), "b", 2), Some(2));
+        assert_eq!(ds.by_stem().get(&("b", "2".to_string())), Some(&2));
         // The dataset hash covers names and contents.
         std::fs::write(dir.path().join("b/2.png"), b"changed").unwrap();
         assert_ne!(

@@ -2,7 +2,8 @@
 //! `calibrate`, `eval` and the explorer (`explore/`) use this. An analysis at run time needs only the
 //! calibration file and its score lookups (the parent module).
 //!
-//! - [`dataset`]: scanning a dataset folder and reading a pairs list;
+//! - [`dataset`]: scanning a dataset folder; [`pairs_list`]: reading a
+//!   pairs list (LFW `pairs.txt` or CSV `a,b[,label]`);
 //! - [`embedding`]: embedding its images, with an on-disk cache;
 //! - [`pairs`]: forming genuine/impostor pairs and scoring them;
 //! - [`calibrate`]: choosing the threshold and fitting the C-Score sigmoid
@@ -29,6 +30,7 @@ pub mod lr_fit;
 pub mod lr_plots;
 pub mod metrics;
 pub mod pairs;
+pub mod pairs_list;
 pub mod pav;
 pub mod pic;
 pub mod plots;

@@ -85,7 +85,8 @@ pub fn all_pairs(
     )
 }
 
-/// The pairs of a list whose two images both have an embedding.
+/// The pairs of a list whose two images both have an embedding (those
+/// naming a missing image, or one without a face, are counted as dropped).
 pub fn listed_pairs(list: &PairList, embedded: &Embedded) -> (Vec<Pair>, PairInfo) {
     let keep: Vec<Pair> = list
         .pairs
@@ -94,14 +95,15 @@ pub fn listed_pairs(list: &PairList, embedded: &Embedded) -> (Vec<Pair>, PairInf
         .filter(|p| embedded.embeddings[p.a].is_some() && embedded.embeddings[p.b].is_some())
         .collect();
     let genuine = keep.iter().filter(|p| p.genuine).count();
-    let listed_impostors = list.pairs.iter().filter(|p| !p.genuine).count() as u64;
+    let listed_impostors = (list.pairs.iter().filter(|p| !p.genuine).count()
+        + list.unresolved.iter().filter(|u| !u.genuine).count()) as u64;
     let info = PairInfo {
         genuine,
         impostor: keep.len() - genuine,
         impostor_available: listed_impostors,
         selection: "pairs list".into(),
         seed: None,
-        dropped: list.pairs.len() - keep.len(),
+        dropped: list.pairs.len() + list.unresolved.len() - keep.len(),
     };
     (keep, info)
 }
