@@ -782,3 +782,94 @@ fn a_brush_stroke_and_a_table_click_change_the_shown_similarity() {
         "{s}"
     );
 }
+
+// Several recognisers (issue 19): MobileFaceNet enabled from the View menu
+// shows its verdict beside SFace's; on an ORL pair where SFace matches two
+// different people and MobileFaceNet does not (found with `explore
+// --errors-only` of both models, then `compare --models all`), the header
+// says so in words; the viewer's selector shows MobileFaceNet's maps and
+// switching back to SFace's is instant (kept for the pair).
+
+/// The values of X-Map III on face A of the maps the viewer shows.
+fn shown_xmap(h: &Harness<'_, FacexplainApp>) -> ndarray::Array2<f32> {
+    h.state()
+        .shown_maps()
+        .and_then(|m| m.values(MapChoice::XMap(XMapMethod::III), 0))
+        .cloned()
+        .expect("an X-Map III on screen")
+}
+
+#[test]
+fn a_second_model_in_the_header_its_disagreement_and_its_maps() {
+    use egui::accesskit::Role;
+    let mut app = FacexplainApp::new(None, AppOptions::default());
+    app.settings.params = fast_params();
+    app.settings.params.mery = None;
+    app.open_files(vec![data("orl/s21/1.pgm"), data("orl/s5/10.pgm")], None);
+    let mut h = harness(app);
+    wait_for(&mut h, "SFace's maps", 300, |a| a.explanation().is_some());
+    // One model: no side-by-side rows, no selector.
+    assert!(h.query_by_label("Model:").is_none());
+    assert!(h.query_by_label_contains("The models").is_none());
+    h.get_by_label_contains("Decision: MATCH");
+    let sface_map = shown_xmap(&h);
+
+    menu_item(&mut h, "View", "MobileFaceNet");
+    if h.query_by_label("Reset layout").is_some() {
+        h.get_by_label("View").click(); // close the menu
+        settle(&mut h);
+    }
+    assert_eq!(h.state().settings.models, ["mobilefacenet"]);
+    wait_for(&mut h, "MobileFaceNet's verdict", 120, |a| {
+        a.analysis().is_some_and(|an| an.models.len() == 2)
+    });
+    let an = h.state().analysis().unwrap();
+    let ids: Vec<&str> = an.models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["sface", "mobilefacenet"]);
+    assert_eq!(an.models[0].similarity, an.similarity);
+    assert_eq!(an.models[0].decision, facexplain::record::Decision::Match);
+    assert_eq!(
+        an.models[1].decision,
+        facexplain::record::Decision::NonMatch
+    );
+    assert!(
+        an.models[1].evidence.is_some(),
+        "MobileFaceNet is calibrated"
+    );
+    // Both models in the header, with the disagreement in words.
+    h.get_by_label("The models disagree — SFace: match; MobileFaceNet: non-match");
+    h.get_by_label(&format!("{:.4}", an.models[1].similarity));
+    h.get_by_label_contains(&an.models[1].evidence.as_ref().unwrap().lr_text());
+    h.get_by_label("Model:");
+
+    // The selector: MobileFaceNet's maps are computed and shown.
+    h.get_by_role_and_label(Role::Button, "MobileFaceNet")
+        .click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().side_by_side.shown.as_deref(),
+        Some("mobilefacenet")
+    );
+    wait_for(&mut h, "MobileFaceNet's maps", 600, |a| {
+        a.explanation().is_some()
+    });
+    let mfn_map = shown_xmap(&h);
+    assert_eq!(mfn_map.dim(), sface_map.dim());
+    assert_ne!(mfn_map, sface_map, "another model, other maps");
+    // The analysis record keeps SFace's tables whichever model is shown.
+    assert!(h.state().analysis().unwrap().xmap_table.is_some());
+    snapshot(&mut h, "models_side_by_side");
+
+    // Back to SFace: its maps were kept, nothing is recomputed.
+    h.get_by_role_and_label(Role::Button, "SFace").click();
+    h.run_steps(2);
+    assert!(h.state().side_by_side.shown.is_none());
+    assert!(!h.state().explaining(), "no explanation was started");
+    assert_eq!(shown_xmap(&h), sface_map);
+    // And MobileFaceNet's are kept in turn.
+    h.get_by_role_and_label(Role::Button, "MobileFaceNet")
+        .click();
+    h.run_steps(2);
+    assert!(!h.state().explaining());
+    assert_eq!(shown_xmap(&h), mfn_map);
+}

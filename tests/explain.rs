@@ -375,6 +375,22 @@ fn facemesh_regions_on_a_real_face_are_anatomical() {
 #[test]
 fn real_pair_explained_end_to_end_reproducibly_and_cancellable() {
     let (p, fm) = models();
+    explained_end_to_end(p, fm);
+}
+
+/// The second shipped recogniser (issue 19) passes the same checks as SFace:
+/// the order of the results, the passes, the tables, reproducibility and a
+/// prompt cancel.
+#[test]
+fn mobilefacenet_pair_explained_like_sface() {
+    let (_, fm) = models();
+    let p = Pipeline::load_model("mobilefacenet").expect("MobileFaceNet (scripts/setup.sh)");
+    assert_eq!(p.recogniser.id(), "mobilefacenet");
+    explained_end_to_end(&p, fm);
+}
+
+/// The sample pair explained with `p`'s recogniser: every structural check.
+fn explained_end_to_end(p: &Pipeline, fm: &FaceMesh) {
     let a = p
         .analyze_file(&data("face_recognition/obama.jpg"), None)
         .unwrap();

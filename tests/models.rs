@@ -1,7 +1,8 @@
 //! Face recognisers as data (issue 19): SFace described by its manifest
 //! entry, MobileFaceNet's measured conventions on real images, the input
 //! conversion on known tensors, and a user-added synthetic recogniser run
-//! through `compare` and refused once altered.
+//! through `compare`, `compare --explain` and `calibrate` (its calibration
+//! then used by `compare`), and refused once altered.
 
 use facexplain::pipeline::align::TEMPLATE;
 use facexplain::pipeline::embed::cosine;
@@ -181,11 +182,11 @@ fn compare(user: &Path, a: &Path, b: &Path, list: &str) -> (i32, String, String)
     facexplain(user, &["compare", a, b, "--models", list])
 }
 
-#[test]
-fn user_model_is_pinned_compared_and_refused_when_altered() {
-    let tmp = tempfile::tempdir().unwrap();
-    let user = tmp.path().join("user-models");
-    let file = tmp.path().join("means.onnx");
+/// The synthetic recogniser added as `means` (BGR, less (10, 20, 30)) to
+/// the user models folder `tmp/user-models`, which is returned.
+fn add_means(tmp: &Path) -> PathBuf {
+    let user = tmp.join("user-models");
+    let file = tmp.join("means.onnx");
     synthetic_model(&file);
     let (code, out, err) = facexplain(
         &user,
@@ -205,6 +206,13 @@ fn user_model_is_pinned_compared_and_refused_when_altered() {
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3-D embedding"), "{out}");
+    user
+}
+
+#[test]
+fn user_model_is_pinned_compared_and_refused_when_altered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let user = add_means(tmp.path());
     let (code, out, err) = facexplain(&user, &["models", "list"]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -430,4 +438,138 @@ fn the_second_model_is_explained_like_sface() {
             "{npy:?}"
         );
     }
+}
+
+/// Ten identities of the fetched colour photographs (Obama six times, nine
+/// other people once): 15 genuine and 90 impostor pairs.
+fn colour_set(dir: &Path) -> PathBuf {
+    let set = dir.join("colour");
+    let obama = [
+        "obama.jpg",
+        "obama2.jpg",
+        "obama3.jpg",
+        "obama_partial_face.jpg",
+        "obama_partial_face2.jpg",
+        "32bit.png",
+    ];
+    let others = [
+        "face_recognition/biden.jpg",
+        "grace_hopper.jpg",
+        "astronaut.png",
+        "face-api/sample1.jpg",
+        "face-api/sample2.jpg",
+        "face-api/sample3.jpg",
+        "face-api/sample4.jpg",
+        "face-api/sample5.jpg",
+        "face-api/sample6.jpg",
+    ];
+    let copy = |rel: &str, identity: &str| {
+        let to = set.join(identity);
+        std::fs::create_dir_all(&to).unwrap();
+        let from = data(rel);
+        std::fs::copy(&from, to.join(from.file_name().unwrap())).unwrap();
+    };
+    for f in obama {
+        copy(&format!("face_recognition/{f}"), "obama");
+    }
+    for (i, f) in others.iter().enumerate() {
+        copy(f, &format!("person{i}"));
+    }
+    set
+}
+
+#[test]
+fn user_model_is_explained_and_calibrated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let user = add_means(tmp.path());
+    let sha = facexplain::resources::sha256_hex(&std::fs::read(user.join("means.onnx")).unwrap());
+    let (a, b) = (data("face_recognition/obama.jpg"), data("grace_hopper.jpg"));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+
+    // Explained: the three X-Maps of both faces, made with the user's model.
+    let (json, maps) = (tmp.path().join("a.json"), tmp.path().join("maps"));
+    let (j, m) = (json.to_str().unwrap(), maps.to_str().unwrap());
+    let args = [
+        "compare",
+        a,
+        b,
+        "--models",
+        "means",
+        "--explain",
+        "xmap",
+        "--out-dir",
+        m,
+        "--json",
+        j,
+    ];
+    let (code, out, err) = facexplain(&user, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let an = facexplain::record::Analysis::read(&json).unwrap();
+    assert_eq!(
+        (an.model.name.as_str(), an.model.sha256.as_str()),
+        ("means", sha.as_str())
+    );
+    assert_eq!(an.xmap_table.as_ref().map(|t| t.rows.len()), Some(9));
+    let names: Vec<&str> = an.maps.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "xmap-I", "xmap-I", "xmap-II", "xmap-II", "xmap-III", "xmap-III"
+        ]
+    );
+    for m in &an.maps {
+        let v: ndarray::Array2<f32> = ndarray_npy::read_npy(maps.join(&m.files["npy"])).unwrap();
+        assert_eq!(v.dim(), (112, 112), "{}", m.name);
+        assert!(v.iter().all(|x| (-1.0..=1.0).contains(x)), "{}", m.name);
+        let (lo, hi) = v
+            .iter()
+            .fold((1f32, -1f32), |(l, h), x| (l.min(*x), h.max(*x)));
+        assert!(hi - lo > 0.1, "{}: a flat map ({lo} … {hi})", m.name);
+    }
+
+    // Calibrated on a colour set, into the user models' calibration folder …
+    let set = colour_set(tmp.path());
+    let cal = user.join("calibration").join("means.json");
+    let args = [
+        "calibrate",
+        "--model",
+        "means",
+        "--dataset",
+        set.to_str().unwrap(),
+        "--no-cache",
+        "--out",
+        cal.to_str().unwrap(),
+    ];
+    let (code, out, err) = facexplain(&user, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("pairs: 15 genuine, 90 impostor"), "{out}");
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&cal).unwrap()).unwrap();
+    assert_eq!(
+        file["model"]["sha256"],
+        sha.as_str(),
+        "pinned to the user's model"
+    );
+    let threshold = file["threshold"]["similarity"].as_f64().unwrap() as f32;
+
+    // … where compare finds it: the user model's verdict has its confidences and LR.
+    let json = tmp.path().join("b.json");
+    let args = [
+        "compare",
+        a,
+        b,
+        "--models",
+        "sface,means",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let (code, out, err) = facexplain(&user, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let an = facexplain::record::Analysis::read(&json).unwrap();
+    let means = &an.models[1];
+    assert_eq!(means.id, "means");
+    assert_eq!(means.threshold, threshold, "{}", means.threshold_source);
+    assert!(
+        means.confidence.is_some() && means.evidence.is_some(),
+        "{means:?}"
+    );
 }

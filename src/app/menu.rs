@@ -137,6 +137,8 @@ impl Windows {
                 );
             }
             ui.separator();
+            super::models::menu_section(app, ui, out);
+            ui.separator();
             if ui.button("Reset layout").clicked() {
                 out.push(UiCommand::ResetLayout);
             }

@@ -18,6 +18,7 @@ pub mod faithfulness;
 pub mod frame_stats;
 pub mod maps;
 pub mod menu;
+pub mod models;
 pub mod pair_panel;
 pub mod params;
 pub mod quality_badge;

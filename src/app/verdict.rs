@@ -174,6 +174,7 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui) {
             }
         }
     });
+    super::models::header_rows(app, an, ui);
 }
 
 /// The likelihood ratio with its verbal equivalent (ENFSI 2015 scale); the

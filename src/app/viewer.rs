@@ -77,6 +77,7 @@ impl ViewerState {
         let app = cx.session;
         let mut view = app.settings.view.clone();
         let mut params = app.settings.params.clone();
+        super::models::map_selector(app, ui, out);
         toolbar(self, &mut view, &mut params, ui);
         super::faithfulness::ui(cx, view.map, ui);
         self.whatif.bar(cx, ui, out);
@@ -203,7 +204,8 @@ fn map_textures(
     {
         return t.clone();
     }
-    let faces = app.faces();
+    // The maps lie on the crops of the model they were made with.
+    let faces = app.shown_faces();
     let tex = [0, 1].map(|f| {
         let values = maps.values(v.map, f)?;
         let crop = &faces.as_ref()?[f].aligned.crop;

@@ -130,6 +130,7 @@ impl JobQueue for Worker {
                 | Event::Answered { generation, .. }
                 | Event::WhatIfDone { generation, .. }
                 | Event::Explored { generation, .. }
+                | Event::ModelFaces { generation, .. }
                 | Event::Cancelled { generation } => {
                     self.in_flight.remove(generation);
                 }
@@ -172,11 +173,39 @@ pub fn lower_this_thread_priority() {
     }
 }
 
-/// The models the worker owns; FaceMesh (inside the quality assessor) and
-/// the chat engine load on first use.
+/// The models the worker owns; FaceMesh (inside the quality assessor), the
+/// other recognisers and the chat engine load on first use.
 struct Models {
     pipeline: Pipeline,
     assessor: Option<Result<Assessor, String>>,
+    others: Others,
+}
+
+/// Other face recognisers by id (issue 19), loaded when first asked for.
+type Others = BTreeMap<String, Result<Pipeline, String>>;
+
+/// The pipeline of recogniser `id` (`None`: the loaded one, `primary`),
+/// loaded into `others` on first use.
+fn recogniser<'a>(
+    primary: &'a Pipeline,
+    others: &'a mut Others,
+    id: Option<&str>,
+    ctl: Ctl,
+) -> Result<&'a Pipeline, String> {
+    let Some(id) = id.filter(|id| *id != primary.recogniser.id()) else {
+        return Ok(primary);
+    };
+    let store = &primary.store;
+    others
+        .entry(id.to_string())
+        .or_insert_with(|| {
+            ctl.report(&format!("loading {id}"), 0, 1);
+            crate::pipeline::Recogniser::find(store, id)
+                .and_then(|r| Pipeline::with_recogniser(store.clone(), r))
+                .map_err(|e| format!("{id} cannot be loaded: {e}"))
+        })
+        .as_ref()
+        .map_err(|e| e.clone())
 }
 
 /// The chat engine, loaded with the first question (a lock because questions
@@ -208,6 +237,7 @@ fn worker_main(
             Some(Models {
                 pipeline: p,
                 assessor: None,
+                others: BTreeMap::new(),
             })
         }
         Err(e) => {
@@ -232,10 +262,16 @@ fn worker_main(
             continue;
         }
         let origin = Origin::of(generation, &job);
-        let Some(Models { pipeline, assessor }) = models.as_mut() else {
+        let Some(Models {
+            pipeline,
+            assessor,
+            others,
+        }) = models.as_mut()
+        else {
             send(origin.failed("the models are not loaded".into()));
             continue;
         };
+        let pipeline: &Pipeline = pipeline;
         if let Job::Ask {
             analysis,
             question,
@@ -280,7 +316,7 @@ fn worker_main(
         };
         let ctl = Ctl::new(&progress, &cancel);
         let event = caught(origin, &send, || {
-            run_job(pipeline, assessor, generation, job, ctl, &send)
+            run_job(pipeline, assessor, others, generation, job, ctl, &send)
         });
         send(if ctl.is_cancelled() {
             Event::Cancelled { generation }
@@ -389,6 +425,10 @@ impl Origin {
                 generation,
                 result: Err(msg),
             },
+            JobKind::Models => Event::ModelFaces {
+                generation,
+                result: Err(msg),
+            },
         }
     }
 
@@ -400,6 +440,7 @@ impl Origin {
             JobKind::Ask => "answering a question".into(),
             JobKind::WhatIf => "measuring a what-if similarity".into(),
             JobKind::Explore => "opening a data set".into(),
+            JobKind::Models => "running another face recogniser".into(),
         }
     }
 }
@@ -475,6 +516,7 @@ fn slot_done(
 fn run_job(
     p: &Pipeline,
     assessor: &mut Option<Result<Assessor, String>>,
+    others: &mut Others,
     generation: u64,
     job: Job,
     ctl: Ctl,
@@ -509,7 +551,25 @@ fn run_job(
                 .map_err(|e| e.to_string());
             slot_done(p, assessor, generation, slot, result, ctl)
         }
-        Job::Explain { faces, params } => {
+        Job::ModelFaces { model, faces } => Event::ModelFaces {
+            generation,
+            result: recogniser(p, others, Some(&model), ctl)
+                .and_then(|r| model_faces(r, &faces).map_err(|e| e.to_string())),
+        },
+        Job::Explain {
+            faces,
+            params,
+            model,
+        } => {
+            let embedder = match recogniser(p, others, model.as_deref(), ctl) {
+                Ok(r) => &r.embedder,
+                Err(e) => {
+                    return Event::Explained {
+                        generation,
+                        result: Err(e),
+                    };
+                }
+            };
             // Without FaceMesh the maps are still computed, only regions and tables are missing.
             let fm = assessor_of(p, assessor, ctl).ok().map(|a| &a.facemesh);
             let mut on_update = |u: Update| {
@@ -525,7 +585,7 @@ fn run_job(
                 send(Event::ExplainPartial { generation, part });
             };
             let result = explain::explain(
-                &p.embedder,
+                embedder,
                 fm,
                 [&faces[0], &faces[1]],
                 &params,
@@ -565,6 +625,17 @@ fn run_job(
     }
 }
 
+/// The pair's chosen faces (already detected) aligned and embedded by `p`.
+fn model_faces(
+    p: &Pipeline,
+    faces: &[Arc<FaceAnalysis>; 2],
+) -> crate::pipeline::Result<[Arc<FaceAnalysis>; 2]> {
+    Ok([
+        Arc::new(p.reanalyze(&faces[0])?),
+        Arc::new(p.reanalyze(&faces[1])?),
+    ])
+}
+
 /// Faults injected by the tests: the next jobs of a kind panic inside their
 /// body (an image job between loading and detection, an explanation inside
 /// the explanation's first update). Compiled only into the unit tests.
@@ -580,7 +651,7 @@ pub(crate) mod fault {
         match kind {
             JobKind::Image => Some(&IMAGE),
             JobKind::Explain => Some(&EXPLAIN),
-            JobKind::Ask | JobKind::WhatIf | JobKind::Explore => None,
+            JobKind::Ask | JobKind::WhatIf | JobKind::Explore | JobKind::Models => None,
         }
     }
 

@@ -670,16 +670,7 @@ pub(crate) fn side_by_side(
     a: &super::compare::CompareArgs,
     analysis: &crate::record::Analysis,
 ) -> anyhow::Result<Vec<ModelVerdict>> {
-    let mut out = vec![ModelVerdict {
-        id: pipeline.recogniser.id().to_string(),
-        model: analysis.model.clone(),
-        similarity: analysis.similarity,
-        threshold: analysis.threshold,
-        threshold_source: analysis.threshold_source.clone(),
-        decision: analysis.decision,
-        confidence: analysis.confidence.clone(),
-        evidence: analysis.evidence.clone(),
-    }];
+    let mut out = vec![ModelVerdict::of(pipeline.recogniser.id(), analysis)];
     for r in Recogniser::find_list(&pipeline.store, list)?
         .into_iter()
         .skip(1)
@@ -692,16 +683,7 @@ pub(crate) fn side_by_side(
         let fa = p.analyze_file(&a.a, a.face_a)?;
         let fb = p.analyze_file(&a.b, a.face_b)?;
         let x = crate::record::Analysis::of_pair(&p, calibration.as_ref(), &fa, &fb, None);
-        out.push(ModelVerdict {
-            id: p.recogniser.id().to_string(),
-            model: x.model,
-            similarity: x.similarity,
-            threshold: x.threshold,
-            threshold_source: x.threshold_source,
-            decision: x.decision,
-            confidence: x.confidence,
-            evidence: x.evidence,
-        });
+        out.push(ModelVerdict::of(p.recogniser.id(), &x));
     }
     println!("side by side ({} models):", out.len());
     for v in &out {

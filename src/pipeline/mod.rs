@@ -142,6 +142,16 @@ impl Pipeline {
         })
     }
 
+    /// The face `f` (detected already, maybe by another pipeline) aligned
+    /// and embedded by this pipeline's recogniser.
+    pub fn reanalyze(&self, f: &FaceAnalysis) -> Result<FaceAnalysis> {
+        let detected = DetectedImage {
+            image: f.image.clone(),
+            faces: f.faces.clone(),
+        };
+        self.analyze(detected, Some(f.chosen))
+    }
+
     /// Load, detect, align and embed one file.
     pub fn analyze_file(&self, path: &Path, index: Option<usize>) -> Result<FaceAnalysis> {
         self.analyze(self.detect_file(path)?, index)

@@ -31,4 +31,4 @@ pub use faithfulness::{
 };
 pub use quality::{FaceQuality, Measure, Verdict};
 pub use region::Region;
-pub use verdicts::{ModelVerdict, disagreement};
+pub use verdicts::{ModelVerdict, disagreement, disagreement_by};

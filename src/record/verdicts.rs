@@ -20,9 +20,45 @@ pub struct ModelVerdict {
     pub evidence: Option<Evidence>,
 }
 
-/// "SFace: match; MobileFaceNet: non-match" when the decisions differ,
+impl ModelVerdict {
+    /// One recogniser's verdict as the analysis `a` records it (its own model's).
+    pub fn of(id: &str, a: &super::Analysis) -> ModelVerdict {
+        ModelVerdict {
+            id: id.into(),
+            model: a.model.clone(),
+            similarity: a.similarity,
+            threshold: a.threshold,
+            threshold_source: a.threshold_source.clone(),
+            decision: a.decision,
+            confidence: a.confidence.clone(),
+            evidence: a.evidence.clone(),
+        }
+    }
+
+    /// The model's short name for people: the first word of its name
+    /// ("SFace", "MobileFaceNet"), else its id.
+    pub fn label(&self) -> &str {
+        short_name(&self.model.name).unwrap_or(&self.id)
+    }
+}
+
+/// The first word of a model's name ("SFace face recogniser 2021dec" → "SFace").
+pub fn short_name(name: &str) -> Option<&str> {
+    name.split_whitespace().next()
+}
+
+/// "sface: match; mobilefacenet: non-match" when the decisions differ,
 /// `None` when every model agrees (or fewer than two were run).
 pub fn disagreement(verdicts: &[ModelVerdict]) -> Option<String> {
+    disagreement_by(verdicts, |v| &v.id)
+}
+
+/// The same naming each model by `name` ("SFace: match; MobileFaceNet:
+/// non-match" with [`ModelVerdict::label`]).
+pub fn disagreement_by<'a>(
+    verdicts: &'a [ModelVerdict],
+    name: impl Fn(&'a ModelVerdict) -> &'a str,
+) -> Option<String> {
     let first = verdicts.first()?.decision;
     if verdicts.iter().all(|v| v.decision == first) {
         return None;
@@ -30,7 +66,7 @@ pub fn disagreement(verdicts: &[ModelVerdict]) -> Option<String> {
     Some(
         verdicts
             .iter()
-            .map(|v| format!("{}: {}", v.id, v.decision))
+            .map(|v| format!("{}: {}", name(v), v.decision))
             .collect::<Vec<_>>()
             .join("; "),
     )

@@ -6,7 +6,7 @@ use super::jobs::{Job, JobKind, Slot};
 use super::maps::Maps;
 use super::settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};
 use crate::explain::ExplainParams;
-use crate::pipeline::{CROP, DetectedImage};
+use crate::pipeline::DetectedImage;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -53,6 +53,10 @@ pub enum Command {
     WhatIf(super::whatif::WhatIfCmd),
     /// A change to the explorer page.
     Explorer(super::ExplorerCommand),
+    /// Enable these face recognisers beside the analysis's own (ids; issue 19).
+    SetModels(Vec<String>),
+    /// Show the maps of this recogniser in the viewer (`None`: the analysis's own).
+    ShowModel(Option<String>),
 }
 
 impl Session {
@@ -96,6 +100,8 @@ impl Session {
             Command::Case(c) => self.case_command(c),
             Command::WhatIf(c) => self.what_if(c),
             Command::Explorer(c) => self.explorer_command(c),
+            Command::SetModels(ids) => self.set_models(ids),
+            Command::ShowModel(m) => self.show_model(m),
         }
         self.refresh();
     }
@@ -166,17 +172,24 @@ impl Session {
 
     /// Start explaining the current pair with the parameters in the settings;
     /// a running explanation is cancelled.
+    /// The shown model's faces are explained (`SideBySide::shown`); if they
+    /// are still being computed, the explanation starts when they arrive.
     pub(super) fn explain(&mut self) {
-        let Some(faces) = self.faces() else {
+        let Some(faces) = self.faces_to_explain() else {
             return;
         };
         let params = self.settings.params.clone();
-        if let Err(e) = params.validate(CROP as usize) {
+        if let Err(e) = params.validate(faces[0].aligned.crop.height() as usize) {
             self.banner = Some(e.to_string());
             return;
         }
         self.jobs.cancel(&[JobKind::Explain]);
-        let generation = self.jobs.send(Job::Explain { faces, params });
+        let model = self.side_by_side.shown.clone();
+        let generation = self.jobs.send(Job::Explain {
+            faces,
+            params: Box::new(params),
+            model,
+        });
         self.explaining = Some((generation, Maps::default()));
     }
 
@@ -186,6 +199,7 @@ impl Session {
             JobKind::Explain,
             JobKind::Ask,
             JobKind::Explore,
+            JobKind::Models,
         ]);
     }
 
@@ -215,7 +229,7 @@ impl Session {
         let mut an = self
             .analysis()
             .ok_or("there is no analysis to export yet: load two images")?;
-        if let (Some(ex), Some([a, b])) = (self.explanation(), self.faces()) {
+        if let (Some(ex), Some([a, b])) = (self.primary_explanation(), self.faces()) {
             let dir = crate::explain::output::default_dir(Some(path), [&a, &b]);
             // The maps are drawn with the colormaps and opacity in use now.
             let mut ex = (**ex).clone();

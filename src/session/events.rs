@@ -81,10 +81,12 @@ impl Session {
                 }
                 self.chat.answered(generation, result);
             }
+            Event::ModelFaces { generation, result } => self.model_faces_done(generation, result),
             Event::ExploreRows { generation, rows } => self.explore_rows(generation, rows),
             Event::Explored { generation, result } => self.explored(generation, result),
             Event::Cancelled { generation } => {
                 self.explore_cancelled(generation);
+                self.model_faces_cancelled(generation);
                 for s in &mut self.slots {
                     if s.pending == Some(generation) {
                         s.pending = None;
@@ -151,6 +153,7 @@ impl Session {
         self.explaining = None;
         self.chat.clear();
         self.whatif.reset();
+        self.side_by_side_new_pair();
         if self.settings.auto_explain {
             self.explain();
         }

@@ -10,7 +10,7 @@ use crate::explain::mery::MerySet;
 use crate::explain::regions::RegionMasks;
 use crate::explain::xmap::XMapSet;
 use crate::explain::{ExplainParams, Explanation};
-use crate::pipeline::{DetectedImage, FaceAnalysis, Pipeline};
+use crate::pipeline::{DetectedImage, FaceAnalysis, ModelRef, Pipeline, Recogniser};
 use crate::progress::Progress;
 use crate::record::{Analysis, FaceQuality};
 use std::path::PathBuf;
@@ -56,7 +56,16 @@ pub enum Job {
     /// Explain the comparison of two analysed faces (maps arrive progressively).
     Explain {
         faces: [Arc<FaceAnalysis>; 2],
-        params: ExplainParams,
+        params: Box<ExplainParams>,
+        /// The recogniser whose maps these are (`None`: the analysis's own);
+        /// `faces` are aligned and embedded for it.
+        model: Option<String>,
+    },
+    /// Align and embed the pair's chosen faces (detected already) for
+    /// another recogniser, to show its verdict beside the analysis's own.
+    ModelFaces {
+        model: String,
+        faces: [Arc<FaceAnalysis>; 2],
     },
     /// Answer a question about an analysis with the chat engine.
     Ask {
@@ -90,6 +99,8 @@ pub enum JobKind {
     Ask,
     WhatIf,
     Explore,
+    /// Another recogniser's faces of the pair ([`Job::ModelFaces`]).
+    Models,
 }
 
 impl Job {
@@ -100,6 +111,7 @@ impl Job {
             Job::Ask { .. } => JobKind::Ask,
             Job::WhatIf { .. } => JobKind::WhatIf,
             Job::Explore { .. } => JobKind::Explore,
+            Job::ModelFaces { .. } => JobKind::Models,
         }
     }
 }
@@ -160,6 +172,11 @@ pub enum Event {
         generation: u64,
         result: Result<Box<crate::explore::Table>, String>,
     },
+    /// Another recogniser's faces of the pair (or why it could not run).
+    ModelFaces {
+        generation: u64,
+        result: Result<[Arc<FaceAnalysis>; 2], String>,
+    },
     /// The job was cancelled; nothing was changed.
     Cancelled {
         generation: u64,
@@ -183,16 +200,69 @@ pub struct ModelInfo {
     pub calibration: Result<Calibration, String>,
     /// (id, name, licence, source package) of every model in the manifest.
     pub licences: Vec<[String; 4]>,
+    /// Every face recogniser that can be enabled (shipped, then the user's),
+    /// the loaded one first.
+    pub recognisers: Vec<RecogniserInfo>,
+    /// Why the user's recognisers could not be listed, if they could not.
+    pub user_models_error: Option<String>,
+}
+
+/// What the app knows of one face recogniser before it is run.
+#[derive(Clone, Debug)]
+pub struct RecogniserInfo {
+    /// The name it is chosen by (`sface`, `mobilefacenet`, a user model's name).
+    pub id: String,
+    pub model: ModelRef,
+    pub default_threshold: f32,
+    /// Its calibration, or why there is none.
+    pub calibration: Result<Calibration, String>,
+    /// Added by the user (`facexplain models add`).
+    pub user: bool,
+}
+
+impl RecogniserInfo {
+    fn of(r: &Recogniser) -> RecogniserInfo {
+        let model = r.model_ref();
+        RecogniserInfo {
+            id: r.id().to_string(),
+            calibration: Calibration::default_for(&model).map_err(|e| e.to_string()),
+            model,
+            default_threshold: r.default_threshold(),
+            user: r.user,
+        }
+    }
+
+    /// The short name people know it by ("SFace", "MobileFaceNet").
+    pub fn label(&self) -> &str {
+        crate::record::verdicts::short_name(&self.model.name).unwrap_or(&self.id)
+    }
 }
 
 impl ModelInfo {
     /// The facts the UI shows about a loaded pipeline.
     pub fn of(p: &Pipeline) -> ModelInfo {
+        let (all, user_models_error) = match Recogniser::all_with(&p.store, None) {
+            Ok(all) => (all, None),
+            Err(e) => (
+                Recogniser::all_in(&p.store, false).unwrap_or_default(),
+                Some(e.to_string()),
+            ),
+        };
+        let primary = RecogniserInfo::of(&p.recogniser);
+        let recognisers: Vec<RecogniserInfo> = std::iter::once(primary.clone())
+            .chain(
+                all.iter()
+                    .filter(|r| r.id() != primary.id)
+                    .map(RecogniserInfo::of),
+            )
+            .collect();
         ModelInfo {
+            recognisers,
+            user_models_error,
             name: p.model.name.clone(),
             sha256: p.model.sha256.clone(),
             default_threshold: p.default_threshold,
-            calibration: Calibration::default_for(&p.model).map_err(|e| e.to_string()),
+            calibration: primary.calibration.clone(),
             licences: p
                 .store
                 .manifest

@@ -16,6 +16,7 @@ mod events;
 pub mod explorer;
 pub mod jobs;
 pub mod maps;
+pub mod models;
 pub mod settings;
 #[cfg(test)]
 mod tests;
@@ -25,12 +26,14 @@ pub use case::{CaseBook, CaseCommand, CaseHeader};
 pub use chat::{ChatLog, Turn};
 pub use commands::Command;
 pub use explorer::{Explorer, ExplorerCommand, Page};
-pub use jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, Slot};
+pub use jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, RecogniserInfo, Slot};
 pub use maps::{MapChoice, Maps, RenderMode};
+pub use models::{ModelRun, SideBySide};
 pub use settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};
 
+use crate::calibration::assess::{judge, threshold_for};
 use crate::explain::Explanation;
-use crate::pipeline::{Comparison, FaceAnalysis, ModelRef, embed::cosine};
+use crate::pipeline::{Comparison, FaceAnalysis, embed::cosine};
 use crate::progress::Progress;
 use crate::record::{Analysis, FaceQuality, MapRecord};
 use std::path::PathBuf;
@@ -72,6 +75,8 @@ struct AnalysisInputs {
     threshold_source: String,
     /// Version of the finished explanation's maps (0: none).
     explanation: u64,
+    /// The other recognisers enabled, and the version of their results.
+    models: (Vec<String>, u64),
 }
 
 /// The app's state.
@@ -101,6 +106,8 @@ pub struct Session {
     pub case: CaseBook,
     /// What-if occlusion: what is hidden and the similarity it gives (issue 16).
     pub whatif: whatif::WhatIf,
+    /// Other recognisers beside the analysis's own, and whose maps are shown (issue 19).
+    pub side_by_side: SideBySide,
     maps_version: u64,
     /// An image job cancelled the running explanation (resume it if the pair stays).
     resume_explain: bool,
@@ -129,6 +136,7 @@ impl Session {
             fault: None,
             case: CaseBook::new(CaseBook::default_recovery_dir()),
             whatif: whatif::WhatIf::default(),
+            side_by_side: SideBySide::default(),
             maps_version: 0,
             resume_explain: false,
             current: None,
@@ -163,10 +171,11 @@ impl Session {
             return Some((t, "user override".into()));
         }
         match &self.models {
-            Some(Ok(m)) => Some(match &m.calibration {
-                Ok(c) => (c.threshold(), c.threshold_source()),
-                Err(_) => (m.default_threshold, "model manifest default".into()),
-            }),
+            Some(Ok(m)) => Some(threshold_for(
+                m.calibration.as_ref().ok(),
+                m.default_threshold,
+                None,
+            )),
             _ => None,
         }
     }
@@ -230,17 +239,20 @@ impl Session {
             loaded: (self.slots[0].loaded, self.slots[1].loaded),
             threshold_bits: t.to_bits(),
             threshold_source: source,
-            explanation: self
-                .explained
-                .as_ref()
-                .filter(|m| m.complete.is_some())
-                .map_or(0, |m| m.version),
+            explanation: self.primary_maps_version(),
+            models: (
+                (self.enabled_models().iter().skip(1))
+                    .map(|r| r.id.clone())
+                    .collect(),
+                self.side_by_side.version,
+            ),
         })
     }
 
     /// Rebuild the analysis record if what it is built from has changed
     /// (after every command and event, and once a frame for settings edited in place).
     pub fn refresh(&mut self) {
+        self.sync_models();
         let inputs = self.analysis_inputs();
         if self.current.as_ref().map(|(k, _)| k) != inputs.as_ref() {
             self.current = inputs.and_then(|k| Some((k, self.build_analysis()?)));
@@ -254,27 +266,24 @@ impl Session {
         let Some(Ok(m)) = &self.models else {
             return None;
         };
-        let (threshold, source) = self.threshold()?;
-        let cmp = Comparison::new(cosine(&a.embedding, &b.embedding), threshold);
-        let model = ModelRef {
-            name: m.name.clone(),
-            sha256: m.sha256.clone(),
-        };
-        let mut an = Analysis::new(model, &a, &b, cmp.similarity, threshold, &source);
+        let own = judge(
+            self.primary_model().unwrap_or_default(),
+            crate::record::ModelRef {
+                name: m.name.clone(),
+                sha256: m.sha256.clone(),
+            },
+            cosine(&a.embedding, &b.embedding),
+            m.calibration.as_ref().ok(),
+            m.default_threshold,
+            self.settings.threshold_override,
+        );
+        let models = self.model_verdicts(own.clone());
+        let mut an = Analysis::of_verdict(own, &a, &b);
+        an.models = models;
         for (image, slot) in an.images.iter_mut().zip(&self.slots) {
             image.quality = slot.quality.as_ref().and_then(|q| q.as_ref().ok()).cloned();
         }
-        an.confidence = m
-            .calibration
-            .as_ref()
-            .ok()
-            .map(|c| c.confidence(cmp.similarity, cmp.decision));
-        an.evidence = m
-            .calibration
-            .as_ref()
-            .ok()
-            .and_then(|c| c.evidence(cmp.similarity));
-        if let Some(ex) = self.explanation() {
+        if let Some(ex) = self.primary_explanation() {
             an.explainability_table = ex.mery_table.clone();
             an.xmap_table = ex.xmap_table.clone();
             let names = ex

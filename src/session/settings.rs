@@ -53,6 +53,8 @@ pub struct Settings {
     pub show_chat: bool,
     /// Case files opened or saved lately, newest first (the File menu lists them).
     pub recent_cases: Vec<std::path::PathBuf>,
+    /// Face recognisers shown beside the analysis's own (ids, `facexplain models list`).
+    pub models: Vec<String>,
 }
 
 impl Default for Settings {
@@ -69,6 +71,7 @@ impl Default for Settings {
             sort: None,
             show_chat: true,
             recent_cases: Vec::new(),
+            models: Vec::new(),
         }
     }
 }

@@ -385,3 +385,154 @@ fn the_analysis_record_carries_each_face_quality_from_its_image_job() {
         Some(Verdict::Unfit)
     );
 }
+
+/// The jobs sent for other recognisers' faces: (generation, model, faces).
+fn model_jobs(log: &Rc<RefCell<Log>>) -> Vec<(u64, String, [Arc<FaceAnalysis>; 2])> {
+    (log.borrow().sent.iter())
+        .filter_map(|(g, j)| match j {
+            Job::ModelFaces { model, faces } => Some((*g, model.clone(), faces.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The last explanation job: (generation, model, faces).
+fn last_explain(log: &Rc<RefCell<Log>>) -> (u64, Option<String>, [Arc<FaceAnalysis>; 2]) {
+    (log.borrow().sent.iter().rev())
+        .find_map(|(g, j)| match j {
+            Job::Explain { model, faces, .. } => Some((*g, model.clone(), faces.clone())),
+            _ => None,
+        })
+        .expect("an explanation job")
+}
+
+/// What the worker's explanation job computes (one coarse X-Map, no regions).
+fn explained(p: &Pipeline, faces: &[Arc<FaceAnalysis>; 2]) -> Arc<crate::explain::Explanation> {
+    let mut params = crate::explain::ExplainParams::default();
+    if let Some(x) = &mut params.xmap {
+        x.patch_sizes = vec![28];
+        x.stride = 28;
+    }
+    params.mery = None;
+    let faces = [faces[0].as_ref(), faces[1].as_ref()];
+    let ex = crate::explain::explain(
+        &p.embedder,
+        None,
+        faces,
+        &params,
+        crate::progress::Ctl::none(),
+        &mut |_| {},
+    );
+    Arc::new(ex.expect("an explanation"))
+}
+
+#[test]
+fn another_model_runs_once_per_pair_and_the_maps_of_each_are_kept() {
+    let (mut s, log) = session();
+    s.run(open_sample_pair());
+    finish_load(&mut s, &log, Slot::Probe);
+    finish_load(&mut s, &log, Slot::Reference);
+    let (sface_job, model, _) = last_explain(&log);
+    assert_eq!(model, None, "the analysis's own model is explained first");
+    assert!(model_jobs(&log).is_empty(), "no other model is enabled");
+
+    // Enabling MobileFaceNet asks the worker for its faces, once.
+    s.run(Command::SetModels(vec!["mobilefacenet".into()]));
+    for _ in 0..3 {
+        s.refresh();
+    }
+    let jobs = model_jobs(&log);
+    assert_eq!(jobs.len(), 1);
+    let (generation, model, faces) = jobs[0].clone();
+    assert_eq!(model, "mobilefacenet");
+    assert!(
+        s.analysis().unwrap().models.is_empty(),
+        "no second verdict yet"
+    );
+    assert!(matches!(s.model_runs()[1].1, ModelRun::Computing));
+
+    // Its faces as the worker computes them: both verdicts in the record.
+    let mfn = Pipeline::load_model("mobilefacenet").unwrap();
+    let mfn_faces = [0, 1].map(|i| Arc::new(mfn.reanalyze(&faces[i]).unwrap()));
+    s.apply(Event::ModelFaces {
+        generation,
+        result: Ok(mfn_faces.clone()),
+    });
+    let an = s.analysis().unwrap();
+    let ids: Vec<&str> = an.models.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["sface", "mobilefacenet"]);
+    assert_eq!(
+        an.models[1].similarity,
+        cosine(&mfn_faces[0].embedding, &mfn_faces[1].embedding)
+    );
+    assert_ne!(an.models[1].similarity, an.similarity);
+    assert!(
+        crate::record::disagreement(&an.models).is_none(),
+        "both match the sample pair"
+    );
+
+    // SFace's maps arrive; the viewer switches to MobileFaceNet: it is explained with its own faces.
+    let sface_maps = explained(pipeline(), &s.faces().unwrap());
+    s.apply(Event::Explained {
+        generation: sface_job,
+        result: Ok(sface_maps.clone()),
+    });
+    let version = s.analysis_version();
+    s.run(Command::ShowModel(Some("mobilefacenet".into())));
+    let (mfn_job, model, faces) = last_explain(&log);
+    assert_eq!(model.as_deref(), Some("mobilefacenet"));
+    assert!(Arc::ptr_eq(&faces[0], &mfn_faces[0]) && Arc::ptr_eq(&faces[1], &mfn_faces[1]));
+    assert!(s.explanation().is_none() && s.explaining());
+    assert!(
+        s.primary_explanation()
+            .is_some_and(|e| Arc::ptr_eq(e, &sface_maps))
+    );
+    assert_eq!(
+        s.analysis_version(),
+        version,
+        "the record is SFace's: unchanged"
+    );
+    let mfn_maps = explained(&mfn, &mfn_faces);
+    s.apply(Event::Explained {
+        generation: mfn_job,
+        result: Ok(mfn_maps.clone()),
+    });
+    assert!(s.explanation().is_some_and(|e| Arc::ptr_eq(e, &mfn_maps)));
+
+    // Back and forth: the kept maps come back, nothing is recomputed.
+    let sent = log.borrow().sent.len();
+    s.run(Command::ShowModel(None));
+    assert!(s.explanation().is_some_and(|e| Arc::ptr_eq(e, &sface_maps)));
+    s.run(Command::ShowModel(Some("mobilefacenet".into())));
+    assert!(s.explanation().is_some_and(|e| Arc::ptr_eq(e, &mfn_maps)));
+    assert!(!s.explaining());
+    assert_eq!(log.borrow().sent.len(), sent, "no job was sent");
+
+    // Disabling the shown model gives the viewer back to SFace's maps.
+    s.run(Command::SetModels(Vec::new()));
+    assert!(s.side_by_side.shown.is_none());
+    assert!(s.explanation().is_some_and(|e| Arc::ptr_eq(e, &sface_maps)));
+    assert!(s.analysis().unwrap().models.is_empty());
+
+    // A new pair: MobileFaceNet enabled again is asked for it once, and a
+    // failure is said instead of a verdict.
+    s.run(Command::SetModels(vec!["mobilefacenet".into()]));
+    s.run(Command::OpenInSlot(
+        Slot::Reference,
+        data("face_recognition/biden.jpg"),
+    ));
+    finish_load(&mut s, &log, Slot::Reference);
+    s.refresh();
+    let jobs = model_jobs(&log);
+    assert_eq!(jobs.len(), 2, "one more, for the new pair");
+    s.apply(Event::ModelFaces {
+        generation: jobs[1].0,
+        result: Err("mobilefacenet cannot be loaded: test".into()),
+    });
+    assert!(matches!(s.model_runs()[1].1, ModelRun::Failed(e) if e.contains("test")));
+    assert!(s.analysis().unwrap().models.is_empty());
+    assert!(
+        s.side_by_side.kept.is_empty(),
+        "the old pair's maps are gone"
+    );
+}

@@ -87,7 +87,7 @@ impl Session {
         let explain = self.explain_methods();
         let threshold = self.settings.threshold_override;
         // The parameters the finished explanation ran with, for its entry.
-        let explained_with = (self.explanation())
+        let explained_with = (self.primary_explanation())
             .filter(|_| an.explainability_table.is_some() || an.xmap_table.is_some())
             .and_then(|e| serde_json::to_string(&e.params).ok());
         let Some(o) = &mut self.case.open else {

@@ -350,6 +350,7 @@ impl Session {
         self.pair_key = None;
         self.explained = None;
         self.explaining = None;
+        self.side_by_side_new_pair();
         self.progress = None;
         self.resume_explain = false;
         self.chat.clear();
