@@ -1,6 +1,6 @@
 //! Intent classification: a linear softmax head over MiniLM sentence
 //! embeddings, trained at start-up on the intents' example phrasings
-//! (multinomial logistic regression, class-balanced, L2-regularised, full-batch
+//! (multinomial logistic regression, partly class-balanced, L2-regularised, full-batch
 //! gradient descent with momentum from zero weights: deterministic), blended
 //! with the votes of the nearest examples. The head learns the directions that
 //! separate intents whose examples sit close together (most vs. least, score
@@ -17,6 +17,7 @@
 //! answer misleads while a refusal only costs a rephrasing. The head used then
 //! is trained on all examples, and all examples vote.
 
+use super::cache::ExampleCache;
 use super::embed::SentenceEmbedder;
 use super::error::{ChatError, Result};
 use super::intents::{ClassifierSettings, IntentFile};
@@ -67,14 +68,16 @@ impl Head {
         for (c, _) in data {
             counts[*c] += 1;
         }
-        // Class-balanced weights: every intent weighs the same in the loss.
-        let present = counts.iter().filter(|n| **n > 0).count().max(1) as f32;
+        // An example of an intent with `n` examples weighs `n^-balance` (1: every
+        // intent weighs the same in the loss; 0: every example does); the weights sum to 1.
         let mut target = vec![0.0f32; n * intents];
         let mut weight = vec![0.0f32; n];
         for (i, (c, _)) in data.iter().enumerate() {
             target[i * intents + c] = 1.0;
-            weight[i] = 1.0 / (counts[*c] as f32 * present);
+            weight[i] = (counts[*c] as f32).powf(-s.balance);
         }
+        let total: f32 = weight.iter().sum();
+        weight.iter_mut().for_each(|w| *w /= total);
         let dev = Device::Cpu;
         let flat: Vec<f32> = data.iter().flat_map(|(_, x)| x.iter().copied()).collect();
         let x = Tensor::from_vec(flat, (n, dim), &dev).map_err(err)?;
@@ -110,6 +113,31 @@ impl Head {
         let b: Vec<f32> = b.flatten_all().and_then(|t| t.to_vec1()).map_err(err)?;
         Ok(Head { w, b, dim })
     }
+}
+
+/// The mean of the vectors (zeros when there are none).
+fn mean_of(vecs: &[Vec<f32>]) -> Vec<f32> {
+    let dim = vecs.first().map_or(0, Vec::len);
+    let mut m = vec![0.0f32; dim];
+    for v in vecs {
+        m.iter_mut().zip(v).for_each(|(a, x)| *a += x);
+    }
+    let n = vecs.len().max(1) as f32;
+    m.iter_mut().for_each(|a| *a /= n);
+    m
+}
+
+/// `v − mean`, L2-normalised. Every question about a face comparison shares
+/// a large common direction (MiniLM puts them all close together); taking
+/// the examples' mean off leaves the directions that tell intents apart, so
+/// cosines between questions and examples spread out.
+fn centre(v: &[f32], mean: &[f32]) -> Vec<f32> {
+    let mut c: Vec<f32> = v.iter().zip(mean).map(|(x, m)| x - m).collect();
+    let n = c.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        c.iter_mut().for_each(|x| *x /= n);
+    }
+    c
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -165,6 +193,8 @@ impl Neighbours {
 
 /// The trained head blended with nearest-neighbour votes, and the calibrated refusal threshold.
 pub struct Classifier {
+    /// The mean of the examples' embeddings, taken off every vector before it is classified.
+    mean: Vec<f32>,
     head: Head,
     neighbours: Neighbours,
     /// Weight of the head's probabilities against the neighbours' votes (1 = head only).
@@ -192,7 +222,9 @@ impl Classifier {
             .iter()
             .flat_map(|i| i.examples.iter().map(String::as_str))
             .collect();
-        let vecs = embedder.embed(&texts)?;
+        let vecs = ExampleCache::new(&file.sha256, embedder.sha256()).embed(embedder, &texts)?;
+        let mean = mean_of(&vecs);
+        let vecs: Vec<Vec<f32>> = vecs.iter().map(|v| centre(v, &mean)).collect();
         let labels = file
             .intents
             .iter()
@@ -216,6 +248,7 @@ impl Classifier {
             temperature: s.temperature,
         };
         let mut probe = Classifier {
+            mean: mean.clone(),
             head: Head::train(&train, n, s)?,
             neighbours: neighbours(train.clone()),
             blend: 1.0,
@@ -232,7 +265,7 @@ impl Classifier {
             probe.blend = b;
             let right = held
                 .iter()
-                .filter(|(truth, v)| probe.rank(v).best().0 == *truth)
+                .filter(|(truth, v)| probe.rank_centred(v).best().0 == *truth)
                 .count();
             tried.push((b, right));
             if right > best.0 {
@@ -244,7 +277,7 @@ impl Classifier {
         let outcomes: Vec<(f32, bool, bool)> = held
             .iter()
             .map(|(truth, v)| {
-                let (pred, score) = probe.rank(v).best();
+                let (pred, score) = probe.rank_centred(v).best();
                 (score, refusable[pred], refusable[*truth])
             })
             .collect();
@@ -253,6 +286,7 @@ impl Classifier {
         let held_back = held.len();
         train.extend(held);
         Ok(Classifier {
+            mean,
             head: Head::train(&train, n, s)?,
             neighbours: neighbours(train),
             blend: best.1,
@@ -269,6 +303,11 @@ impl Classifier {
     /// for a question that is (nearly) one of the example phrasings, whose
     /// intent is then known, the votes weigh at least half.
     pub fn rank(&self, q: &[f32]) -> Ranked {
+        self.rank_centred(&centre(q, &self.mean))
+    }
+
+    /// [`Self::rank`] of a vector already centred on the examples' mean.
+    fn rank_centred(&self, q: &[f32]) -> Ranked {
         let head = softmax(&self.head.logits(q));
         // Half and half: the phrasing's intent comes first, the head orders the rest.
         let blend = if self.neighbours.nearest(q) >= self.same_phrasing {
@@ -352,6 +391,7 @@ mod tests {
             temperature: 0.05,
             blends: vec![1.0],
             same_phrasing: 0.98,
+            balance: 1.0,
         };
         let v = |a: f32| {
             let n = (0.95f32 * 0.95 + a * a).sqrt();
@@ -360,6 +400,7 @@ mod tests {
         let data = vec![(0, v(0.1)), (0, v(0.15)), (1, v(-0.1)), (1, v(-0.15))];
         let head = Head::train(&data, 2, &s).unwrap();
         let c = Classifier {
+            mean: vec![0.0, 0.0],
             head,
             neighbours: Neighbours {
                 examples: data.clone(),
@@ -377,6 +418,19 @@ mod tests {
         assert_eq!(c.rank(&v(0.05)).best().0, 0);
         assert_eq!(c.rank(&v(-0.05)).best().0, 1);
         assert!(c.rank(&v(0.2)).confidence > 0.8);
+    }
+
+    #[test]
+    fn centring_takes_the_common_direction_off() {
+        // Two unit vectors sharing a large common component: nearly parallel
+        // before, opposite once their mean is taken off.
+        let (a, b) = (vec![0.99f32, 0.141], vec![0.99f32, -0.141]);
+        assert!(dot(&a, &b) > 0.95);
+        let m = mean_of(&[a.clone(), b.clone()]);
+        assert!((m[0] - 0.99).abs() < 1e-6 && m[1].abs() < 1e-6);
+        let (ca, cb) = (centre(&a, &m), centre(&b, &m));
+        assert!((dot(&ca, &ca) - 1.0).abs() < 1e-5);
+        assert!((dot(&ca, &cb) + 1.0).abs() < 1e-5);
     }
 
     #[test]

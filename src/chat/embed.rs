@@ -4,7 +4,7 @@
 
 use super::bert::{batch_tensors, infer_err, load_config, load_tokenizer, special_id};
 use super::error::{ChatError, Result};
-use crate::resources::ModelStore;
+use crate::resources::{ModelStore, sha256_hex};
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::BertModel;
@@ -24,6 +24,10 @@ pub struct SentenceEmbedder {
     pad: u32,
     sep: u32,
     device: Device,
+    /// Length of an embedding (the encoder's hidden size).
+    dim: usize,
+    /// SHA-256 of the weights (keys the example cache, [`super::cache`]).
+    sha256: String,
 }
 
 impl SentenceEmbedder {
@@ -40,11 +44,16 @@ impl SentenceEmbedder {
         let (entry, bytes) = store.read_verified(MINILM_MODEL_ID)?;
         let weights = store.dir.join(&entry.file);
         let dir = weights.parent().unwrap_or(&store.dir).to_path_buf();
-        Self::from_parts(&dir, bytes)
+        Self::build(&dir, bytes, entry.sha256)
     }
 
     /// Load from a folder (config.json, tokenizer.json or vocab.txt) and safetensors bytes.
     pub fn from_parts(dir: &Path, safetensors: Vec<u8>) -> Result<SentenceEmbedder> {
+        let sha256 = sha256_hex(&safetensors);
+        Self::build(dir, safetensors, sha256)
+    }
+
+    fn build(dir: &Path, safetensors: Vec<u8>, sha256: String) -> Result<SentenceEmbedder> {
         let config = load_config(&dir.join("config.json"))?;
         let tokenizer = load_tokenizer(dir)?;
         let device = Device::Cpu;
@@ -67,7 +76,19 @@ impl SentenceEmbedder {
             pad,
             sep,
             device,
+            dim: config.hidden_size,
+            sha256,
         })
+    }
+
+    /// Length of an embedding.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// SHA-256 of the weights.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// L2-normalised mean-pooled embeddings, one per text, in order. Texts

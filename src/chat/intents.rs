@@ -47,6 +47,15 @@ pub struct ClassifierSettings {
     /// that phrasing: the neighbours' votes weigh at least half.
     #[serde(default = "default_same_phrasing")]
     pub same_phrasing: f32,
+    /// How far the head's loss is balanced between intents: an example of an
+    /// intent with n examples weighs n^-balance (1 = every intent the same,
+    /// 0 = every example the same).
+    #[serde(default = "default_balance")]
+    pub balance: f32,
+}
+
+fn default_balance() -> f32 {
+    1.0
 }
 
 fn default_same_phrasing() -> f32 {
@@ -144,6 +153,9 @@ pub struct IntentFile {
     pub classifier: ClassifierSettings,
     pub slots: SlotSynonyms,
     pub intents: Vec<Intent>,
+    /// SHA-256 of the file's text (keys the example cache, [`super::cache`]).
+    #[serde(skip)]
+    pub sha256: String,
 }
 
 /// Intents the engine refers to by name; the file must define them.
@@ -186,7 +198,8 @@ impl IntentFile {
             file: PathBuf::from(path),
             reason,
         };
-        let f: IntentFile = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let mut f: IntentFile = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        f.sha256 = crate::resources::sha256_hex(text.as_bytes());
         if f.schema != INTENTS_SCHEMA {
             return Err(bad(format!(
                 "schema is {:?}, expected {INTENTS_SCHEMA:?}",
@@ -202,10 +215,11 @@ impl IntentFile {
             && c.held_out_every >= 2
             && c.learning_rate > 0.0
             && (0.0..1.0).contains(&c.momentum)
-            && c.l2 >= 0.0;
+            && c.l2 >= 0.0
+            && (0.0..=1.0).contains(&c.balance);
         if !ok {
             return Err(bad(
-                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0, neighbours ≥ 1, temperature > 0, blends in [0, 1]".into(),
+                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0, neighbours ≥ 1, temperature > 0, blends and balance in [0, 1]".into(),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();

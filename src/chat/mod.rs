@@ -4,7 +4,8 @@
 //! find and verify the MiniLM files).
 //!
 //! - [`context`]: the analysis as plain-text sentences, one fact each.
-//! - [`embed`]: MiniLM sentence embeddings (candle).
+//! - [`embed`]: MiniLM sentence embeddings (candle); [`cache`]: the examples'
+//!   embeddings cached on disk.
 //! - [`qa`]: extractive QA with any Hugging Face `BertForQuestionAnswering`.
 //! - [`intents`]: the intents as data (`assets/chat/intents.json`), [`slots`]
 //!   (regions, methods, faces), [`classify`] (k-NN over MiniLM embeddings with
@@ -15,6 +16,7 @@
 
 pub mod answerer;
 mod bert;
+pub mod cache;
 pub mod classify;
 pub mod context;
 pub mod conversation;
