@@ -12,6 +12,7 @@
 pub mod bench;
 mod build;
 mod export;
+pub mod histogram;
 pub mod shard;
 mod view;
 
