@@ -14,6 +14,7 @@
 pub mod case_pane;
 pub mod chat_pane;
 pub mod explorer;
+pub mod explorer_bench;
 pub mod faithfulness;
 pub mod frame_stats;
 pub mod maps;

@@ -14,6 +14,7 @@ mod build;
 mod export;
 pub mod histogram;
 pub mod shard;
+pub mod throughput;
 mod view;
 
 pub use build::{CHUNK, build_paired};

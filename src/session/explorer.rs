@@ -252,19 +252,24 @@ impl Session {
         }
         self.explorer.pending = None;
         match result {
-            Ok(table) => {
-                self.explorer.own = Some((table.threshold, table.threshold_source.clone()));
-                self.explorer.preview.clear();
-                self.explorer.table = Some(*table);
-                self.explorer.rows_changed();
-                self.redecide();
-            }
+            Ok(table) => self.show_table(*table),
             Err(e) => {
                 self.explorer.error = Some(e);
                 let cal_t = self.calibration_threshold();
                 self.explorer.refresh(cal_t);
             }
         }
+    }
+
+    /// Show a finished table (the explore job's, or one a benchmark made).
+    pub fn show_table(&mut self, table: Table) {
+        let e = &mut self.explorer;
+        e.dataset.get_or_insert_with(|| table.root.clone());
+        e.own = Some((table.threshold, table.threshold_source.clone()));
+        e.preview.clear();
+        e.table = Some(table);
+        e.rows_changed();
+        self.redecide();
     }
 
     /// The explore job was cancelled: the rows so far stay.
