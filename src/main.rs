@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         None => facexplain::app::run(facexplain::app::AppOptions {
             frame_stats: args.frame_stats,
         }),
-        Some(cmd) => cli::run(cmd),
+        Some(cmd) => cli::run(cmd, Some(facexplain::app::explorer_bench::scroll_frames)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

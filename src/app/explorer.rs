@@ -1,13 +1,15 @@
 //! The explorer page (the X-Maps paper's platform's second page): a data
 //! set's pairs in one virtualised, sortable, filterable table with the
-//! sampling, a summary strip at a threshold slider, and each row one click
+//! sampling, a summary strip at a threshold slider with the score histogram
+//! beside it (`score_histogram.rs`), and each row one click
 //! from the viewer. Also the worker's side of opening a data set (rows
 //! stream back as their images are embedded) and the File menu's items.
 
-use super::{Cx, UiCommand};
+use super::{Cx, UiCommand, score_histogram};
 use crate::explore::{Column, Filter, Models, Row, Summary, Table};
 use crate::progress::Ctl;
 use crate::record::{Decision, Verdict};
+use crate::session::explorer::Explorer;
 use crate::session::explorer::{APP_MAX_IMPOSTORS, APP_SEED};
 use crate::session::{Command, Event, ExplorerCommand, Page};
 use egui::RichText;
@@ -230,22 +232,24 @@ fn filter_ui(ui: &mut egui::Ui, f: &Filter) -> Filter {
             .on_hover_text("The pair's quality verdict: the worse of its two faces'");
         let mut lo = f.min_similarity.is_some();
         let mut hi = f.max_similarity.is_some();
-        ui.checkbox(&mut lo, "similarity from");
+        let lo_box = ui.checkbox(&mut lo, "similarity from");
         let mut lo_v = f.min_similarity.unwrap_or(0.0);
         ui.add_enabled(
             lo,
             egui::DragValue::new(&mut lo_v)
                 .speed(0.01)
                 .range(-1.0..=1.0),
-        );
-        ui.checkbox(&mut hi, "to");
+        )
+        .labelled_by(lo_box.id);
+        let hi_box = ui.checkbox(&mut hi, "to");
         let mut hi_v = f.max_similarity.unwrap_or(1.0);
         ui.add_enabled(
             hi,
             egui::DragValue::new(&mut hi_v)
                 .speed(0.01)
                 .range(-1.0..=1.0),
-        );
+        )
+        .labelled_by(hi_box.id);
         f.min_similarity = lo.then_some(lo_v);
         f.max_similarity = hi.then_some(hi_v);
         let mut text = f.text.clone().unwrap_or_default();
@@ -425,11 +429,42 @@ fn table_ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) -> Option<usiz
     clicked
 }
 
+/// The threshold slider (a view setting) and its reset.
+fn threshold_ui(e: &Explorer, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
+    ui.horizontal(|ui| {
+        let own = e.table.as_ref().map(|t| t.threshold);
+        let mut t = e.threshold.or(own).unwrap_or(0.5);
+        let resp = ui.add(
+            // No step or fixed decimals: they would round the table's own
+            // threshold on the first frame and move it.
+            egui::Slider::new(&mut t, -1.0..=1.0).text("threshold (view setting)"),
+        );
+        if resp.changed() {
+            out.push(explorer(ExplorerCommand::SetThreshold(Some(t))));
+        }
+        let source = e
+            .table
+            .as_ref()
+            .map(|t| t.threshold_source.clone())
+            .unwrap_or_default();
+        resp.on_hover_text(format!(
+            "Decides every pair at this similarity; the stored analysis is not changed. In force: {source}"
+        ));
+        if e.threshold.is_some() && ui.button("Reset").clicked() {
+            out.push(explorer(ExplorerCommand::SetThreshold(None)));
+        }
+    });
+}
+
 /// The explorer page.
 pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
     let e = &cx.session.explorer;
     ui.horizontal(|ui| {
         ui.heading("Explorer");
+        // Before the path, so it stays put whatever the path's length.
+        if ui.button("Open data set…").clicked() {
+            open_dialog(false, out);
+        }
         match &e.dataset {
             Some(d) => {
                 ui.label(d.display().to_string());
@@ -440,9 +475,6 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
             None => {
                 ui.label("Open a data set (File, Open data set…) or drop a folder on the window.");
             }
-        }
-        if ui.button("Open data set…").clicked() {
-            open_dialog(false, out);
         }
         if e.loading() {
             ui.spinner();
@@ -496,36 +528,24 @@ pub fn ui(cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
         }
         None => {}
     }
-    if let Some(s) = &e.summary {
-        summary_ui(ui, s);
-    }
-    ui.horizontal(|ui| {
-        let own = e.table.as_ref().map(|t| t.threshold);
-        let mut t = e.threshold.or(own).unwrap_or(0.5);
-        let resp = ui.add(
-            // No step or fixed decimals: they would round the table's own
-            // threshold on the first frame and move it.
-            egui::Slider::new(&mut t, -1.0..=1.0).text("threshold (view setting)"),
-        );
-        if resp.changed() {
-            out.push(explorer(ExplorerCommand::SetThreshold(Some(t))));
-        }
-        let source = e
-            .table
-            .as_ref()
-            .map(|t| t.threshold_source.clone())
-            .unwrap_or_default();
-        resp.on_hover_text(format!(
-            "Decides every pair at this similarity; the stored analysis is not changed. In force: {source}"
-        ));
-        if e.threshold.is_some() && ui.button("Reset").clicked() {
-            out.push(explorer(ExplorerCommand::SetThreshold(None)));
+    // Summary, threshold and filters on the left, the histogram beside them.
+    ui.horizontal_top(|ui| {
+        let room = ui.available_width() - score_histogram::WIDTH - 16.0;
+        ui.vertical(|ui| {
+            ui.set_max_width(room.max(240.0));
+            if let Some(s) = &e.summary {
+                summary_ui(ui, s);
+            }
+            threshold_ui(e, ui, out);
+            let f = filter_ui(ui, &e.filter);
+            if f != e.filter {
+                out.push(explorer(ExplorerCommand::SetFilter(f)));
+            }
+        });
+        if let Some(h) = &e.histogram {
+            score_histogram::ui(ui, h, e.summary.as_ref().map(|s| s.threshold));
         }
     });
-    let f = filter_ui(ui, &e.filter);
-    if f != e.filter {
-        out.push(explorer(ExplorerCommand::SetFilter(f)));
-    }
     ui.horizontal(|ui| {
         ui.label(format!(
             "{} of {} rows shown; click a row to open the pair in the viewer",

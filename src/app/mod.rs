@@ -14,6 +14,7 @@
 pub mod case_pane;
 pub mod chat_pane;
 pub mod explorer;
+pub mod explorer_bench;
 pub mod faithfulness;
 pub mod frame_stats;
 pub mod maps;
@@ -22,6 +23,7 @@ pub mod models;
 pub mod pair_panel;
 pub mod params;
 pub mod quality_badge;
+pub mod score_histogram;
 pub mod status_bar;
 pub mod table;
 pub mod textures;

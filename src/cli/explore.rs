@@ -6,7 +6,9 @@ use super::BadInput;
 use super::calibrate::{DatasetArgs, cli_error};
 use super::progress::{TermProgress, ctrl_c_flag};
 use crate::calibration::Calibration;
+use crate::explore::bench::FrameProbe;
 use crate::explore::shard::{Shard, embed_shard};
+use crate::explore::throughput::{Rate, throughput};
 use crate::explore::{Column, ExploreError, Filter, Models, Table};
 use crate::pipeline::Pipeline;
 use crate::progress::{Ctl, Progress};
@@ -72,33 +74,70 @@ pub struct ExploreArgs {
     /// K/N: embed the images whose path hashes to K of N (0 ≤ K < N); needs --embeddings-only.
     #[arg(long, value_name = "K/N", requires = "embeddings_only")]
     pub shard: Option<String>,
-    /// Time the table at this many pairs (the data set's real embeddings
-    /// reused for seeded random pairs): building, sorting, filtering,
-    /// threshold, summary. Prints figures; writes nothing.
+    /// Time the explorer: embedding throughput when opening the data set
+    /// against the bare embedder on the same images (into a cache of its
+    /// own), then the table at this many pairs (the data set's real
+    /// embeddings reused for seeded random pairs): building, sorting,
+    /// filtering, threshold, summary, and the app's frame CPU time while
+    /// scrolling it. Prints figures; writes nothing.
     #[arg(long, value_name = "PAIRS")]
     pub bench: Option<usize>,
+    /// With --bench: frames to time while scrolling.
+    #[arg(long, default_value_t = 600, requires = "bench")]
+    pub bench_frames: usize,
 }
 
-/// `--bench N`: the table's operations timed at N pairs.
+/// `--bench N`: opening throughput, the table's operations at N pairs,
+/// and (with the app's probe) frame times while scrolling the table.
 fn bench(
     a: &ExploreArgs,
-    pipeline: &Pipeline,
+    models: Models<'_>,
     dir: &std::path::Path,
     calibration: Option<Calibration>,
     n: usize,
+    frames: Option<FrameProbe>,
 ) -> anyhow::Result<()> {
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);
-    let opts = a.data.options(pipeline);
-    let r = crate::explore::bench::bench(
-        pipeline,
-        dir,
-        &opts,
-        calibration,
-        n,
-        Ctl::new(&report, &cancel),
+    let ctl = Ctl::new(&report, &cancel);
+    let t = throughput(models, dir, calibration.clone(), ctl);
+    bar.finish();
+    let t = t.map_err(explore_error)?;
+    println!(
+        "explore bench: opening {} images ({} pairs); images per second by the clock, and per CPU-second; same run:",
+        t.images, t.pairs
     );
+    let show = |what: &str, r: &Rate| {
+        let cpu = r.cpu.map_or("-".to_string(), |c| format!("{c:.1}"));
+        println!("  {what:<60} {:>7.1}  {cpu:>7}", r.wall);
+    };
+    show("bare embedder (load, detect, align, embed)", &t.bare);
+    show(
+        "bare embedder + quality (FaceMesh, verdict)",
+        &t.bare_with_quality,
+    );
+    show(
+        "opening the data set (hash, embed, quality, cache, pairs)",
+        &t.open,
+    );
+    let ratio = |of: &Rate| {
+        let cpu = match (t.open.cpu, of.cpu) {
+            (Some(a), Some(b)) => format!("{:.2}×", a / b),
+            _ => "-".into(),
+        };
+        format!(
+            "{:.2}× by the clock, {cpu} per CPU-second",
+            t.open.wall / of.wall
+        )
+    };
+    println!(
+        "  opening / bare: {}; opening / (bare + quality): {} (target ≥ 0.9×)",
+        ratio(&t.bare),
+        ratio(&t.bare_with_quality)
+    );
+    let opts = a.data.options(models.pipeline);
+    let r = crate::explore::bench::bench(models, dir, &opts, calibration, n, ctl);
     bar.finish();
     let r = r.map_err(explore_error)?;
     println!(
@@ -107,6 +146,20 @@ fn bench(
     );
     for t in &r.timings {
         println!("  {:<48} {:>9.2} ms  ({} rows)", t.what, t.ms, t.rows);
+    }
+    match frames {
+        Some(probe) => {
+            let f = probe(r.table, a.bench_frames);
+            println!(
+                "explore bench: frame CPU time, {} ({} frames)",
+                f.what, f.frames
+            );
+            println!(
+                "  p50 {:.2} ms, p99 {:.2} ms (target ≤ 16 ms), max {:.2} ms",
+                f.p50, f.p99, f.max
+            );
+        }
+        None => println!("explore bench: no frame times (no app in this build)"),
     }
     Ok(())
 }
@@ -150,7 +203,7 @@ fn explore_error(e: ExploreError) -> anyhow::Error {
     }
 }
 
-pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
+pub fn run(a: ExploreArgs, frames: Option<FrameProbe>) -> anyhow::Result<()> {
     let (name, descending) = match a.sort.strip_prefix('-') {
         Some(n) => (n, true),
         None => (a.sort.as_str(), false),
@@ -177,7 +230,7 @@ pub fn run(a: ExploreArgs) -> anyhow::Result<()> {
         None => Calibration::default_for(&pipeline.model).ok(),
     };
     if let Some(n) = a.bench {
-        return bench(&a, &pipeline, &dir, calibration, n);
+        return bench(&a, models, &dir, calibration, n, frames);
     }
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();

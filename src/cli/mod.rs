@@ -22,6 +22,7 @@ pub mod progress;
 mod quality;
 mod report;
 
+use crate::explore::bench::FrameProbe;
 use crate::pipeline::PipelineError;
 use clap::{Parser, Subcommand};
 
@@ -119,8 +120,9 @@ pub fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// Run one subcommand.
-pub fn run(command: Command) -> anyhow::Result<()> {
+/// Run one subcommand. `frames` times the app's explorer page for
+/// `explore --bench` (the app is a layer above this one: `main.rs` hands it in).
+pub fn run(command: Command, frames: Option<FrameProbe>) -> anyhow::Result<()> {
     match command {
         Command::Compare(a) => compare::run(a),
         Command::Faces(a) => faces::run(a),
@@ -128,7 +130,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::BenchExplain(a) => bench_explain::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Eval(a) => eval::run(a),
-        Command::Explore(a) => explore::run(a),
+        Command::Explore(a) => explore::run(a, frames),
         Command::Ask(a) => ask::run(a),
         Command::Chat(a) => chat::run(a),
         Command::ChatEval(a) => chat_eval::run(a),

@@ -2,14 +2,15 @@
 //! pairs. The data set's real embeddings (from the cache) are reused for N
 //! seeded random pairs of its images; building the rows (cosine, LR,
 //! decision, C-Score), sorting, filtering, moving the threshold and the
-//! summary are timed, each the median of a few runs. Figures, not a test.
+//! summary are timed, each the median of a few runs. The table is handed
+//! back for the frame-time figures the app measures ([`FrameProbe`]: this
+//! layer has no egui). Figures, not a test.
 
 use super::build::build_paired;
-use super::{Column, ExploreError, Filter, Row, Summary, sorted_view};
+use super::{Column, ExploreError, Filter, Models, Row, Summary, Table, sorted_view};
 use crate::calibration::Calibration;
 use crate::calibration::fit::calibrate::CollectOptions;
 use crate::calibration::fit::dataset::Pair;
-use crate::pipeline::Pipeline;
 use crate::progress::Ctl;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -29,13 +30,29 @@ pub struct Timing {
     pub rows: usize,
 }
 
-/// The figures of one benchmark run.
+/// The figures of one benchmark run, and the table they were taken on.
 #[derive(Clone, Debug)]
 pub struct BenchReport {
     pub pairs: usize,
     pub images: usize,
     pub timings: Vec<Timing>,
+    pub table: Table,
 }
+
+/// CPU time per frame of the app's explorer page, in milliseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameTimes {
+    pub frames: usize,
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+    /// What was timed and how (for the printed line).
+    pub what: String,
+}
+
+/// Shows `table` on the app's explorer page and scrolls it for `frames`
+/// frames, timing each. The app provides it (`main.rs` hands it to the CLI).
+pub type FrameProbe = fn(table: Table, frames: usize) -> FrameTimes;
 
 fn median_ms<T>(mut f: impl FnMut() -> T) -> (f64, T) {
     let mut times = Vec::with_capacity(RUNS);
@@ -53,14 +70,14 @@ fn median_ms<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 
 /// Time the table's operations at `n` pairs of `dir`'s real embeddings.
 pub fn bench(
-    pipeline: &Pipeline,
+    models: Models<'_>,
     dir: &Path,
     opts: &CollectOptions,
     calibration: Option<Calibration>,
     n: usize,
     ctl: Ctl,
 ) -> Result<BenchReport, ExploreError> {
-    let built = build_paired(pipeline.into(), dir, opts, ctl, &mut |_| {})?;
+    let built = build_paired(models, dir, opts, ctl, &mut |_| {})?;
     let (d, e) = (&built.paired.dataset, &built.paired.embedded);
     let used: Vec<usize> = (0..d.images.len())
         .filter(|&i| e.embeddings[i].is_some())
@@ -182,9 +199,25 @@ pub fn bench(
         ms,
         rows: rows.len(),
     });
+    let paired = &built.paired;
+    let mut table = Table {
+        root: paired.dataset.root.clone(),
+        dataset: paired.dataset_info(),
+        pairs: paired.info.clone(),
+        threshold,
+        threshold_source: "bench".into(),
+        calibration,
+        rows,
+        cache_hits: paired.embedded.cache_hits,
+        computed: 0,
+        quality: models.quality.map(|a| a.thresholds.identity.clone()),
+        quality_failed: paired.embedded.quality_failed.clone(),
+    };
+    table.pairs.selection = format!("{n} seeded random pairs (bench)");
     Ok(BenchReport {
         pairs: n,
         images: used.len(),
         timings,
+        table,
     })
 }

@@ -12,7 +12,9 @@
 pub mod bench;
 mod build;
 mod export;
+pub mod histogram;
 pub mod shard;
+pub mod throughput;
 mod view;
 
 pub use build::{CHUNK, build_paired};

@@ -7,6 +7,7 @@
 
 use super::Session;
 use super::jobs::{Job, JobKind};
+use crate::explore::histogram::{BINS, Histogram};
 use crate::explore::{Column, Filter, Row, Summary, Table, sorted_view};
 use std::path::{Path, PathBuf};
 
@@ -73,6 +74,8 @@ pub struct Explorer {
     pub order: Vec<usize>,
     /// Counts and error rates at the threshold in force.
     pub summary: Option<Summary>,
+    /// Genuine and impostor similarities binned (rebuilt when the rows change).
+    pub histogram: Option<Histogram>,
     /// Id of the row last opened in the viewer.
     pub opened: Option<usize>,
     /// The finished table's own threshold and its source.
@@ -102,6 +105,11 @@ impl Explorer {
             (None, Some(t)) => Some((t.threshold, t.threshold_source.clone())),
             (None, None) => calibration.map(|t| (t, "calibration".into())),
         }
+    }
+
+    /// The rows changed: rebuild the histogram.
+    fn rows_changed(&mut self) {
+        self.histogram = Histogram::of(self.rows(), BINS);
     }
 
     /// Re-sort and re-filter (sort and filter changes).
@@ -199,6 +207,7 @@ impl Session {
         e.opened = None;
         e.own = None;
         e.page = Page::Explorer;
+        e.rows_changed();
         e.refresh(None);
     }
 
@@ -231,6 +240,7 @@ impl Session {
             rows.iter_mut().for_each(|r| r.decide(t, cal.as_ref()));
         }
         self.explorer.preview.extend(rows);
+        self.explorer.rows_changed();
         let cal_t = self.calibration_threshold();
         self.explorer.refresh(cal_t);
     }
@@ -242,18 +252,24 @@ impl Session {
         }
         self.explorer.pending = None;
         match result {
-            Ok(table) => {
-                self.explorer.own = Some((table.threshold, table.threshold_source.clone()));
-                self.explorer.preview.clear();
-                self.explorer.table = Some(*table);
-                self.redecide();
-            }
+            Ok(table) => self.show_table(*table),
             Err(e) => {
                 self.explorer.error = Some(e);
                 let cal_t = self.calibration_threshold();
                 self.explorer.refresh(cal_t);
             }
         }
+    }
+
+    /// Show a finished table (the explore job's, or one a benchmark made).
+    pub fn show_table(&mut self, table: Table) {
+        let e = &mut self.explorer;
+        e.dataset.get_or_insert_with(|| table.root.clone());
+        e.own = Some((table.threshold, table.threshold_source.clone()));
+        e.preview.clear();
+        e.table = Some(table);
+        e.rows_changed();
+        self.redecide();
     }
 
     /// The explore job was cancelled: the rows so far stay.
