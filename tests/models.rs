@@ -573,3 +573,32 @@ fn user_model_is_explained_and_calibrated() {
         "{means:?}"
     );
 }
+
+#[test]
+fn bench_models_lists_every_model_with_ratios_to_the_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        data("face_recognition/obama.jpg"),
+        data("face_recognition/obama2.jpg"),
+    );
+    let args = [
+        "bench-models",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--models",
+        "mobilefacenet,sface",
+        "--reps",
+        "1",
+        "--no-xmap",
+    ];
+    let (code, out, err) = facexplain(tmp.path(), &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert!(
+        rows[0].starts_with("mobilefacenet") && rows[1].starts_with("sface"),
+        "{out}"
+    );
+    // The first model is the base of the ratios.
+    assert_eq!(rows[0].matches("(1.00x)").count(), 3, "{out}");
+    assert!(!out.contains("full X-Map"), "{out}");
+}

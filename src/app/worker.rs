@@ -4,7 +4,8 @@
 //! its own cancel flag. The worker wakes the UI with `request_repaint` after
 //! each event. Models load lazily: the pipeline once the UI has drawn its
 //! first frame ([`JobQueue::start`]), FaceMesh (for the quality assessment and
-//! the regions) with the first image, the chat engine with the first question.
+//! the regions) with the first image, the chat engine with the first question,
+//! another face recogniser when it is first enabled (issue 19).
 //! An image job assesses the face it analysed ([`Assessor`]) and sends the
 //! quality with the analysis, so the two always arrive together.
 //!
@@ -42,8 +43,8 @@ pub const WAKE_EVERY: Duration = Duration::from_millis(1000);
 /// The UI's handle on the worker thread.
 pub struct Worker {
     jobs: Sender<Queued>,
-    /// Questions jump the queue: answered before the next job and between
-    /// the batches of a running explanation.
+    /// Questions, what-ifs and other models' faces jump the queue: done
+    /// before the next job and between the batches of a running explanation.
     asks: Sender<Queued>,
     events: Receiver<Event>,
     start: Sender<()>,
@@ -101,7 +102,7 @@ impl JobQueue for Worker {
         self.in_flight
             .insert(generation, (job.kind(), cancel.clone()));
         let queue = match job.kind() {
-            JobKind::Ask | JobKind::WhatIf => &self.asks,
+            JobKind::Ask | JobKind::WhatIf | JobKind::Models => &self.asks,
             _ => &self.jobs,
         };
         // The worker thread only stops when this handle is dropped, so the send cannot fail while we hold it.
@@ -181,31 +182,40 @@ struct Models {
     others: Others,
 }
 
-/// Other face recognisers by id (issue 19), loaded when first asked for.
-type Others = BTreeMap<String, Result<Pipeline, String>>;
+/// Other face recognisers by id (issue 19), loaded when first asked for (a
+/// lock because their faces are also computed between the batches of a
+/// running explanation).
+type Others = std::sync::Mutex<BTreeMap<String, Result<Arc<Pipeline>, String>>>;
 
-/// The pipeline of recogniser `id` (`None`: the loaded one, `primary`),
-/// loaded into `others` on first use.
-fn recogniser<'a>(
-    primary: &'a Pipeline,
-    others: &'a mut Others,
-    id: Option<&str>,
-    ctl: Ctl,
-) -> Result<&'a Pipeline, String> {
-    let Some(id) = id.filter(|id| *id != primary.recogniser.id()) else {
-        return Ok(primary);
-    };
+/// The pipeline of recogniser `id` (not the loaded one), loaded on first use.
+fn recogniser(primary: &Pipeline, others: &Others, id: &str) -> Result<Arc<Pipeline>, String> {
     let store = &primary.store;
+    let mut others = others.lock().unwrap_or_else(|p| p.into_inner());
     others
         .entry(id.to_string())
         .or_insert_with(|| {
-            ctl.report(&format!("loading {id}"), 0, 1);
             crate::pipeline::Recogniser::find(store, id)
                 .and_then(|r| Pipeline::with_recogniser(store.clone(), r))
+                .map(Arc::new)
                 .map_err(|e| format!("{id} cannot be loaded: {e}"))
         })
-        .as_ref()
-        .map_err(|e| e.clone())
+        .clone()
+}
+
+/// Another recogniser's faces of the pair: the chosen faces (already
+/// detected) aligned and embedded for it.
+fn model_faces(
+    primary: &Pipeline,
+    others: &Others,
+    generation: u64,
+    model: &str,
+    faces: &[Arc<FaceAnalysis>; 2],
+) -> Event {
+    let result = recogniser(primary, others, model).and_then(|p| {
+        let one = |f: &FaceAnalysis| p.reanalyze(f).map(Arc::new).map_err(|e| e.to_string());
+        Ok([one(&faces[0])?, one(&faces[1])?])
+    });
+    Event::ModelFaces { generation, result }
 }
 
 /// The chat engine, loaded with the first question (a lock because questions
@@ -237,7 +247,7 @@ fn worker_main(
             Some(Models {
                 pipeline: p,
                 assessor: None,
-                others: BTreeMap::new(),
+                others: Default::default(),
             })
         }
         Err(e) => {
@@ -271,7 +281,7 @@ fn worker_main(
             send(origin.failed("the models are not loaded".into()));
             continue;
         };
-        let pipeline: &Pipeline = pipeline;
+        let (pipeline, others): (&Pipeline, &Others) = (pipeline, others);
         if let Job::Ask {
             analysis,
             question,
@@ -288,6 +298,12 @@ fn worker_main(
         if let Job::WhatIf { faces, masks, fill } = job {
             send(caught(origin, &send, || {
                 what_if(pipeline, generation, &faces, &masks, fill)
+            }));
+            continue;
+        }
+        if let Job::ModelFaces { model, faces } = job {
+            send(caught(origin, &send, || {
+                model_faces(pipeline, others, generation, &model, &faces)
             }));
             continue;
         }
@@ -309,6 +325,11 @@ fn worker_main(
                     }),
                     Job::WhatIf { faces, masks, fill } if !cancel.load(Ordering::Relaxed) => {
                         caught(origin, &send, || what_if(pipeline, g, &faces, &masks, fill))
+                    }
+                    Job::ModelFaces { model, faces } if !cancel.load(Ordering::Relaxed) => {
+                        caught(origin, &send, || {
+                            model_faces(pipeline, others, g, &model, &faces)
+                        })
                     }
                     _ => Event::Cancelled { generation: g },
                 });
@@ -516,7 +537,7 @@ fn slot_done(
 fn run_job(
     p: &Pipeline,
     assessor: &mut Option<Result<Assessor, String>>,
-    others: &mut Others,
+    others: &Others,
     generation: u64,
     job: Job,
     ctl: Ctl,
@@ -551,25 +572,25 @@ fn run_job(
                 .map_err(|e| e.to_string());
             slot_done(p, assessor, generation, slot, result, ctl)
         }
-        Job::ModelFaces { model, faces } => Event::ModelFaces {
-            generation,
-            result: recogniser(p, others, Some(&model), ctl)
-                .and_then(|r| model_faces(r, &faces).map_err(|e| e.to_string())),
-        },
         Job::Explain {
             faces,
             params,
             model,
         } => {
-            let embedder = match recogniser(p, others, model.as_deref(), ctl) {
-                Ok(r) => &r.embedder,
-                Err(e) => {
-                    return Event::Explained {
-                        generation,
-                        result: Err(e),
-                    };
-                }
+            // Another recogniser's maps: its pipeline, kept alive for the job.
+            let other = match model.as_deref().filter(|m| *m != p.recogniser.id()) {
+                Some(m) => match recogniser(p, others, m) {
+                    Ok(o) => Some(o),
+                    Err(e) => {
+                        return Event::Explained {
+                            generation,
+                            result: Err(e),
+                        };
+                    }
+                },
+                None => None,
             };
+            let embedder = &other.as_deref().unwrap_or(p).embedder;
             // Without FaceMesh the maps are still computed, only regions and tables are missing.
             let fm = assessor_of(p, assessor, ctl).ok().map(|a| &a.facemesh);
             let mut on_update = |u: Update| {
@@ -601,8 +622,10 @@ fn run_job(
                 },
             }
         }
-        Job::Ask { .. } | Job::WhatIf { .. } => Origin::of(generation, &job)
-            .failed("questions and what-ifs are answered elsewhere".into()),
+        Job::Ask { .. } | Job::WhatIf { .. } | Job::ModelFaces { .. } => {
+            Origin::of(generation, &job)
+                .failed("questions, what-ifs and other models' faces are answered elsewhere".into())
+        }
         Job::Explore {
             dataset,
             pairs,
@@ -623,17 +646,6 @@ fn run_job(
             send,
         ),
     }
-}
-
-/// The pair's chosen faces (already detected) aligned and embedded by `p`.
-fn model_faces(
-    p: &Pipeline,
-    faces: &[Arc<FaceAnalysis>; 2],
-) -> crate::pipeline::Result<[Arc<FaceAnalysis>; 2]> {
-    Ok([
-        Arc::new(p.reanalyze(&faces[0])?),
-        Arc::new(p.reanalyze(&faces[1])?),
-    ])
 }
 
 /// Faults injected by the tests: the next jobs of a kind panic inside their

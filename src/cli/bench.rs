@@ -17,7 +17,7 @@ pub struct BenchArgs {
     /// Repetitions per stage (the median is printed).
     #[arg(long, default_value_t = 15)]
     pub reps: usize,
-    /// Also time these face recognisers side by side (comma-separated, or `all`).
+    /// Also time these face recognisers side by side, full X-Map included (comma-separated, or `all`; as `bench-models`).
     #[arg(long, value_name = "LIST")]
     pub models: Option<String>,
 }
@@ -120,7 +120,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         100.0 * 2.0 * quality / cmp_q
     );
     if let Some(list) = &a.models {
-        super::models::bench_models(list, &a.a, &a.b, a.reps)?;
+        super::bench_models::bench(list, &a.a, &a.b, a.reps, true, false)?;
     }
     lr_figures(a.reps)
 }

@@ -5,6 +5,7 @@ mod ask;
 mod bench;
 mod bench_explain;
 mod bench_incremental;
+mod bench_models;
 mod bench_whatif;
 mod calibrate;
 mod case;
@@ -52,6 +53,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Measure the explanations: X-Map passes and time against bare passes, Mery maps, memory.
     BenchExplain(bench_explain::BenchExplainArgs),
+    /// The face recognisers side by side: load, pass, compare and full X-Map times, with ratios to the first.
+    BenchModels(bench_models::BenchModelsArgs),
     /// Calibrate confidences on a labelled dataset: threshold, C-Score sigmoid, PIC-Score densities → JSON.
     Calibrate(calibrate::CalibrateArgs),
     /// Measure a dataset: EER, FNMR@FMR, AUC, k-fold ECE of C-Score and PIC-Score, DET/histogram/reliability plots.
@@ -128,6 +131,7 @@ pub fn run(command: Command, frames: Option<FrameProbe>) -> anyhow::Result<()> {
         Command::Faces(a) => faces::run(a),
         Command::Bench(a) => bench::run(a),
         Command::BenchExplain(a) => bench_explain::run(a),
+        Command::BenchModels(a) => bench_models::run(a),
         Command::Calibrate(a) => calibrate::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Explore(a) => explore::run(a, frames),

@@ -13,7 +13,6 @@ use crate::explain::Explanation;
 use crate::pipeline::FaceAnalysis;
 use crate::pipeline::embed::cosine;
 use crate::record::ModelVerdict;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -46,7 +45,7 @@ pub struct SideBySide {
 pub enum ModelRun<'a> {
     Computing,
     Failed(&'a str),
-    Done(Cow<'a, ModelVerdict>),
+    Done(Box<ModelVerdict>),
 }
 
 impl Session {
@@ -267,8 +266,8 @@ impl Session {
             .map(|(i, r)| {
                 let verdict = an.models.iter().find(|v| v.id == r.id);
                 let run = match (verdict, self.side_by_side.faces.get(&r.id)) {
-                    (Some(v), _) => ModelRun::Done(Cow::Borrowed(v)),
-                    (None, _) if i == 0 => ModelRun::Done(Cow::Owned(ModelVerdict::of(&r.id, an))),
+                    (Some(v), _) => ModelRun::Done(Box::new(v.clone())),
+                    (None, _) if i == 0 => ModelRun::Done(Box::new(ModelVerdict::of(&r.id, an))),
                     (None, Some(o)) if o.pair == key => match &o.result {
                         Some(Err(e)) => ModelRun::Failed(e),
                         _ => ModelRun::Computing,

@@ -315,7 +315,7 @@ impl Session {
         let cmp = self.comparison()?;
         let (t, _) = self.threshold()?;
         let what = w.hidden.describe();
-        Some(match &w.result {
+        let sentence = match &w.result {
             Some((v, Ok(s))) if *v == w.version => {
                 let (was, now) = (cmp.similarity >= t, *s >= t);
                 let verdict = match (was, now) {
@@ -332,7 +332,14 @@ impl Session {
             }
             Some((v, Err(e))) if *v == w.version => format!("{what}: could not measure: {e}"),
             _ => format!("{what}: measuring…"),
-        })
+        };
+        // The viewer may show another model's maps: say whose similarity this is.
+        Some(
+            match (&self.side_by_side.shown, self.enabled_models().first()) {
+                (Some(_), Some(own)) => format!("{sentence} — {}'s similarity", own.label()),
+                _ => sentence,
+            },
+        )
     }
 }
 
