@@ -1,9 +1,11 @@
 //! `facexplain eval --dataset DIR`: error rates (EER, FNMR@FMR, AUC), the
 //! calibration error of C-Score and PIC-Score by k-fold cross-validation,
 //! and of a fixed calibration; DET curve, score histograms and reliability
-//! diagrams as PNG; the same error rates and Cllr per quality verdict of
-//! the pairs (both faces fit, the worse one limited, unfit); everything in
-//! `summary.json`.
+//! diagrams as PNG; the likelihood ratios' validation (Cllr, ELUB bounds,
+//! Tippett, PAV and ECE plots); the same error rates and Cllr per quality
+//! verdict of the pairs (both faces fit, the worse one limited, unfit);
+//! everything in `summary.json`. `--no-lr` and `--no-quality` leave those
+//! parts out (and measure what they cost).
 
 use super::BadInput;
 use super::calibrate::{DatasetArgs, cli_error, collect};
@@ -47,6 +49,14 @@ pub struct EvalArgs {
     pub bins: usize,
     #[command(flatten)]
     pub quality: super::quality::ThresholdsArg,
+    /// Leave out the likelihood ratios (their validation, the transfer of
+    /// the calibration's LRs, the Tippett, PAV and ECE plots, Cllr per quality group).
+    #[arg(long)]
+    pub no_lr: bool,
+    /// Leave out the error rates per quality verdict (which detect and
+    /// assess every image again).
+    #[arg(long)]
+    pub no_quality: bool,
 }
 
 #[derive(Serialize)]
@@ -81,9 +91,11 @@ struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     calibration_note: Option<String>,
     /// Cllr family and ELUB bounds per calibrator, and the calibration's transfer.
-    likelihood_ratio: LrEvaluation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    likelihood_ratio: Option<LrEvaluation>,
     /// Error rates per quality verdict of the pair.
-    quality: QualitySummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quality: Option<QualitySummary>,
     plots: BTreeMap<String, String>,
     /// Every model's EER and FNMR@FMR on the same pairs (`--model A,B`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -142,7 +154,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     let report = |p: Progress| bar.update(p);
     let cv = evaluate::cross_validate(s, a.folds, a.data.seed, a.bins, Ctl::new(&report, &cancel));
     bar.finish();
-    let cv = cv.map_err(cli_error)?;
+    let (cv, fold_pics) = cv.map_err(cli_error)?;
     let (calibration, calibration_note) = match given {
         Some(cal) => (Some(cal), None),
         None => match Calibration::default_for(&pipeline.model) {
@@ -150,17 +162,30 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             Err(e) => (None, Some(format!("built-in calibration not checked: {e}"))),
         },
     };
-    let t_lr = Instant::now();
-    let lr = evaluate_lrs(
-        s,
-        c.data_ref(),
-        a.data.seed,
-        calibration.as_ref(),
-        Ctl::none(),
-    )
-    .map_err(cli_error)?;
-    let t_lr = t_lr.elapsed().as_secs_f64();
-    let quality = quality_split(&pipeline, &assessor, &c, calibration.as_ref())?;
+    // Time spent on likelihood ratios alone, for the line at the end.
+    let mut t_lr = 0.0;
+    let lr = if a.no_lr {
+        None
+    } else {
+        let t = Instant::now();
+        let lr = evaluate_lrs(
+            s,
+            c.data_ref(),
+            a.data.seed,
+            calibration.as_ref(),
+            Some(&fold_pics),
+            Ctl::none(),
+        )
+        .map_err(cli_error)?;
+        t_lr += t.elapsed().as_secs_f64();
+        Some(lr)
+    };
+    let quality = if a.no_quality {
+        None
+    } else {
+        let cllr_of = calibration.as_ref().filter(|_| !a.no_lr);
+        Some(quality_split(&pipeline, &assessor, &c, cllr_of)?)
+    };
     let checked = calibration.map(|cal| CheckedCalibration {
         check: evaluate::check_calibration(&cal.file.fitted, s),
         name: cal.name,
@@ -176,7 +201,13 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             out_dir.display()
         ))
     })?;
-    let plots = draw_plots(&out_dir, s, eer.eer, eer.at.threshold, &cv, &lr).map_err(cli_error)?;
+    let mut files = draw_plots(&out_dir, s, eer.eer, eer.at.threshold, &cv).map_err(cli_error)?;
+    if let Some(lr) = &lr {
+        let t = Instant::now();
+        super::lr_report::draw(&out_dir, lr, plots::text_available(), &mut files)
+            .map_err(cli_error)?;
+        t_lr += t.elapsed().as_secs_f64();
+    }
     let summary = Summary {
         schema: EVAL_SCHEMA,
         tool: Tool::default(),
@@ -196,7 +227,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         calibration_note,
         likelihood_ratio: lr,
         quality,
-        plots,
+        plots: files,
         models: super::models::eval_side_by_side(&pipeline, s, &a.data, &dir)?,
     };
     let path = out_dir.join("summary.json");
@@ -204,10 +235,17 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     std::fs::write(&path, text)
         .map_err(|e| BadInput(format!("{}: cannot write: {e}", path.display())))?;
     print_summary(&summary);
+    let total = t0.elapsed().as_secs_f64();
+    let lr_part = match &summary.likelihood_ratio {
+        Some(_) => format!(
+            "likelihood-ratio validation and plots {t_lr:.2} s of it: {:.2}× the rest",
+            total / (total - t_lr)
+        ),
+        None => "likelihood ratios left out".into(),
+    };
     println!(
-        "summary and plots written to {} in {:.1} s (likelihood-ratio validation {t_lr:.1} s of it)",
+        "summary and plots written to {} in {total:.2} s ({lr_part})",
         out_dir.display(),
-        t0.elapsed().as_secs_f64()
     );
     Ok(())
 }
@@ -254,7 +292,6 @@ fn draw_plots(
     eer: f64,
     threshold: f64,
     cv: &CrossValidation,
-    lr: &LrEvaluation,
 ) -> crate::calibration::Result<BTreeMap<String, String>> {
     let text = plots::text_available();
     if !text {
@@ -289,7 +326,6 @@ fn draw_plots(
         &cv.pic.reliability_balanced,
         text,
     )?;
-    super::lr_report::draw(dir, lr, text, &mut files)?;
     Ok(files)
 }
 
@@ -333,10 +369,14 @@ fn print_summary(s: &Summary) {
     if let Some(n) = &s.calibration_note {
         println!("{n}");
     }
-    for line in super::lr_report::eval_lines(&s.likelihood_ratio) {
+    for line in s
+        .likelihood_ratio
+        .iter()
+        .flat_map(super::lr_report::eval_lines)
+    {
         println!("{line}");
     }
-    for line in quality_lines(&s.quality) {
+    for line in s.quality.iter().flat_map(quality_lines) {
         println!("{line}");
     }
 }

@@ -5,6 +5,7 @@
 use crate::calibration::fit::cllr::ece_curves;
 use crate::calibration::fit::lr_eval::LrEvaluation;
 use crate::calibration::fit::lr_plots;
+use crate::calibration::fit::ranked::Ranked;
 use crate::calibration::lr::LrModel;
 use crate::record::evidence::lr_text;
 use std::collections::BTreeMap;
@@ -72,7 +73,7 @@ pub(crate) fn draw(
     let m = &e.on_this_set;
     let c = &m.calibrators[&m.default];
     let title = format!("{} calibrator, held out", m.default);
-    let (hp, hd) = (&e.held_out.0, &e.held_out.1);
+    let r = Ranked::new(&e.held_out.0, &e.held_out.1);
     let mut out = |kind: &str, name: &str| {
         files.insert(kind.to_string(), name.to_string());
         dir.join(name)
@@ -80,11 +81,13 @@ pub(crate) fn draw(
     lr_plots::tippett_plot(
         &out("tippett", "tippett.png"),
         &title,
-        hp,
-        hd,
+        &r,
         (c.log10_lower_bound, c.log10_upper_bound),
         text,
     )?;
-    lr_plots::pav_plot(&out("pav", "pav.png"), &title, hp, hd, text)?;
-    lr_plots::ece_plot(&out("ece", "ece.png"), &title, &ece_curves(hp, hd), text)
+    let (php, phd) = r.pav_log10_lrs();
+    let pav = (php.as_slice(), phd.as_slice());
+    lr_plots::pav_plot(&out("pav", "pav.png"), &title, &r, pav, text)?;
+    let curves = ece_curves(&r, pav);
+    lr_plots::ece_plot(&out("ece", "ece.png"), &title, &curves, text)
 }

@@ -9,6 +9,8 @@
 //! range and misleading points as in NFI's `lir` (`elub`), which the tests
 //! check against.
 
+use super::ranked::Ranked;
+
 /// Step of the log10 threshold grid.
 pub const STEP: f64 = 0.01;
 /// log10 LRs beyond ±9 are taken as ±9 (lir's substitute for 0 and ∞).
@@ -16,9 +18,14 @@ pub const EXTREME: f64 = 9.0;
 
 /// (lower, upper) log10 LR bounds from the log10 LRs of Hp and Hd pairs.
 pub fn elub(hp: &[f64], hd: &[f64]) -> (f64, f64) {
+    elub_ranked(&Ranked::new(hp, hd))
+}
+
+/// [`elub`] of log10 LRs already ranked.
+pub fn elub_ranked(r: &Ranked) -> (f64, f64) {
     let clamp = |v: &f64| v.clamp(-EXTREME, EXTREME);
-    let hp: Vec<f64> = hp.iter().map(clamp).collect();
-    let hd: Vec<f64> = hd.iter().map(clamp).collect();
+    let hp: Vec<f64> = r.hp.iter().map(clamp).collect();
+    let hd: Vec<f64> = r.hd.iter().map(clamp).collect();
     let lo = hp.iter().chain(&hd).copied().fold(f64::INFINITY, f64::min);
     let hi = hp
         .iter()
@@ -43,13 +50,13 @@ pub fn elub(hp: &[f64], hd: &[f64]) -> (f64, f64) {
             }
         })
         .collect();
-    // LRs of each class sorted, to count those above a threshold.
-    let lr = |v: &[f64]| {
-        let mut l: Vec<f64> = v.iter().map(|x| 10f64.powf(*x)).collect();
-        l.sort_by(f64::total_cmp);
-        l
+    // LRs of each class sorted, to count those above a threshold (the
+    // clamp and 10^x keep the log10 LRs' order).
+    let lr = |hp: bool| {
+        let v = r.class_sorted(hp);
+        v.iter().map(|x| 10f64.powf(clamp(x))).collect::<Vec<f64>>()
     };
-    let (lp, ld) = (lr(&hp), lr(&hd));
+    let (lp, ld) = (lr(true), lr(false));
     let (np, nd) = (hp.len(), hd.len());
     let (mut lower, mut upper) = (None::<f64>, None::<f64>);
     for &t in &grid {

@@ -11,6 +11,7 @@
 use super::ThresholdRule;
 use super::metrics::ScoreSet;
 use super::metrics::{Prediction, Reliability, reliability};
+use crate::calibration::pic::PicModel;
 use crate::calibration::{Fitted, Result};
 use crate::progress::Ctl;
 use rand::SeedableRng;
@@ -175,6 +176,39 @@ pub struct CrossValidation {
     pub pic: EceReport,
 }
 
+/// The PIC-Score densities each fold's training part fitted in
+/// [`cross_validate`], kept so that a validation over the same folds of the
+/// same scores (the KDE likelihood ratios, `lr_fit`) does not fit them again.
+#[derive(Clone, Debug, Default)]
+pub struct FoldPics {
+    pub folds: usize,
+    pub seed: u64,
+    /// Sizes of the classes the folds were dealt from.
+    pub genuine: usize,
+    pub impostor: usize,
+    /// One fit per fold, on every other fold's scores.
+    pub pics: Vec<PicModel>,
+}
+
+impl FoldPics {
+    /// The fit of `fold`'s training part, when these are folds `folds` of
+    /// `scores` dealt with `seed`.
+    pub fn get(
+        &self,
+        scores: &ScoreSet,
+        folds: usize,
+        seed: u64,
+        fold: usize,
+    ) -> Option<&PicModel> {
+        let same = self.folds == folds
+            && self.seed == seed
+            && self.genuine == scores.genuine.len()
+            && self.impostor == scores.impostor.len()
+            && self.pics.len() == folds;
+        same.then(|| &self.pics[fold])
+    }
+}
+
 /// Fold of each of `n` items: a seeded shuffle dealt round-robin into k folds.
 pub(crate) fn folds_of(n: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
@@ -188,13 +222,14 @@ pub(crate) fn folds_of(n: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
 
 /// Calibrate on k − 1 folds and score the held-out fold, for each fold;
 /// folds are stratified (genuine and impostor pairs dealt separately).
+/// Also returns each fold's PIC densities for reuse.
 pub fn cross_validate(
     scores: &ScoreSet,
     k: usize,
     seed: u64,
     cscore_bins: usize,
     ctl: Ctl,
-) -> Result<CrossValidation> {
+) -> Result<(CrossValidation, FoldPics)> {
     if k < 2 {
         return Err(crate::calibration::CalibrationError::TooFewPairs(format!(
             "cross-validation needs at least 2 folds, got {k}"
@@ -212,6 +247,13 @@ pub fn cross_validate(
     };
     let mut held = Vec::new();
     let mut thresholds = Vec::new();
+    let mut pics = FoldPics {
+        folds: k,
+        seed,
+        genuine: scores.genuine.len(),
+        impostor: scores.impostor.len(),
+        pics: Vec::with_capacity(k),
+    };
     for fold in 0..k {
         ctl.check()?;
         ctl.report("cross-validation", fold, k);
@@ -227,6 +269,7 @@ pub fn cross_validate(
             &split(&scores.impostor, &fi, fold, true),
             &mut held,
         );
+        pics.pics.push(fitted.pic);
     }
     ctl.report("cross-validation", k, k);
     let wrong = |genuine: bool| {
@@ -235,7 +278,7 @@ pub fn cross_validate(
             .count() as f64
     };
     let (c_score, pic) = ece_reports(&held);
-    Ok(CrossValidation {
+    let cv = CrossValidation {
         folds: k,
         seed,
         rule: "eer".into(),
@@ -244,7 +287,8 @@ pub fn cross_validate(
         fnmr: wrong(true) / scores.genuine.len().max(1) as f64,
         c_score,
         pic,
-    })
+    };
+    Ok((cv, pics))
 }
 
 /// Error rates of the pairs whose worse face has one quality verdict
@@ -289,8 +333,7 @@ impl QualityGroup {
             },
             cllr: calibration
                 .filter(|_| both)
-                .and_then(|c| super::lr_eval::transfer(c, s))
-                .map(|t| t.costs.cllr),
+                .and_then(|c| super::lr_eval::bounded_cllr(c, s)),
         }
     }
 

@@ -12,21 +12,81 @@ pub struct Logistic {
     pub slope: f64,
 }
 
-/// ln(1 + e^x) without overflow.
-fn softplus(x: f64) -> f64 {
-    if x > 0.0 {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
-    }
+/// ln(1 + e), exactly: below 2^−54 the logarithm rounds to e itself.
+fn ln_1p_small(e: f64) -> f64 {
+    if e < f64::EPSILON / 4.0 { e } else { e.ln_1p() }
 }
 
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
+/// The weighted negative log-likelihood at (a, b), its gradient and its
+/// Hessian, from one pass over the standardised scores. A term's one
+/// exponential e^−|η| serves its softplus ln(1 + e^∓η) and its sigmoid.
+#[derive(Clone, Copy, Debug, Default)]
+struct Pass {
+    loss: f64,
+    ga: f64,
+    gb: f64,
+    haa: f64,
+    hab: f64,
+    hbb: f64,
+}
+
+impl Pass {
+    /// Loss, gradient and Hessian at (a, b).
+    fn at(zp: &[f64], zd: &[f64], w: (f64, f64), a: f64, b: f64) -> Pass {
+        Pass::of::<true>(zp, zd, w, a, b)
+    }
+
+    /// The loss alone (the rest left at 0), for the line search.
+    fn loss_at(zp: &[f64], zd: &[f64], w: (f64, f64), a: f64, b: f64) -> f64 {
+        Pass::of::<false>(zp, zd, w, a, b).loss
+    }
+
+    fn of<const GRAD: bool>(zp: &[f64], zd: &[f64], (wp, wd): (f64, f64), a: f64, b: f64) -> Pass {
+        let mut p = Pass::default();
+        let lp = p.add_class::<true, GRAD>(zp, wp, a, b);
+        let ld = p.add_class::<false, GRAD>(zd, wd, a, b);
+        // Each class's loss is summed apart, then the two added.
+        p.loss = lp + ld;
+        p
+    }
+
+    /// Add one class's gradient and Hessian terms (with `GRAD`); return its loss.
+    fn add_class<const HP: bool, const GRAD: bool>(
+        &mut self,
+        zs: &[f64],
+        w: f64,
+        a: f64,
+        b: f64,
+    ) -> f64 {
+        let y = if HP { 1.0 } else { 0.0 };
+        let mut loss = 0.0;
+        for &x in zs {
+            let eta = a + b * x;
+            let e = (-eta.abs()).exp();
+            // Softplus of −η for Hp, of η for Hd: x + ln(1 + e) when x > 0.
+            let sp = if HP { -eta } else { eta };
+            loss += w * if sp > 0.0 {
+                sp + ln_1p_small(e)
+            } else {
+                ln_1p_small(e)
+            };
+            if !GRAD {
+                continue;
+            }
+            let q = if eta >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            let r = w * (q - y);
+            let v = w * q * (1.0 - q);
+            self.ga += r;
+            self.gb += r * x;
+            self.haa += v;
+            self.hab += v * x;
+            self.hbb += v * x * x;
+        }
+        loss
     }
 }
 
@@ -34,12 +94,19 @@ impl Logistic {
     /// Fit on Hp (`hp`) and Hd (`hd`) scores. Refused when the classes are
     /// separable (the slope would grow without bound) or a class is empty.
     pub fn fit(hp: &[f64], hd: &[f64]) -> Result<Logistic> {
+        Logistic::fit_from(hp, hd, None)
+    }
+
+    /// [`Logistic::fit`] with Newton's method started at `start` instead of
+    /// LR 1 (a fit on similar scores, such as all of them for each
+    /// cross-validation fold): the same optimum in fewer steps.
+    pub fn fit_from(hp: &[f64], hd: &[f64], start: Option<Logistic>) -> Result<Logistic> {
         if hp.is_empty() || hd.is_empty() {
             return Err(CalibrationError::TooFewPairs(
                 "logistic regression needs scores of both classes".into(),
             ));
         }
-        let (wp, wd) = (0.5 / hp.len() as f64, 0.5 / hd.len() as f64);
+        let w = (0.5 / hp.len() as f64, 0.5 / hd.len() as f64);
         // Centre and scale the score for a well-conditioned Hessian.
         let all = || hp.iter().chain(hd);
         let n = (hp.len() + hd.len()) as f64;
@@ -50,43 +117,32 @@ impl Logistic {
                 "logistic regression: every score is the same".into(),
             ));
         }
-        let z = |s: f64| (s - mean) / sd;
-        let loss = |a: f64, b: f64| {
-            hp.iter()
-                .map(|&s| wp * softplus(-(a + b * z(s))))
-                .sum::<f64>()
-                + hd.iter().map(|&s| wd * softplus(a + b * z(s))).sum::<f64>()
-        };
-        let (mut a, mut b) = (0.0f64, 0.0f64);
-        let mut cur = loss(a, b);
+        let z = |v: &[f64]| v.iter().map(|s| (s - mean) / sd).collect::<Vec<f64>>();
+        let (zp, zd) = (z(hp), z(hd));
+        let pass = |a: f64, b: f64| Pass::at(&zp, &zd, w, a, b);
+        // ln LR = A + B·s = (A + B·mean) + (B·sd)·z.
+        let (mut a, mut b) =
+            start.map_or((0.0, 0.0), |l| (l.intercept + l.slope * mean, l.slope * sd));
+        let mut cur = pass(a, b);
         for _ in 0..200 {
-            // Gradient and Hessian of the weighted negative log-likelihood.
-            let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
-            let mut add = |s: f64, y: f64, w: f64| {
-                let x = z(s);
-                let p = sigmoid(a + b * x);
-                let r = w * (p - y);
-                let v = w * p * (1.0 - p);
-                ga += r;
-                gb += r * x;
-                haa += v;
-                hab += v * x;
-                hbb += v * x * x;
-            };
-            hp.iter().for_each(|&s| add(s, 1.0, wp));
-            hd.iter().for_each(|&s| add(s, 0.0, wd));
-            let det = haa * hbb - hab * hab;
+            // Newton step from the gradient and Hessian at (a, b).
+            let det = cur.haa * cur.hbb - cur.hab * cur.hab;
             if !(det > 0.0) {
                 return Err(separable());
             }
-            let da = (hbb * ga - hab * gb) / det;
-            let db = (haa * gb - hab * ga) / det;
-            // Halve the step until the loss does not grow.
+            let da = (cur.hbb * cur.ga - cur.hab * cur.gb) / det;
+            let db = (cur.haa * cur.gb - cur.hab * cur.ga) / det;
+            // Halve the step until the loss does not grow (the loss alone
+            // while halving, then the gradient where the step ends).
             let mut t = 1.0;
-            let mut next = loss(a - t * da, b - t * db);
-            while next > cur && t > 1e-10 {
-                t *= 0.5;
-                next = loss(a - t * da, b - t * db);
+            let mut next = pass(a - t * da, b - t * db);
+            if next.loss > cur.loss {
+                let mut loss = next.loss;
+                while loss > cur.loss && t > 1e-10 {
+                    t *= 0.5;
+                    loss = Pass::loss_at(&zp, &zd, w, a - t * da, b - t * db);
+                }
+                next = pass(a - t * da, b - t * db);
             }
             a -= t * da;
             b -= t * db;

@@ -3,10 +3,12 @@
 //! to it (its bounded LRs scored by Cllr, how often they are clipped or
 //! misleading, and the bounds this set would support).
 
-use super::cllr::costs;
-use super::elub::elub;
-use super::lr_fit::fit_lr_model_with_held_out;
+use super::cllr::{cllr, costs_ranked};
+use super::elub::elub_ranked;
+use super::evaluate::FoldPics;
+use super::lr_fit::{Lrs, fit_lr_model_with_held_out};
 use super::metrics::ScoreSet;
+use super::ranked::Ranked;
 use crate::calibration::lr::{Costs, LrModel};
 use crate::calibration::{Calibration, Result};
 use crate::progress::Ctl;
@@ -45,23 +47,21 @@ pub struct LrEvaluation {
 }
 
 /// Validate every calibrator on `s` by cross-validation and, when
-/// `calibration` has LRs, measure its transfer to `s`.
+/// `calibration` has LRs, measure its transfer to `s`. `reuse`: the KDE
+/// densities of the same folds, when the caller has fitted them.
 pub fn evaluate_lrs(
     s: &ScoreSet,
     data: DataSetRef,
     seed: u64,
     calibration: Option<&Calibration>,
+    reuse: Option<&FoldPics>,
     ctl: Ctl,
 ) -> Result<LrEvaluation> {
-    let (model, mut held) = fit_lr_model_with_held_out(s, vec![data], seed, ctl)?;
+    let (model, mut held) = fit_lr_model_with_held_out(s, vec![data], seed, reuse, ctl)?;
     let best = &model.calibrators[&model.default];
     let (lg, li) = held.remove(&model.default).unwrap_or_default();
-    let clip = |v: &[f64]| {
-        v.iter()
-            .map(|x| x.clamp(best.log10_lower_bound, best.log10_upper_bound))
-            .collect::<Vec<_>>()
-    };
-    let held_out = (clip(&lg), clip(&li));
+    let bounds = (best.log10_lower_bound, best.log10_upper_bound);
+    let held_out = (clip(&lg, bounds), clip(&li, bounds));
     let transfer = calibration.and_then(|c| transfer(c, s));
     Ok(LrEvaluation {
         on_this_set: model,
@@ -70,35 +70,57 @@ pub fn evaluate_lrs(
     })
 }
 
-/// How `cal`'s default calibrator does on `s` (`None` without LRs).
-pub fn transfer(cal: &Calibration, s: &ScoreSet) -> Option<Transfer> {
+/// `cal`'s default calibrator (its name and bounds) and its unbounded log10
+/// LRs of `s`'s genuine and impostor scores (`None` without LRs).
+fn raw_lrs<'a>(cal: &'a Calibration, s: &ScoreSet) -> Option<(&'a str, (f64, f64), Lrs)> {
     let lr = cal.file.fitted.likelihood_ratio.as_ref()?;
     let c = lr.calibrators.get(&lr.default)?;
     let pic = &cal.file.fitted.pic;
-    let (lo, hi) = (c.log10_lower_bound, c.log10_upper_bound);
     let raw = |v: &[f64]| {
         v.iter()
             .map(|&x| c.method.log10_lr(pic, x))
             .collect::<Vec<f64>>()
     };
-    let (rg, ri) = (raw(&s.genuine), raw(&s.impostor));
+    Some((
+        lr.default.as_str(),
+        (c.log10_lower_bound, c.log10_upper_bound),
+        (raw(&s.genuine), raw(&s.impostor)),
+    ))
+}
+
+fn clip(v: &[f64], (lo, hi): (f64, f64)) -> Vec<f64> {
+    v.iter().map(|x| x.clamp(lo, hi)).collect()
+}
+
+/// Cllr of `cal`'s bounded LRs on `s` (`None` without LRs): the one figure
+/// of [`transfer`] a subset of pairs reports.
+pub fn bounded_cllr(cal: &Calibration, s: &ScoreSet) -> Option<f64> {
+    let (_, bounds, (rg, ri)) = raw_lrs(cal, s)?;
+    Some(cllr(&clip(&rg, bounds), &clip(&ri, bounds)))
+}
+
+/// How `cal`'s default calibrator does on `s` (`None` without LRs).
+pub fn transfer(cal: &Calibration, s: &ScoreSet) -> Option<Transfer> {
+    let (calibrator, (lo, hi), (rg, ri)) = raw_lrs(cal, s)?;
+    let lr = cal.file.fitted.likelihood_ratio.as_ref()?;
     let n = (rg.len() + ri.len()).max(1) as f64;
     let clipped = rg.iter().chain(&ri).filter(|&&x| x < lo || x > hi).count() as f64 / n;
-    let clip = |v: &[f64]| v.iter().map(|x| x.clamp(lo, hi)).collect::<Vec<_>>();
-    let (bg, bi) = (clip(&rg), clip(&ri));
+    let r = Ranked::new(&rg, &ri);
+    let bounded = r.clamped(lo, hi);
+    let (bg, bi) = (&bounded.hp, &bounded.hd);
     let share = |v: &[f64], f: &dyn Fn(f64) -> bool| {
         v.iter().filter(|&&x| f(x)).count() as f64 / v.len().max(1) as f64
     };
     Some(Transfer {
         calibration: cal.name.clone(),
         calibration_sha256: cal.sha256.clone(),
-        calibrator: lr.default.clone(),
+        calibrator: calibrator.to_string(),
         fitted_on: lr.data.clone(),
         bounds: (lo, hi),
-        bounds_supported_here: elub(&rg, &ri),
-        costs: costs(&bg, &bi),
+        bounds_supported_here: elub_ranked(&r),
+        costs: costs_ranked(&bounded),
         clipped,
-        misleading_hp: share(&bg, &|x| x < 0.0),
-        misleading_hd: share(&bi, &|x| x > 0.0),
+        misleading_hp: share(bg, &|x| x < 0.0),
+        misleading_hd: share(bi, &|x| x > 0.0),
     })
 }

@@ -4,9 +4,9 @@
 //! diagonal when well calibrated) and the ECE plot (empirical cross-entropy
 //! over prior log10 odds, for the LRs, after PAV, and for the neutral LR 1).
 
-use super::cllr::{EceCurves, tippett};
-use super::pav::pav_log10_lrs;
+use super::cllr::{EceCurves, tippett_sorted};
 use super::plots::{FONT, GENUINE, IMPOSTOR, canvas, perr};
+use super::ranked::Ranked;
 use crate::calibration::Result;
 use plotters::prelude::*;
 use std::path::Path;
@@ -27,14 +27,14 @@ fn chart_area(text: bool) -> (u32, u32) {
 pub fn tippett_plot(
     path: &Path,
     title: &str,
-    hp: &[f64],
-    hd: &[f64],
+    r: &Ranked,
     bounds: (f64, f64),
     text: bool,
 ) -> Result<()> {
     let e = perr(path);
     let root = canvas(path)?;
-    let all: Vec<f64> = hp.iter().chain(hd).copied().collect();
+    let all: Vec<f64> = r.hp.iter().chain(&r.hd).copied().collect();
+    let (hp, hd) = (r.class_sorted(true), r.class_sorted(false));
     let (lo, hi) = range(&all);
     let (xa, ya) = chart_area(text);
     let mut b = ChartBuilder::on(&root);
@@ -52,10 +52,10 @@ pub fn tippett_plot(
     }
     mesh.draw().map_err(&e)?;
     for (v, colour, label) in [
-        (hp, GENUINE, "Hp true (same person)"),
-        (hd, IMPOSTOR, "Hd true (different people)"),
+        (&hp, GENUINE, "Hp true (same person)"),
+        (&hd, IMPOSTOR, "Hd true (different people)"),
     ] {
-        let pts = tippett(v);
+        let pts = tippett_sorted(v);
         // A step curve: the share holds until the next value.
         let mut steps = vec![(lo, 1.0)];
         for (x, share) in pts {
@@ -94,19 +94,21 @@ pub fn tippett_plot(
     root.present().map_err(&e)
 }
 
-/// PAV calibration plot: each log10 LR against its PAV-transformed value.
-pub fn pav_plot(path: &Path, title: &str, hp: &[f64], hd: &[f64], text: bool) -> Result<()> {
+/// PAV calibration plot: each log10 LR against its PAV-transformed value
+/// (`pav`, from [`Ranked::pav_log10_lrs`]).
+pub fn pav_plot(
+    path: &Path,
+    title: &str,
+    r: &Ranked,
+    pav: (&[f64], &[f64]),
+    text: bool,
+) -> Result<()> {
     let e = perr(path);
     let root = canvas(path)?;
-    let (php, phd) = pav_log10_lrs(hp, hd);
-    let mut pts: Vec<(f64, f64)> = hp
-        .iter()
-        .zip(&php)
-        .chain(hd.iter().zip(&phd))
-        .map(|(&a, &b)| (a, b))
-        .collect();
-    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let all: Vec<f64> = hp.iter().chain(hd).copied().collect();
+    let mut pts = r.with_pav(pav);
+    // Bounded LRs repeat by the thousand: each point once draws the same line.
+    pts.dedup();
+    let all: Vec<f64> = r.hp.iter().chain(&r.hd).copied().collect();
     let (lo, hi) = range(&all);
     let (xa, ya) = chart_area(text);
     let mut b = ChartBuilder::on(&root);
@@ -208,9 +210,11 @@ mod tests {
             let t = dir.path().join(format!("t-{text}.png"));
             let p = dir.path().join(format!("p-{text}.png"));
             let c = dir.path().join(format!("c-{text}.png"));
-            tippett_plot(&t, "test", &hp, &hd, (-1.5, 2.5), text).unwrap();
-            pav_plot(&p, "test", &hp, &hd, text).unwrap();
-            ece_plot(&c, "test", &ece_curves(&hp, &hd), text).unwrap();
+            let r = Ranked::new(&hp, &hd);
+            tippett_plot(&t, "test", &r, (-1.5, 2.5), text).unwrap();
+            let (php, phd) = r.pav_log10_lrs();
+            pav_plot(&p, "test", &r, (&php, &phd), text).unwrap();
+            ece_plot(&c, "test", &ece_curves(&r, (&php, &phd)), text).unwrap();
             for f in [&t, &p, &c] {
                 let img = image::open(f).unwrap().to_rgb8();
                 let ink = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();

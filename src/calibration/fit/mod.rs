@@ -10,7 +10,10 @@
 //!   ([`cscore`]) and the PIC densities ([`pic`], [`kde`]);
 //! - [`metrics`], [`evaluate`], [`plots`]: error rates, cross-validated
 //!   evaluation and the figures `eval` draws;
-//! - [`image_quality`]: each image's quality verdict, for error rates per verdict.
+//! - [`image_quality`]: each image's quality verdict, for error rates per verdict;
+//! - [`lr_fit`], [`lr_eval`], [`logreg`], [`pav`], [`elub`], [`cllr`],
+//!   [`lr_plots`]: the likelihood-ratio calibrators, their validation and
+//!   plots; [`ranked`] and [`order`]: the one sort of a set of LRs they share.
 //!
 //! May call: `record`, `resources`, `progress`, `pipeline`, `quality` and
 //! the runtime part of `calibration`.
@@ -29,11 +32,13 @@ pub mod lr_eval;
 pub mod lr_fit;
 pub mod lr_plots;
 pub mod metrics;
+pub mod order;
 pub mod pairs;
 pub mod pairs_list;
 pub mod pav;
 pub mod pic;
 pub mod plots;
+pub mod ranked;
 
 pub use calibrate::{CollectOptions, Collected, ThresholdRule, calibrate, calibrate_sets, collect};
 pub use metrics::ScoreSet;

@@ -9,6 +9,8 @@
 //! ends — the behaviour of NFI's `lir` `IsotonicCalibrator`, which the tests
 //! check against.
 
+use super::ranked::Ranked;
+
 /// A fitted isotonic map: ascending distinct scores and the probability of
 /// Hp fitted at each.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,29 +30,39 @@ impl Isotonic {
     /// lowest, which keeps every fitted LR finite (as `lir`'s option does).
     /// Needs at least one score of each class.
     pub fn fit(hp: &[f64], hd: &[f64], add_misleading: usize) -> Isotonic {
-        let lo = hp.iter().chain(hd).copied().fold(f64::INFINITY, f64::min);
-        let hi = hp
-            .iter()
-            .chain(hd)
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        let n_hp = hp.len() + add_misleading;
-        let n_hd = hd.len() + add_misleading;
+        Isotonic::fit_sorted(&labelled_sorted(hp, hd), add_misleading)
+    }
+
+    /// [`Isotonic::fit`] of scores already labelled and sorted as
+    /// [`labelled_sorted`] sorts them (or any subset of such a list, which
+    /// is sorted the same way): cross-validation sorts once for every fold.
+    pub fn fit_sorted(pts: &[(f64, bool)], add_misleading: usize) -> Isotonic {
+        let lo = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let hi = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let n_hp = pts.iter().filter(|p| p.1).count() + add_misleading;
+        let n_hd = pts.len() + 2 * add_misleading - n_hp;
         let prior = n_hp as f64 / (n_hp + n_hd) as f64;
-        // (score, label, weight), Hp weighs (1 − prior), Hd weighs prior.
-        let mut pts: Vec<(f64, f64, f64)> = Vec::with_capacity(n_hp + n_hd);
-        pts.extend(hp.iter().map(|&s| (s, 1.0, 1.0 - prior)));
-        pts.extend(hd.iter().map(|&s| (s, 0.0, prior)));
-        for _ in 0..add_misleading {
-            pts.push((hi + 1.0, 0.0, prior));
-            pts.push((lo - 1.0, 1.0, 1.0 - prior));
-        }
-        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // (score, label, weight), Hp weighs (1 − prior), Hd weighs prior;
+        // the misleading Hp scores come first, the misleading Hd ones last.
+        let weighted = |&(s, hp): &(f64, bool)| {
+            if hp {
+                (s, 1.0, 1.0 - prior)
+            } else {
+                (s, 0.0, prior)
+            }
+        };
+        let low = std::iter::repeat_n((lo - 1.0, true), add_misleading);
+        let high = std::iter::repeat_n((hi + 1.0, false), add_misleading);
         // Pool equal scores: weighted mean label, summed weight.
-        let mut xs: Vec<f64> = Vec::new();
-        let mut ys: Vec<f64> = Vec::new();
-        let mut ws: Vec<f64> = Vec::new();
-        for (s, y, w) in pts {
+        let n = pts.len() + 2 * add_misleading;
+        let mut xs: Vec<f64> = Vec::with_capacity(n);
+        let mut ys: Vec<f64> = Vec::with_capacity(n);
+        let mut ws: Vec<f64> = Vec::with_capacity(n);
+        for (s, y, w) in low
+            .chain(pts.iter().copied())
+            .chain(high)
+            .map(|p| weighted(&p))
+        {
             if xs.last() == Some(&s) {
                 let k = xs.len() - 1;
                 ys[k] += y * w;
@@ -106,6 +118,12 @@ impl Isotonic {
     }
 }
 
+/// Hp (`hp`) and Hd (`hd`) scores labelled (true for Hp) and sorted
+/// ascending; equal scores keep Hp before Hd, each in the given order.
+pub fn labelled_sorted(hp: &[f64], hd: &[f64]) -> Vec<(f64, bool)> {
+    Ranked::new(hp, hd).labelled()
+}
+
 /// Weighted pool-adjacent-violators: the non-decreasing sequence closest to
 /// `y` in weighted least squares.
 pub fn pav(y: &[f64], w: &[f64]) -> Vec<f64> {
@@ -123,18 +141,17 @@ pub fn pav(y: &[f64], w: &[f64]) -> Vec<f64> {
         }
         blocks.push(cur);
     }
-    blocks
-        .into_iter()
-        .flat_map(|(m, _, len)| std::iter::repeat_n(m, len))
-        .collect()
+    let mut out = Vec::with_capacity(y.len());
+    for (m, _, len) in blocks {
+        out.resize(out.len() + len, m);
+    }
+    out
 }
 
 /// The PAV-transformed log10 LRs of a labelled set of log10 LRs (or scores),
 /// each at its own value: the optimal monotone re-calibration (Cllr_min).
 pub fn pav_log10_lrs(hp: &[f64], hd: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let iso = Isotonic::fit(hp, hd, 0);
-    let at = |v: &[f64]| v.iter().map(|&s| iso.log10_lr(s)).collect();
-    (at(hp), at(hd))
+    Ranked::new(hp, hd).pav_log10_lrs()
 }
 
 #[cfg(test)]
@@ -168,6 +185,17 @@ mod tests {
         let m = Isotonic::fit(&[0.8, 0.9], &[0.1, 0.2, 0.3], 1);
         assert!(m.log10_lr(5.0).is_finite() && m.log10_lr(-5.0).is_finite());
         assert!(m.log10_lr(0.95) > 0.0 && m.log10_lr(0.0) < 0.0);
+    }
+
+    #[test]
+    fn pav_log10_lrs_are_the_fit_read_at_each_value() {
+        let hp = [0.5, 0.7, -0.2, 0.5, 3.0, f64::INFINITY];
+        let hd = [0.1, 0.5, 0.5, -1.0, 0.6, 0.7, f64::NEG_INFINITY, -0.0, 0.0];
+        let iso = Isotonic::fit(&hp, &hd, 0);
+        let (php, phd) = pav_log10_lrs(&hp, &hd);
+        for (v, p) in hp.iter().zip(&php).chain(hd.iter().zip(&phd)) {
+            assert_eq!(p.to_bits(), iso.log10_lr(*v).to_bits(), "at {v}");
+        }
     }
 
     #[test]
