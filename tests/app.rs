@@ -3,6 +3,7 @@
 //! and images. Image snapshots render with wgpu (lavapipe under
 //! `scripts/test.sh`); the status bar (elapsed time, progress) is masked.
 
+mod common;
 use egui::{Key, Modifiers, Rect, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -16,7 +17,6 @@ use facexplain::explain::xmap::XMapMethod;
 use facexplain::record::Analysis;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const SIZE: egui::Vec2 = vec2(1280.0, 800.0);
 
@@ -69,23 +69,14 @@ fn harness(app: FacexplainApp) -> Harness<'static, FacexplainApp> {
         .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app)
 }
 
-/// Step the UI until `done` holds (the worker runs in real time).
+/// Step the UI until `done` holds, then let the layout settle.
 fn wait_for(
     h: &mut Harness<'_, FacexplainApp>,
     what: &str,
     limit_s: u64,
     done: impl Fn(&FacexplainApp) -> bool,
 ) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(limit_s),
-            "timed out waiting for {what}; banner: {:?}",
-            h.state().banner
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
+    common::app::wait_until(h, what, limit_s, done);
     settle(h);
 }
 

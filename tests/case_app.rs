@@ -4,30 +4,22 @@
 //! conclusion is recorded through the case pane; then it shows them, and
 //! the saved case holds both conclusions with their times.
 
+mod common;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use facexplain::app::{AppOptions, FacexplainApp};
 use facexplain::record::Case;
 use facexplain::session::case::CaseBook;
 use facexplain::session::{CaseCommand, CaseHeader, Command};
-use std::time::{Duration, Instant};
 
+/// Step the UI until `done` holds, then let the layout settle.
 fn wait_for(
     h: &mut Harness<'_, FacexplainApp>,
     what: &str,
     limit_s: u64,
     done: impl Fn(&FacexplainApp) -> bool,
 ) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(limit_s),
-            "timed out waiting for {what}; banner: {:?}",
-            h.state().banner
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
+    common::app::wait_until(h, what, limit_s, done);
     h.run_steps(4);
 }
 

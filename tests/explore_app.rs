@@ -16,7 +16,7 @@ use facexplain::explore::Column;
 use facexplain::session::{Command, ExplorerCommand, Page};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A folder as the windowing layer hands a drop to egui.
 #[derive(Debug)]
@@ -31,22 +31,14 @@ impl egui::DroppedFile for Dropped {
     }
 }
 
+/// Step the UI until `done` holds, then let the layout settle.
 fn wait_for(
     h: &mut Harness<'_, FacexplainApp>,
     what: &str,
     limit_s: u64,
     done: impl Fn(&FacexplainApp) -> bool,
 ) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(limit_s),
-            "timed out waiting for {what}; explorer error: {:?}",
-            h.state().explorer.error
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
+    common::app::wait_until(h, what, limit_s, done);
     h.run_steps(3);
 }
 

@@ -2,6 +2,7 @@
 //! live, and running the built `facexplain` binary.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod app;
 pub mod onnx;
 
 use std::path::{Path, PathBuf};
