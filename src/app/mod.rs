@@ -21,6 +21,7 @@ pub mod menu;
 pub mod pair_panel;
 pub mod params;
 pub mod quality_badge;
+pub mod report_export;
 pub mod status_bar;
 pub mod table;
 pub mod textures;

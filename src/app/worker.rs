@@ -130,6 +130,7 @@ impl JobQueue for Worker {
                 | Event::Answered { generation, .. }
                 | Event::WhatIfDone { generation, .. }
                 | Event::Explored { generation, .. }
+                | Event::ReportExported { generation, .. }
                 | Event::Cancelled { generation } => {
                     self.in_flight.remove(generation);
                 }
@@ -389,6 +390,10 @@ impl Origin {
                 generation,
                 result: Err(msg),
             },
+            JobKind::Export => Event::ReportExported {
+                generation,
+                result: Err(msg),
+            },
         }
     }
 
@@ -400,6 +405,7 @@ impl Origin {
             JobKind::Ask => "answering a question".into(),
             JobKind::WhatIf => "measuring a what-if similarity".into(),
             JobKind::Explore => "opening a data set".into(),
+            JobKind::Export => "writing the report".into(),
         }
     }
 }
@@ -543,6 +549,10 @@ fn run_job(
         }
         Job::Ask { .. } | Job::WhatIf { .. } => Origin::of(generation, &job)
             .failed("questions and what-ifs are answered elsewhere".into()),
+        Job::ExportReport(r) => Event::ReportExported {
+            generation,
+            result: super::report_export::write(*r),
+        },
         Job::Explore {
             dataset,
             pairs,
@@ -576,7 +586,7 @@ pub(crate) mod fault {
         match kind {
             JobKind::Image => Some(&IMAGE),
             JobKind::Explain => Some(&EXPLAIN),
-            JobKind::Ask | JobKind::WhatIf | JobKind::Explore => None,
+            JobKind::Ask | JobKind::WhatIf | JobKind::Explore | JobKind::Export => None,
         }
     }
 

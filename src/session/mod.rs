@@ -25,7 +25,7 @@ pub use case::{CaseBook, CaseCommand, CaseHeader};
 pub use chat::{ChatLog, Turn};
 pub use commands::Command;
 pub use explorer::{Explorer, ExplorerCommand, Page};
-pub use jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, Slot};
+pub use jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, ReportCase, ReportJob, Slot};
 pub use maps::{MapChoice, Maps, RenderMode};
 pub use settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};
 

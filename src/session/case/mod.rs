@@ -20,9 +20,10 @@ mod recovery;
 pub use recovery::{Recovery, read_recovery};
 
 use super::Session;
-use super::jobs::{JobKind, Slot};
+use super::jobs::{JobKind, ReportCase, Slot};
 use crate::record::case::now_utc;
 use crate::record::{Case, Conclusion};
+use crate::resources::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,6 +100,9 @@ pub struct CaseBook {
     /// The last message about the case (saved, save failed, …).
     pub message: Option<String>,
     last_autosave: Option<Instant>,
+    /// The report being written: its job's generation and the id of the
+    /// case that logs it once written.
+    pub exporting: Option<(u64, Option<String>)>,
 }
 
 /// A change to the case.
@@ -138,6 +142,27 @@ impl CaseBook {
     /// Whether the open case has changes not yet saved.
     pub fn dirty(&self) -> bool {
         self.open.as_ref().is_some_and(|o| o.dirty)
+    }
+
+    /// The open case as a report shows it: the record, and its file named
+    /// with the SHA-256 of the case as it stands (the saved file's own when
+    /// nothing changed since the save). `None` before the comparison is recorded.
+    pub fn report_case(&self) -> Option<ReportCase> {
+        let o = self.open.as_ref()?;
+        let case = o.record()?.clone();
+        let text = serde_json::to_string_pretty(&case).ok()? + "\n";
+        let name = match (&o.path, o.dirty) {
+            (Some(p), false) => p.display().to_string(),
+            (Some(p), true) => format!(
+                "{} with changes not saved yet (the case as open in the app)",
+                p.display()
+            ),
+            (None, _) => "not saved yet (the case as open in the app)".into(),
+        };
+        Some(ReportCase {
+            case,
+            source: (name, sha256_hex(text.as_bytes())),
+        })
     }
 }
 
@@ -525,6 +550,62 @@ impl Session {
             }
         }
         o.changed();
+    }
+
+    /// A report was written (or not): say so and, when the case it was
+    /// made for is still open and writable, log "report exported" with the
+    /// report's SHA-256, as `facexplain report --case` does.
+    pub(crate) fn report_exported(
+        &mut self,
+        generation: u64,
+        result: Result<(PathBuf, String), String>,
+    ) {
+        let for_case = match self.case.exporting.take_if(|(g, _)| *g == generation) {
+            Some((_, id)) => id,
+            None => return, // superseded by a later export
+        };
+        let (path, sha) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.notice = None;
+                self.banner = Some(format!("Report not written: {e}"));
+                return;
+            }
+        };
+        self.notice = Some(format!("report written to {}", path.display()));
+        let Some(id) = for_case else {
+            return;
+        };
+        let Some(o) = self.case.open.as_mut().filter(|o| o.header().case_id == id) else {
+            self.case.message = Some(format!(
+                "Report written to {}; case {id} was closed meanwhile, so its trail does not log it",
+                path.display()
+            ));
+            return;
+        };
+        if let Some(w) = &o.read_only {
+            self.case.message = Some(format!(
+                "Report written to {}; not logged in the case: {w}",
+                path.display()
+            ));
+            return;
+        }
+        o.commit_notes();
+        let CaseBody::Record(case) = &mut o.body else {
+            return;
+        };
+        let details = format!("HTML report written to {}", path.display());
+        case.log(
+            &now_utc(),
+            "report exported",
+            &details,
+            [("report".to_string(), sha)].into(),
+        );
+        o.changed();
+        self.case.message = Some(format!(
+            "Report written to {}; the export is logged in the case's audit trail",
+            path.display()
+        ));
     }
 
     fn conclude(&mut self, text: &str) {
