@@ -426,6 +426,51 @@ fn an_exported_report_is_logged_in_the_open_case_with_its_sha256() {
     assert_eq!(record(&s).audit.len(), n);
 }
 
+fn set_threshold_override(s: &mut Session, t: Option<f32>) {
+    let mut settings = s.settings.clone();
+    settings.threshold_override = t;
+    s.run(Command::SetSettings(Box::new(settings)));
+    s.poll();
+}
+
+/// A threshold override that belongs to a case (set while it was open, or
+/// brought by the case file) ends with the case: closing it puts back the
+/// default, or the examiner's own override from before the case.
+#[test]
+fn closing_a_case_resets_its_threshold_override() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = session(&tmp.path().join("recovery"));
+    open_pair(&mut s, A, B);
+    let (default, source) = s.threshold().unwrap();
+    assert_ne!(source, "user override");
+    case_cmd(&mut s, CaseCommand::New(CaseHeader::default()));
+    set_threshold_override(&mut s, Some(0.5));
+    assert_eq!(record(&s).parameters.threshold, Some(0.5));
+    assert!(actions(&record(&s)).contains(&"threshold changed".to_string()));
+    let path = tmp.path().join("t.fxcase");
+    case_cmd(&mut s, CaseCommand::Save(Some(path.clone())));
+    case_cmd(&mut s, CaseCommand::Close);
+    assert_eq!(s.settings.threshold_override, None);
+    assert_eq!(s.threshold().unwrap(), (default, source.clone()));
+    assert_eq!(s.analysis().unwrap().threshold, default);
+
+    // Opened again, the case brings its override; closed, the default is back.
+    case_cmd(&mut s, CaseCommand::Open(path.clone()));
+    assert_eq!(s.settings.threshold_override, Some(0.5));
+    case_cmd(&mut s, CaseCommand::Close);
+    assert_eq!(s.settings.threshold_override, None);
+
+    // The examiner's own override from before the case comes back, also when
+    // another case replaces this one.
+    set_threshold_override(&mut s, Some(0.3));
+    case_cmd(&mut s, CaseCommand::Open(path.clone()));
+    assert_eq!(s.settings.threshold_override, Some(0.5));
+    case_cmd(&mut s, CaseCommand::New(CaseHeader::default()));
+    assert_eq!(s.settings.threshold_override, Some(0.3));
+    case_cmd(&mut s, CaseCommand::Close);
+    assert_eq!(s.settings.threshold_override, Some(0.3));
+}
+
 #[test]
 fn a_case_replaced_before_saving_is_kept_for_the_next_start() {
     let tmp = tempfile::tempdir().unwrap();

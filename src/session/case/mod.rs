@@ -87,6 +87,10 @@ pub struct OpenCase {
     want_faces: [Option<usize>; 2],
     /// The analysis version the case last followed.
     seen_analysis: u64,
+    /// The threshold override in force before the case was opened: a
+    /// threshold the case brought or that was set while it was open applies
+    /// to the case only, and closing it puts this one back.
+    threshold_before: Option<f32>,
 }
 
 /// The case part of the session.
@@ -179,6 +183,7 @@ impl OpenCase {
             min_loaded: [0, 0],
             want_faces: [None, None],
             seen_analysis: 0,
+            threshold_before: None,
         }
     }
 
@@ -364,6 +369,7 @@ impl Session {
         };
         let mut open = OpenCase::new(CaseBody::Draft(draft), None);
         open.changed();
+        open.threshold_before = self.settings.threshold_override;
         self.case.open = Some(open);
     }
 
@@ -382,12 +388,15 @@ impl Session {
 
     /// Before another case replaces the open one: unsaved changes go to its
     /// recovery file (offered at the next start); a saved case's is removed.
+    /// The threshold override in force before the case comes back (the
+    /// default, unless the examiner had set one of their own).
     fn set_aside_open_case(&mut self) {
         let Some(o) = &self.case.open else {
             return;
         };
         let id = o.header().case_id;
         self.case.message = None;
+        self.settings.threshold_override = o.threshold_before;
         if o.dirty {
             self.case.message = self.write_recovery().map(|p| {
                 format!(
@@ -413,6 +422,7 @@ impl Session {
         let warning = opened.warning();
         let mut open = OpenCase::new(CaseBody::Record(Box::new(opened.case)), Some(path.into()));
         open.read_only = warning.clone();
+        open.threshold_before = self.settings.threshold_override;
         if let Some(w) = warning {
             self.case.message = Some(format!("{}: {w}", path.display()));
         }

@@ -112,6 +112,7 @@ impl Session {
         };
         self.set_aside_open_case();
         let mut open = OpenCase::new(r.body, r.path.clone());
+        open.threshold_before = self.settings.threshold_override;
         open.logged_notes = r.logged_notes;
         open.commit_notes();
         open.changed();
