@@ -11,11 +11,14 @@
 //!
 //! Nothing is lost: the open case is autosaved to a recovery file (beside
 //! the case, or in the user data folder for a case never saved) at most once
-//! a second while it has unsaved changes, a failed save leaves the previous
-//! file whole and says so, and the next start offers the recovery file.
+//! a second while it has unsaved changes, by a writer thread of its own (the
+//! UI never waits for the disk; the newest state wins), a failed save leaves
+//! the previous file whole and says so, and the next start offers the
+//! recovery file.
 
 mod follow;
 mod recovery;
+mod writer;
 
 pub use recovery::{Recovery, read_recovery};
 
@@ -104,6 +107,8 @@ pub struct CaseBook {
     /// The last message about the case (saved, save failed, …).
     pub message: Option<String>,
     last_autosave: Option<Instant>,
+    /// Writes and removes the recovery files off the UI thread.
+    writer: writer::Writer,
     /// The report being written: its job's generation and the id of the
     /// case that logs it once written.
     pub exporting: Option<(u64, Option<String>)>,
@@ -345,7 +350,8 @@ impl Session {
             CaseCommand::Restore => self.restore_case(),
             CaseCommand::DiscardRecovery => {
                 if let Some((p, _)) = self.case.recovery.take() {
-                    let _ = std::fs::remove_file(p);
+                    self.case.writer.remove(p);
+                    self.case.writer.settle();
                 }
             }
         }
@@ -405,7 +411,8 @@ impl Session {
                 )
             });
         } else if let Some(p) = o.recovery_file(&self.case) {
-            let _ = std::fs::remove_file(p);
+            self.case.writer.remove(p);
+            self.case.writer.settle();
         }
         self.case.open = None;
     }
@@ -512,9 +519,10 @@ impl Session {
                 let id = case.case_id.clone();
                 for p in [old.as_deref(), None, Some(target.as_path())] {
                     if let Some(r) = self.case.recovery_path(p, &id) {
-                        let _ = std::fs::remove_file(r);
+                        self.case.writer.remove(r);
                     }
                 }
+                self.case.writer.settle();
                 self.case.message = Some(format!("Case saved to {}", target.display()));
                 self.remember_recent(&target);
             }
