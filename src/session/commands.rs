@@ -2,11 +2,11 @@
 //! the app applies them in one place with [`Session::run`].
 
 use super::Session;
-use super::jobs::{Job, JobKind, ReportJob, Slot};
+use super::jobs::{ExplainedPair, Job, JobKind, ReportJob, Slot};
 use super::maps::Maps;
 use super::settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};
-use crate::explain::{ExplainParams, Explanation};
-use crate::pipeline::{CROP, DetectedImage, FaceAnalysis};
+use crate::explain::ExplainParams;
+use crate::pipeline::{CROP, DetectedImage};
 use crate::record::Analysis;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -233,9 +233,7 @@ impl Session {
     /// What an export writes: the analysis and, when finished, the
     /// explanation drawn with the colormaps and opacity in use now, with its
     /// faces. Refused in blind mode and before there is an analysis.
-    fn exportable(
-        &self,
-    ) -> Result<(Analysis, Option<(Explanation, [Arc<FaceAnalysis>; 2])>), String> {
+    fn exportable(&self) -> Result<(Analysis, Option<ExplainedPair>), String> {
         if self.result_hidden() {
             return Err("blind mode: record your conclusion before exporting the result".into());
         }

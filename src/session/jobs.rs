@@ -118,12 +118,15 @@ pub struct ReportJob {
     /// The finished explanation (drawn with the colormaps in use) and its
     /// faces: its crops and maps are written into `explain-<A>-<B>/` beside
     /// the report first, as `compare --explain` writes them.
-    pub explanation: Option<(Explanation, [Arc<FaceAnalysis>; 2])>,
+    pub explanation: Option<ExplainedPair>,
     /// The open case, for the report's case sections.
     pub case: Option<ReportCase>,
     /// The report's date and time as printed.
     pub timestamp: Option<String>,
 }
+
+/// A finished explanation (drawn with the colormaps in use) and its two faces.
+pub type ExplainedPair = (Explanation, [Arc<FaceAnalysis>; 2]);
 
 /// The case a report is made for, as it stands in the app.
 pub struct ReportCase {
