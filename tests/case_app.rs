@@ -6,7 +6,7 @@
 
 mod common;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use facexplain::app::{AppOptions, FacexplainApp};
 use facexplain::record::Case;
 use facexplain::session::case::CaseBook;
@@ -32,6 +32,24 @@ const RESULT_LABELS: [&str; 6] = [
     "Likelihood ratio",
     "Ask about this comparison",
 ];
+
+/// Open the File menu, find "Export report…" and say whether it is
+/// disabled; the menu is closed again.
+fn export_report_item_disabled(h: &mut Harness<'_, FacexplainApp>) -> bool {
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    let disabled = h
+        .get_by_label("Export report…")
+        .accesskit_node()
+        .is_disabled();
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("Export report…").is_none(),
+        "the File menu closes"
+    );
+    disabled
+}
 
 #[test]
 fn blind_mode_shows_no_score_before_the_conclusion_and_all_after() {
@@ -73,6 +91,8 @@ fn blind_mode_shows_no_score_before_the_conclusion_and_all_after() {
         egui::pos2(1280.0, 800.0),
     ));
     h.snapshot("case_blind");
+    // File → Export report… is there, and off while the result is hidden.
+    assert!(export_report_item_disabled(&mut h));
 
     // The examiner records the conclusion through the pane.
     h.state_mut().case_pane.conclusion = "identification".into();
@@ -89,6 +109,7 @@ fn blind_mode_shows_no_score_before_the_conclusion_and_all_after() {
     }
     h.get_by_label_contains("Examiner's conclusion (");
     h.get_by_label_contains("Machine's decision (");
+    assert!(!export_report_item_disabled(&mut h));
 
     let path = tmp.path().join("blind.fxcase");
     h.state_mut()

@@ -22,8 +22,9 @@ fn pipeline() -> &'static Pipeline {
     P.get_or_init(|| Pipeline::load().expect("the models"))
 }
 
-/// Runs image jobs at once with the real models; explanation and chat jobs
-/// are never sent (auto-explain is off).
+/// Runs image jobs at once with the real models, and report exports with
+/// the app worker's own code; explanation and chat jobs are never sent
+/// (auto-explain is off).
 #[derive(Default)]
 struct Now {
     next: u64,
@@ -35,6 +36,13 @@ impl JobQueue for Now {
     fn send(&mut self, job: Job) -> u64 {
         self.next += 1;
         let p = pipeline();
+        if let Job::ExportReport(r) = job {
+            self.events.push(Event::ReportExported {
+                generation: self.next,
+                result: facexplain::app::report_export::write(*r),
+            });
+            return self.next;
+        }
         let (slot, result): (Slot, Result<FaceAnalysis, String>) = match job {
             Job::LoadImage { slot, path, face } => (
                 slot,
@@ -251,12 +259,21 @@ fn unsaved_notes_are_autosaved_and_restored_and_an_opened_case_reloads_its_pair(
             &mut s,
             CaseCommand::SetNotes(None, "seen at the border".into()),
         );
+        // The autosave is handed to the writer thread; once it has written
+        // the file, the app is killed (nothing flushed on exit).
         assert_eq!(
             s.autosave_case(Instant::now() + Duration::from_secs(5)),
             None
         );
+        s.settle_case_recovery();
+        assert!(
+            s.case
+                .message
+                .as_deref()
+                .is_none_or(|m| !m.contains("Autosave failed"))
+        );
+        std::mem::forget(s);
         saved
-        // The session ends here as if the app were killed.
     };
     let mut s = session(&recovery);
     s.settings.recent_cases = vec![path.clone()];
@@ -323,6 +340,8 @@ fn blind_mode_hides_the_result_until_the_conclusion_and_keeps_both_with_times() 
     assert!(s.chat.turns.is_empty());
     let err = s.export_analysis(&tmp.path().join("a.json")).unwrap_err();
     assert!(err.contains("blind mode"), "{err}");
+    let err = s.export_report(tmp.path().join("r.html")).unwrap_err();
+    assert!(err.contains("blind mode"), "{err}");
     case_cmd(&mut s, CaseCommand::Conclude("identification".into()));
     assert!(!s.result_hidden());
     let c = record(&s);
@@ -339,6 +358,126 @@ fn blind_mode_hides_the_result_until_the_conclusion_and_keeps_both_with_times() 
         "{}",
         last.details
     );
+}
+
+/// File → Export report… through the session: the command sends the job,
+/// its event logs "report exported" with the report's SHA-256 in the open
+/// case, and the report holds the case's header and notes.
+#[test]
+fn an_exported_report_is_logged_in_the_open_case_with_its_sha256() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = session(&tmp.path().join("recovery"));
+    // Without a case: the report is written and nothing is logged.
+    open_pair(&mut s, A, B);
+    let plain = tmp.path().join("plain.html");
+    s.run(Command::ExportReport(plain.clone()));
+    s.poll();
+    assert!(s.banner.is_none(), "{:?}", s.banner);
+    let html = std::fs::read_to_string(&plain).expect("the report is written");
+    assert!(html.contains("obama2.jpg") && !html.contains("Examiner's notes"));
+
+    case_cmd(
+        &mut s,
+        CaseCommand::New(CaseHeader {
+            case_id: "FX-REPORTED".into(),
+            title: "Obama pair".into(),
+            examiner: "E. Xaminer".into(),
+            blind: false,
+        }),
+    );
+    case_cmd(
+        &mut s,
+        CaseCommand::SetNotes(Some(1), "taken at the border".into()),
+    );
+    let before = record(&s).audit.len();
+    let out = tmp.path().join("reports").join("case.html");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    s.run(Command::ExportReport(out.clone()));
+    s.poll();
+    let bytes = std::fs::read(&out).expect("the report is written");
+    let c = record(&s);
+    // The note typed before the export is logged first, then the export.
+    assert_eq!(
+        actions(&c)[before..],
+        ["note edited".to_string(), "report exported".to_string()]
+    );
+    let last = c.audit.last().unwrap();
+    assert_eq!(
+        last.hashes["report"],
+        facexplain::resources::hash::sha256_hex(&bytes)
+    );
+    assert!(last.details.contains(&out.display().to_string()));
+    assert!(c.check_audit().is_none());
+    assert!(s.case.dirty(), "the logged export is a change to save");
+    let html = String::from_utf8(bytes).unwrap();
+    for text in [
+        "FX-REPORTED",
+        "Obama pair",
+        "E. Xaminer",
+        "taken at the border",
+    ] {
+        assert!(html.contains(text), "the report lacks {text:?}");
+    }
+    assert!(s.case.message.as_deref().unwrap().contains("logged"));
+
+    // A report that cannot be written says so and logs nothing.
+    let n = record(&s).audit.len();
+    s.run(Command::ExportReport(
+        tmp.path().join("gone").join("r.html"),
+    ));
+    s.poll();
+    assert!(
+        s.banner
+            .as_deref()
+            .unwrap()
+            .starts_with("Report not written")
+    );
+    assert_eq!(record(&s).audit.len(), n);
+}
+
+fn set_threshold_override(s: &mut Session, t: Option<f32>) {
+    let mut settings = s.settings.clone();
+    settings.threshold_override = t;
+    s.run(Command::SetSettings(Box::new(settings)));
+    s.poll();
+}
+
+/// A threshold override that belongs to a case (set while it was open, or
+/// brought by the case file) ends with the case: closing it puts back the
+/// default, or the examiner's own override from before the case.
+#[test]
+fn closing_a_case_resets_its_threshold_override() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = session(&tmp.path().join("recovery"));
+    open_pair(&mut s, A, B);
+    let (default, source) = s.threshold().unwrap();
+    assert_ne!(source, "user override");
+    case_cmd(&mut s, CaseCommand::New(CaseHeader::default()));
+    set_threshold_override(&mut s, Some(0.5));
+    assert_eq!(record(&s).parameters.threshold, Some(0.5));
+    assert!(actions(&record(&s)).contains(&"threshold changed".to_string()));
+    let path = tmp.path().join("t.fxcase");
+    case_cmd(&mut s, CaseCommand::Save(Some(path.clone())));
+    case_cmd(&mut s, CaseCommand::Close);
+    assert_eq!(s.settings.threshold_override, None);
+    assert_eq!(s.threshold().unwrap(), (default, source.clone()));
+    assert_eq!(s.analysis().unwrap().threshold, default);
+
+    // Opened again, the case brings its override; closed, the default is back.
+    case_cmd(&mut s, CaseCommand::Open(path.clone()));
+    assert_eq!(s.settings.threshold_override, Some(0.5));
+    case_cmd(&mut s, CaseCommand::Close);
+    assert_eq!(s.settings.threshold_override, None);
+
+    // The examiner's own override from before the case comes back, also when
+    // another case replaces this one.
+    set_threshold_override(&mut s, Some(0.3));
+    case_cmd(&mut s, CaseCommand::Open(path.clone()));
+    assert_eq!(s.settings.threshold_override, Some(0.5));
+    case_cmd(&mut s, CaseCommand::New(CaseHeader::default()));
+    assert_eq!(s.settings.threshold_override, Some(0.3));
+    case_cmd(&mut s, CaseCommand::Close);
+    assert_eq!(s.settings.threshold_override, Some(0.3));
 }
 
 #[test]
@@ -366,6 +505,7 @@ fn a_case_replaced_before_saving_is_kept_for_the_next_start() {
         s.autosave_case(Instant::now() + Duration::from_secs(5)),
         None
     );
+    s.settle_case_recovery();
     let read = |id: &str| {
         let r = read_recovery(&recovery.join(format!("unsaved-{id}.fxcase.recovery"))).unwrap();
         match r.body {

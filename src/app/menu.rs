@@ -5,17 +5,79 @@ use super::{Cx, UiCommand};
 use crate::explain::output::pair_stems;
 use crate::session::{Command, Session, Slot};
 use egui::{Key, KeyboardShortcut, Modifiers};
+use std::path::PathBuf;
 
 const OPEN_PROBE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
 const OPEN_REFERENCE: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::O);
 const EXPLAIN: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::E);
 
-/// The menu bar; it owns which Help windows are open.
+/// The menu bar; it owns which Help windows are open and the report's save dialog.
 #[derive(Default)]
 pub struct Windows {
     pub about: bool,
     pub licences: bool,
+    report_dialog: SaveDialog,
+}
+
+/// A native save dialog asked on a thread of its own, so the window keeps
+/// drawing while it is open; a later frame takes the answer.
+#[derive(Default)]
+pub struct SaveDialog {
+    answer: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+}
+
+impl SaveDialog {
+    /// Open the dialog (titled `title`, offering `name`, files ending in
+    /// `ext`) unless one is open already.
+    pub fn ask(
+        &mut self,
+        ctx: &egui::Context,
+        title: &str,
+        name: String,
+        (what, ext): (&str, &str),
+    ) {
+        if self.answer.is_some() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (ctx, title, what, ext) = (
+            ctx.clone(),
+            title.to_string(),
+            what.to_string(),
+            ext.to_string(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("facexplain-save-dialog".into())
+            .spawn(move || {
+                let chosen = rfd::FileDialog::new()
+                    .set_title(title)
+                    .set_file_name(name)
+                    .add_filter(what, &[ext])
+                    .save_file();
+                let _ = tx.send(chosen);
+                ctx.request_repaint();
+            });
+        if spawned.is_ok() {
+            self.answer = Some(rx);
+        }
+    }
+
+    /// The file chosen, once the dialog has closed with one.
+    pub fn take(&mut self) -> Option<PathBuf> {
+        use std::sync::mpsc::TryRecvError;
+        match self.answer.as_ref()?.try_recv() {
+            Ok(chosen) => {
+                self.answer = None;
+                chosen
+            }
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => {
+                self.answer = None;
+                None
+            }
+        }
+    }
 }
 
 /// Ctrl+O, Ctrl+Shift+O, Ctrl+E and Esc.
@@ -40,6 +102,13 @@ fn open_dialog(slot: Slot, out: &mut Vec<UiCommand>) {
     }
 }
 
+fn with_html_extension(mut p: PathBuf) -> PathBuf {
+    if p.extension().is_none() {
+        p.set_extension("html");
+    }
+    p
+}
+
 fn export_dialog(session: &Session, out: &mut Vec<UiCommand>) {
     let name = session
         .faces()
@@ -59,6 +128,10 @@ impl Windows {
     /// The menu bar.
     pub fn menu_ui(&mut self, cx: &Cx, ui: &mut egui::Ui, out: &mut Vec<UiCommand>) {
         let app = cx.session;
+        if let Some(p) = self.report_dialog.take() {
+            out.push(Command::ExportReport(with_html_extension(p)).into());
+        }
+        let report_dialog = &mut self.report_dialog;
         let mut settings = app.settings.clone();
         let ctx = ui.ctx().clone();
         egui::MenuBar::new().ui(ui, |ui| {
@@ -101,6 +174,24 @@ impl Windows {
                 .clicked()
             {
                 export_dialog(app, out);
+            }
+            if ui
+                .add_enabled(
+                    app.current_analysis().is_some() && !app.result_hidden(),
+                    egui::Button::new("Export report…"),
+                )
+                .on_hover_text(
+                    "The self-contained printable HTML report `facexplain report` writes (maps go into a \
+                     folder beside it); with a case open, its header, notes and audit trail, and the \
+                     export is logged in the case",
+                )
+                .clicked()
+            {
+                let name = app
+                    .faces()
+                    .map(|[a, b]| format!("report-{}.html", pair_stems([&a, &b])))
+                    .unwrap_or_else(|| "report.html".into());
+                report_dialog.ask(&ctx, "Export report", name, ("HTML report", "html"));
             }
             ui.separator();
             if ui.button("Quit").clicked() {

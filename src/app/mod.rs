@@ -23,6 +23,7 @@ pub mod models;
 pub mod pair_panel;
 pub mod params;
 pub mod quality_badge;
+pub mod report_export;
 pub mod score_histogram;
 pub mod status_bar;
 pub mod table;

@@ -132,6 +132,7 @@ impl JobQueue for Worker {
                 | Event::WhatIfDone { generation, .. }
                 | Event::Explored { generation, .. }
                 | Event::ModelFaces { generation, .. }
+                | Event::ReportExported { generation, .. }
                 | Event::Cancelled { generation } => {
                     self.in_flight.remove(generation);
                 }
@@ -450,6 +451,10 @@ impl Origin {
                 generation,
                 result: Err(msg),
             },
+            JobKind::Export => Event::ReportExported {
+                generation,
+                result: Err(msg),
+            },
         }
     }
 
@@ -462,6 +467,7 @@ impl Origin {
             JobKind::WhatIf => "measuring a what-if similarity".into(),
             JobKind::Explore => "opening a data set".into(),
             JobKind::Models => "running another face recogniser".into(),
+            JobKind::Export => "writing the report".into(),
         }
     }
 }
@@ -626,6 +632,10 @@ fn run_job(
             Origin::of(generation, &job)
                 .failed("questions, what-ifs and other models' faces are answered elsewhere".into())
         }
+        Job::ExportReport(r) => Event::ReportExported {
+            generation,
+            result: super::report_export::write(*r),
+        },
         Job::Explore {
             dataset,
             pairs,
@@ -663,7 +673,11 @@ pub(crate) mod fault {
         match kind {
             JobKind::Image => Some(&IMAGE),
             JobKind::Explain => Some(&EXPLAIN),
-            JobKind::Ask | JobKind::WhatIf | JobKind::Explore | JobKind::Models => None,
+            JobKind::Ask
+            | JobKind::WhatIf
+            | JobKind::Explore
+            | JobKind::Models
+            | JobKind::Export => None,
         }
     }
 

@@ -2,11 +2,12 @@
 //! the app applies them in one place with [`Session::run`].
 
 use super::Session;
-use super::jobs::{Job, JobKind, Slot};
+use super::jobs::{ExplainedPair, Job, JobKind, ReportJob, Slot};
 use super::maps::Maps;
 use super::settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};
 use crate::explain::ExplainParams;
 use crate::pipeline::DetectedImage;
+use crate::record::Analysis;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,6 +34,9 @@ pub enum Command {
     StartOverChat,
     /// Write the analysis JSON (and the maps beside it) to this file.
     Export(PathBuf),
+    /// Write the HTML report (and the maps beside it) to this file, on the
+    /// worker; an open case logs the export.
+    ExportReport(PathBuf),
     /// New explanation parameters (used by the next Explain).
     SetParams(Box<ExplainParams>),
     /// New viewer settings (map, render mode, overlays).
@@ -86,6 +90,11 @@ impl Session {
             Command::Export(path) => {
                 if let Err(e) = self.export_analysis(&path) {
                     self.banner = Some(format!("Export failed: {e}"));
+                }
+            }
+            Command::ExportReport(path) => {
+                if let Err(e) = self.export_report(path) {
+                    self.banner = Some(format!("Report not written: {e}"));
                 }
             }
             Command::SetParams(p) => self.settings.params = *p,
@@ -223,17 +232,9 @@ impl Session {
     /// a finished explanation the maps go into `explain-<A>-<B>/` beside it
     /// ([`Command::Export`]).
     pub fn export_analysis(&mut self, path: &Path) -> Result<PathBuf, String> {
-        if self.result_hidden() {
-            return Err("blind mode: record your conclusion before exporting the result".into());
-        }
-        let mut an = self
-            .analysis()
-            .ok_or("there is no analysis to export yet: load two images")?;
-        if let (Some(ex), Some([a, b])) = (self.primary_explanation(), self.faces()) {
+        let (mut an, explanation) = self.exportable()?;
+        if let Some((ex, [a, b])) = explanation {
             let dir = crate::explain::output::default_dir(Some(path), [&a, &b]);
-            // The maps are drawn with the colormaps and opacity in use now.
-            let mut ex = (**ex).clone();
-            ex.params.render = self.settings.params.render.clone();
             an.maps.clear();
             an.timings_ms.clear();
             crate::explain::output::write(&dir, &ex, &mut an).map_err(|e| e.to_string())?;
@@ -241,5 +242,46 @@ impl Session {
         an.write(path).map_err(|e| e.to_string())?;
         self.notice = Some(format!("analysis written to {}", path.display()));
         Ok(path.to_path_buf())
+    }
+
+    /// What an export writes: the analysis and, when finished, the
+    /// explanation drawn with the colormaps and opacity in use now, with its
+    /// faces. Refused in blind mode and before there is an analysis.
+    fn exportable(&self) -> Result<(Analysis, Option<ExplainedPair>), String> {
+        if self.result_hidden() {
+            return Err("blind mode: record your conclusion before exporting the result".into());
+        }
+        let an = self
+            .analysis()
+            .ok_or("there is no analysis to export yet: load two images")?;
+        let explanation = match (self.primary_explanation(), self.faces()) {
+            (Some(ex), Some(faces)) => {
+                let mut ex = (**ex).clone();
+                ex.params.render = self.settings.params.render.clone();
+                Some((ex, faces))
+            }
+            _ => None,
+        };
+        Ok((an, explanation))
+    }
+
+    /// Send the report of the analysis on screen to the worker, which writes
+    /// it to `path` as `facexplain report` does (maps beside it; with the
+    /// open case's header, notes, conclusions and audit trail); the case logs
+    /// the export when it is written ([`Command::ExportReport`]).
+    pub fn export_report(&mut self, path: PathBuf) -> Result<u64, String> {
+        let (analysis, explanation) = self.exportable()?;
+        let case = self.case.report_case();
+        let case_id = case.as_ref().map(|c| c.case.case_id.clone());
+        let generation = self.jobs.send(Job::ExportReport(Box::new(ReportJob {
+            path: path.clone(),
+            analysis,
+            explanation,
+            case,
+            timestamp: Some(crate::record::case::now_utc()),
+        })));
+        self.case.exporting = Some((generation, case_id));
+        self.notice = Some(format!("writing the report to {}…", path.display()));
+        Ok(generation)
     }
 }

@@ -82,6 +82,9 @@ impl Session {
                 self.chat.answered(generation, result);
             }
             Event::ModelFaces { generation, result } => self.model_faces_done(generation, result),
+            Event::ReportExported { generation, result } => {
+                self.report_exported(generation, result)
+            }
             Event::ExploreRows { generation, rows } => self.explore_rows(generation, rows),
             Event::Explored { generation, result } => self.explored(generation, result),
             Event::Cancelled { generation } => {

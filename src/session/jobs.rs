@@ -81,6 +81,8 @@ pub enum Job {
         masks: Box<[Option<ndarray::Array2<bool>>; 2]>,
         fill: crate::explain::whatif::Fill,
     },
+    /// Write the HTML report of the analysis on screen (File → Export report…).
+    ExportReport(Box<ReportJob>),
     /// Open a data set in the explorer: embed its images (cached), score its
     /// pairs; rows stream back as they are scored.
     Explore {
@@ -101,6 +103,7 @@ pub enum JobKind {
     Explore,
     /// Another recogniser's faces of the pair ([`Job::ModelFaces`]).
     Models,
+    Export,
 }
 
 impl Job {
@@ -112,8 +115,36 @@ impl Job {
             Job::WhatIf { .. } => JobKind::WhatIf,
             Job::Explore { .. } => JobKind::Explore,
             Job::ModelFaces { .. } => JobKind::Models,
+            Job::ExportReport(_) => JobKind::Export,
         }
     }
+}
+
+/// What the worker needs to write a report: `facexplain report`'s input,
+/// made from what the app shows.
+pub struct ReportJob {
+    /// The HTML file to write.
+    pub path: PathBuf,
+    /// The analysis as the app shows it (its map records have no files yet).
+    pub analysis: Analysis,
+    /// The finished explanation (drawn with the colormaps in use) and its
+    /// faces: its crops and maps are written into `explain-<A>-<B>/` beside
+    /// the report first, as `compare --explain` writes them.
+    pub explanation: Option<ExplainedPair>,
+    /// The open case, for the report's case sections.
+    pub case: Option<ReportCase>,
+    /// The report's date and time as printed.
+    pub timestamp: Option<String>,
+}
+
+/// A finished explanation (drawn with the colormaps in use) and its two faces.
+pub type ExplainedPair = (Explanation, [Arc<FaceAnalysis>; 2]);
+
+/// The case a report is made for, as it stands in the app.
+pub struct ReportCase {
+    pub case: crate::record::Case,
+    /// The case file as the report names it and the SHA-256 of its content.
+    pub source: (String, String),
 }
 
 /// A result an explanation hands out before it is complete.
@@ -161,6 +192,11 @@ pub enum Event {
     WhatIfDone {
         generation: u64,
         result: Result<f32, String>,
+    },
+    /// The report is written: its file and the SHA-256 of its bytes (or why not).
+    ReportExported {
+        generation: u64,
+        result: Result<(PathBuf, String), String>,
     },
     /// Rows of the data set being explored, as their images are embedded.
     ExploreRows {

@@ -26,7 +26,9 @@ pub use case::{CaseBook, CaseCommand, CaseHeader};
 pub use chat::{ChatLog, Turn};
 pub use commands::Command;
 pub use explorer::{Explorer, ExplorerCommand, Page};
-pub use jobs::{Event, Job, JobKind, JobQueue, ModelInfo, Partial, RecogniserInfo, Slot};
+pub use jobs::{
+    Event, Job, JobKind, JobQueue, ModelInfo, Partial, RecogniserInfo, ReportCase, ReportJob, Slot,
+};
 pub use maps::{MapChoice, Maps, RenderMode};
 pub use models::{ModelRun, SideBySide};
 pub use settings::{SaliencyFace, Settings, SortColumn, TableKind, ViewSettings};

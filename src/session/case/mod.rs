@@ -11,18 +11,22 @@
 //!
 //! Nothing is lost: the open case is autosaved to a recovery file (beside
 //! the case, or in the user data folder for a case never saved) at most once
-//! a second while it has unsaved changes, a failed save leaves the previous
-//! file whole and says so, and the next start offers the recovery file.
+//! a second while it has unsaved changes, by a writer thread of its own (the
+//! UI never waits for the disk; the newest state wins), a failed save leaves
+//! the previous file whole and says so, and the next start offers the
+//! recovery file.
 
 mod follow;
 mod recovery;
+mod writer;
 
 pub use recovery::{Recovery, read_recovery};
 
 use super::Session;
-use super::jobs::{JobKind, Slot};
+use super::jobs::{JobKind, ReportCase, Slot};
 use crate::record::case::now_utc;
 use crate::record::{Case, Conclusion};
+use crate::resources::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -86,6 +90,10 @@ pub struct OpenCase {
     want_faces: [Option<usize>; 2],
     /// The analysis version the case last followed.
     seen_analysis: u64,
+    /// The threshold override in force before the case was opened: a
+    /// threshold the case brought or that was set while it was open applies
+    /// to the case only, and closing it puts this one back.
+    threshold_before: Option<f32>,
 }
 
 /// The case part of the session.
@@ -99,6 +107,11 @@ pub struct CaseBook {
     /// The last message about the case (saved, save failed, …).
     pub message: Option<String>,
     last_autosave: Option<Instant>,
+    /// Writes and removes the recovery files off the UI thread.
+    writer: writer::Writer,
+    /// The report being written: its job's generation and the id of the
+    /// case that logs it once written.
+    pub exporting: Option<(u64, Option<String>)>,
 }
 
 /// A change to the case.
@@ -139,6 +152,27 @@ impl CaseBook {
     pub fn dirty(&self) -> bool {
         self.open.as_ref().is_some_and(|o| o.dirty)
     }
+
+    /// The open case as a report shows it: the record, and its file named
+    /// with the SHA-256 of the case as it stands (the saved file's own when
+    /// nothing changed since the save). `None` before the comparison is recorded.
+    pub fn report_case(&self) -> Option<ReportCase> {
+        let o = self.open.as_ref()?;
+        let case = o.record()?.clone();
+        let text = serde_json::to_string_pretty(&case).ok()? + "\n";
+        let name = match (&o.path, o.dirty) {
+            (Some(p), false) => p.display().to_string(),
+            (Some(p), true) => format!(
+                "{} with changes not saved yet (the case as open in the app)",
+                p.display()
+            ),
+            (None, _) => "not saved yet (the case as open in the app)".into(),
+        };
+        Some(ReportCase {
+            case,
+            source: (name, sha256_hex(text.as_bytes())),
+        })
+    }
 }
 
 impl OpenCase {
@@ -154,6 +188,7 @@ impl OpenCase {
             min_loaded: [0, 0],
             want_faces: [None, None],
             seen_analysis: 0,
+            threshold_before: None,
         }
     }
 
@@ -315,7 +350,8 @@ impl Session {
             CaseCommand::Restore => self.restore_case(),
             CaseCommand::DiscardRecovery => {
                 if let Some((p, _)) = self.case.recovery.take() {
-                    let _ = std::fs::remove_file(p);
+                    self.case.writer.remove(p);
+                    self.case.writer.settle();
                 }
             }
         }
@@ -339,6 +375,7 @@ impl Session {
         };
         let mut open = OpenCase::new(CaseBody::Draft(draft), None);
         open.changed();
+        open.threshold_before = self.settings.threshold_override;
         self.case.open = Some(open);
     }
 
@@ -358,12 +395,15 @@ impl Session {
 
     /// Before another case replaces the open one: unsaved changes go to its
     /// recovery file (offered at the next start); a saved case's is removed.
+    /// The threshold override in force before the case comes back (the
+    /// default, unless the examiner had set one of their own).
     fn set_aside_open_case(&mut self) {
         let Some(o) = &self.case.open else {
             return;
         };
         let id = o.header().case_id;
         self.case.message = None;
+        self.settings.threshold_override = o.threshold_before;
         if o.dirty {
             self.case.message = self.write_recovery().map(|p| {
                 format!(
@@ -372,7 +412,8 @@ impl Session {
                 )
             });
         } else if let Some(p) = o.recovery_file(&self.case) {
-            let _ = std::fs::remove_file(p);
+            self.case.writer.remove(p);
+            self.case.writer.settle();
         }
         self.case.open = None;
     }
@@ -389,6 +430,7 @@ impl Session {
         let warning = opened.warning();
         let mut open = OpenCase::new(CaseBody::Record(Box::new(opened.case)), Some(path.into()));
         open.read_only = warning.clone();
+        open.threshold_before = self.settings.threshold_override;
         if let Some(w) = warning {
             self.case.message = Some(format!("{}: {w}", path.display()));
         }
@@ -478,9 +520,10 @@ impl Session {
                 let id = case.case_id.clone();
                 for p in [old.as_deref(), None, Some(target.as_path())] {
                     if let Some(r) = self.case.recovery_path(p, &id) {
-                        let _ = std::fs::remove_file(r);
+                        self.case.writer.remove(r);
                     }
                 }
+                self.case.writer.settle();
                 self.case.message = Some(format!("Case saved to {}", target.display()));
                 self.remember_recent(&target);
             }
@@ -526,6 +569,62 @@ impl Session {
             }
         }
         o.changed();
+    }
+
+    /// A report was written (or not): say so and, when the case it was
+    /// made for is still open and writable, log "report exported" with the
+    /// report's SHA-256, as `facexplain report --case` does.
+    pub(crate) fn report_exported(
+        &mut self,
+        generation: u64,
+        result: Result<(PathBuf, String), String>,
+    ) {
+        let for_case = match self.case.exporting.take_if(|(g, _)| *g == generation) {
+            Some((_, id)) => id,
+            None => return, // superseded by a later export
+        };
+        let (path, sha) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.notice = None;
+                self.banner = Some(format!("Report not written: {e}"));
+                return;
+            }
+        };
+        self.notice = Some(format!("report written to {}", path.display()));
+        let Some(id) = for_case else {
+            return;
+        };
+        let Some(o) = self.case.open.as_mut().filter(|o| o.header().case_id == id) else {
+            self.case.message = Some(format!(
+                "Report written to {}; case {id} was closed meanwhile, so its trail does not log it",
+                path.display()
+            ));
+            return;
+        };
+        if let Some(w) = &o.read_only {
+            self.case.message = Some(format!(
+                "Report written to {}; not logged in the case: {w}",
+                path.display()
+            ));
+            return;
+        }
+        o.commit_notes();
+        let CaseBody::Record(case) = &mut o.body else {
+            return;
+        };
+        let details = format!("HTML report written to {}", path.display());
+        case.log(
+            &now_utc(),
+            "report exported",
+            &details,
+            [("report".to_string(), sha)].into(),
+        );
+        o.changed();
+        self.case.message = Some(format!(
+            "Report written to {}; the export is logged in the case's audit trail",
+            path.display()
+        ));
     }
 
     fn conclude(&mut self, text: &str) {

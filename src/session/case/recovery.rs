@@ -2,6 +2,8 @@
 //! (hidden, `.<name>.recovery`), or in the user data folder for a case never
 //! saved, written at most once every [`AUTOSAVE_EVERY`] while the case has
 //! changes it lacks, found at the next start and offered for restoring.
+//! Every recovery file is written and removed by the case book's writer
+//! thread (`writer`): an autosave only hands it the case's bytes.
 
 use super::{AUTOSAVE_EVERY, CaseBody, CaseBook, OpenCase, RECOVERY_SCHEMA};
 use crate::record::case::now_utc;
@@ -112,6 +114,7 @@ impl Session {
         };
         self.set_aside_open_case();
         let mut open = OpenCase::new(r.body, r.path.clone());
+        open.threshold_before = self.settings.threshold_override;
         open.logged_notes = r.logged_notes;
         open.commit_notes();
         open.changed();
@@ -137,38 +140,60 @@ impl Session {
         self.write_recovery();
         let own = (self.case.open.as_ref()).and_then(|o| o.recovery_file(&self.case));
         if own.as_ref() != Some(&file) {
-            let _ = std::fs::remove_file(file);
+            self.case.writer.remove(file);
+            self.case.writer.settle();
         }
     }
 
-    /// Write the open case to its recovery file; the file written, if any.
-    pub(super) fn write_recovery(&mut self) -> Option<PathBuf> {
+    /// Hand the open case to the writer for its recovery file; the file.
+    fn queue_recovery(&mut self) -> Option<PathBuf> {
         let path = self.case.open.as_ref()?.recovery_file(&self.case)?;
         let o = self.case.open.as_mut()?;
         let text = serde_json::to_string(&o.recovery()).ok()?;
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+        self.case.writer.write(path.clone(), text.into_bytes());
+        o.unsaved = false;
+        self.case.last_autosave = Some(Instant::now());
+        Some(path)
+    }
+
+    /// Say that autosaves failed, and autosave again once due.
+    fn autosave_failed(&mut self, failures: Vec<String>) {
+        if failures.is_empty() {
+            return;
         }
-        match crate::record::safe_write::write_atomic(&path, text.as_bytes()) {
-            Ok(()) => {
-                o.unsaved = false;
-                self.case.last_autosave = Some(Instant::now());
-                Some(path)
-            }
-            Err(e) => {
-                self.case.message = Some(format!(
-                    "Autosave failed: {}: {e} — save the case (Ctrl+S)",
-                    path.display()
-                ));
-                None
-            }
+        self.case.message = Some(format!(
+            "Autosave failed: {} — save the case (Ctrl+S)",
+            failures.join("; ")
+        ));
+        if let Some(o) = &mut self.case.open {
+            o.unsaved = true;
         }
     }
 
+    /// Write the open case to its recovery file now (waiting for the
+    /// writer); the file written, if it was.
+    pub(super) fn write_recovery(&mut self) -> Option<PathBuf> {
+        let path = self.queue_recovery()?;
+        let failures = self.case.writer.settle();
+        let ok = failures.is_empty();
+        self.autosave_failed(failures);
+        ok.then_some(path)
+    }
+
+    /// Wait until the recovery files handed to the writer are written
+    /// (tests, and before the app exits); failures are reported as autosaves'.
+    pub fn settle_case_recovery(&mut self) {
+        let failures = self.case.writer.settle();
+        self.autosave_failed(failures);
+    }
+
     /// Autosave the open case if it changed and the last autosave is at
-    /// least [`AUTOSAVE_EVERY`] old. Returns how long until it is due when
-    /// a change waits, so the app can wake up for it.
+    /// least [`AUTOSAVE_EVERY`] old: its bytes go to the writer thread, so
+    /// the UI thread never waits for the disk. Returns how long until it is
+    /// due when a change waits, so the app can wake up for it.
     pub fn autosave_case(&mut self, now: Instant) -> Option<Duration> {
+        let failures = self.case.writer.failures();
+        self.autosave_failed(failures);
         let o = self.case.open.as_ref()?;
         if !o.unsaved {
             return None;
@@ -180,14 +205,16 @@ impl Session {
         if since < AUTOSAVE_EVERY {
             return Some(AUTOSAVE_EVERY - since);
         }
-        self.write_recovery();
+        self.queue_recovery();
         None
     }
 
-    /// Write the recovery file now if the case has changes it lacks (on exit).
+    /// Write the recovery file now if the case has changes it lacks, and
+    /// wait for the writer (on exit).
     pub fn flush_case_recovery(&mut self) {
         if self.case.open.as_ref().is_some_and(|o| o.unsaved) {
-            self.write_recovery();
+            self.queue_recovery();
         }
+        self.settle_case_recovery();
     }
 }
