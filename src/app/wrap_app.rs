@@ -246,7 +246,7 @@ impl eframe::App for FacexplainApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, SETTINGS_KEY, &self.session.settings);
+        eframe::set_value(storage, SETTINGS_KEY, &self.session.persistent_settings());
         self.session.flush_case_recovery();
     }
 }
