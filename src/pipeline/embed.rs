@@ -212,17 +212,22 @@ impl Embedder {
 
     /// The embedder of recogniser `r` on the given lanes at graph
     /// optimisation level `level`: its file verified against its manifest,
-    /// run whole or as the trunk and head its spec names, with its spatial
-    /// segments when it lists them and they are installed.
+    /// run whole, as the trunk and head its spec names, or as the derived
+    /// file it names to run instead, with its spatial segments when it lists
+    /// them and they are installed.
     pub fn for_recogniser(r: &Recogniser, lanes: Lanes, level: usize) -> Result<Embedder> {
         let store = &r.store;
         let id = r.id();
-        let (trunk, head) = match &r.spec.split {
-            Some([t, h]) => {
+        let (trunk, head) = match (&r.spec.split, &r.spec.run) {
+            (Some([t, h]), _) => {
                 store.verify_file(id)?;
                 (store.read_verified(t)?.1, Some(store.read_verified(h)?.1))
             }
-            None => (store.read_verified(id)?.1, None),
+            (None, Some(derived)) => {
+                store.verify_file(id)?;
+                (store.read_verified(derived)?.1, None)
+            }
+            (None, None) => (store.read_verified(id)?.1, None),
         };
         let (stages, missing) = match read_stages(store, r.spec.incremental.as_deref()) {
             Ok(Some(s)) => (Some(s), None),

@@ -146,6 +146,15 @@ impl Recogniser {
                 "input_size {w}x{h}: expected 8 to 1024 pixels a side"
             ));
         }
+        // The maps, regions and what-if masks are square grids over the crop.
+        if w != h {
+            return bad(format!(
+                "input_size {w}x{h}: only square inputs are supported"
+            ));
+        }
+        if s.split.is_some() && s.run.is_some() {
+            return bad("split and run: name one way to run the model, not both".into());
+        }
         if s.fixed_batch.is_some_and(|b| b != 1) {
             return bad("fixed_batch: only 1 (or none, a dynamic batch) is supported".into());
         }
