@@ -851,12 +851,49 @@ fn a_second_model_in_the_header_its_disagreement_and_its_maps() {
     assert!(h.state().analysis().unwrap().xmap_table.is_some());
     snapshot(&mut h, "models_side_by_side");
 
-    // Back to SFace: its maps were kept, nothing is recomputed.
+    // What-if with MobileFaceNet shown: a table row hides the nose on its
+    // crops, and MobileFaceNet measures it against its own threshold.
+    h.get_by_label("What-if").click();
+    h.state_mut().run(facexplain::session::Command::SetTable {
+        table: TableKind::XMap,
+        face: facexplain::session::SaliencyFace::Both,
+        sort: None,
+    });
+    settle(&mut h);
+    h.get_by_label("nose").click();
+    h.run_steps(2);
+    assert_eq!(h.state().whatif.model.as_deref(), Some("mobilefacenet"));
+    wait_for(&mut h, "MobileFaceNet's what-if similarity", 120, |a| {
+        a.whatif.similarity().is_some()
+    });
+    let mfn_nose = h.state().whatif.similarity().unwrap();
+    let s = sentence(&h);
+    let mfn = &an.models[1];
+    assert!(
+        s.contains(&format!("{:.3} to {mfn_nose:.3}", mfn.similarity))
+            && s.contains(&format!("threshold {:.3}", mfn.threshold))
+            && s.ends_with("MobileFaceNet's similarity"),
+        "{s}"
+    );
+
+    // Back to SFace: its maps were kept, nothing is recomputed; the nose is
+    // measured again, by SFace.
     h.get_by_role_and_label(Role::Button, "SFace").click();
     h.run_steps(2);
     assert!(h.state().side_by_side.shown.is_none());
     assert!(!h.state().explaining(), "no explanation was started");
     assert_eq!(shown_xmap(&h), sface_map);
+    wait_for(&mut h, "SFace's what-if similarity", 120, |a| {
+        a.whatif.similarity().is_some()
+    });
+    let sface_nose = h.state().whatif.similarity().unwrap();
+    assert_ne!(sface_nose, mfn_nose);
+    let s = sentence(&h);
+    assert!(
+        s.contains(&format!("{:.3} to {sface_nose:.3}", an.similarity))
+            && s.ends_with("SFace's similarity"),
+        "{s}"
+    );
     // And MobileFaceNet's are kept in turn.
     h.get_by_role_and_label(Role::Button, "MobileFaceNet")
         .click();

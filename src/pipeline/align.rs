@@ -47,6 +47,18 @@ impl Similarity {
         }
     }
 
+    /// `self ∘ first`: apply `first`, then `self`.
+    pub fn after(&self, first: &Similarity) -> Similarity {
+        let (x, y) = (&self.m, &first.m);
+        let mut m = [[0.0; 3]; 2];
+        for r in 0..2 {
+            m[r][0] = x[r][0] * y[0][0] + x[r][1] * y[1][0];
+            m[r][1] = x[r][0] * y[0][1] + x[r][1] * y[1][1];
+            m[r][2] = x[r][0] * y[0][2] + x[r][1] * y[1][2] + x[r][2];
+        }
+        Similarity { m }
+    }
+
     /// Scale factor `s`.
     pub fn scale(&self) -> f64 {
         (self.m[0][0].powi(2) + self.m[1][0].powi(2)).sqrt()

@@ -7,7 +7,7 @@
 
 use super::error::{PipelineError, Result};
 use crate::record::ModelRef;
-use crate::resources::user_models::{user_store, user_store_in};
+use crate::resources::user_models::{USER_MANIFEST, USER_SCHEMA, user_store, user_store_in};
 use crate::resources::{ModelEntry, ModelStore, RecogniserSpec};
 use ndarray::{Array4, ArrayView4, Axis};
 use std::path::Path;
@@ -167,9 +167,15 @@ impl Recogniser {
     }
 }
 
+/// A problem of `store`'s manifest, naming its file (the user's or the shipped one).
 fn manifest_error(store: &ModelStore, reason: String) -> PipelineError {
+    let name = if store.manifest.schema == USER_SCHEMA {
+        USER_MANIFEST
+    } else {
+        "manifest.json"
+    };
     PipelineError::Manifest {
-        file: store.dir.join("manifest.json"),
+        file: store.dir.join(name),
         reason,
     }
 }
