@@ -4,7 +4,8 @@
 //! `scripts/test.sh`); the status bar (elapsed time, progress) is masked.
 
 mod common;
-use egui::{Key, Modifiers, Rect, pos2, vec2};
+use common::app::{harness, settle, snapshot};
+use egui::{Key, Modifiers, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use facexplain::app::maps::{MapChoice, RenderMode};
@@ -17,8 +18,6 @@ use facexplain::explain::xmap::XMapMethod;
 use facexplain::record::Analysis;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-const SIZE: egui::Vec2 = vec2(1280.0, 800.0);
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
@@ -63,12 +62,6 @@ fn fast_params() -> ExplainParams {
     p
 }
 
-fn harness(app: FacexplainApp) -> Harness<'static, FacexplainApp> {
-    Harness::builder()
-        .with_size(SIZE)
-        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app)
-}
-
 /// Step the UI until `done` holds, then let the layout settle.
 fn wait_for(
     h: &mut Harness<'_, FacexplainApp>,
@@ -78,22 +71,6 @@ fn wait_for(
 ) {
     common::app::wait_until(h, what, limit_s, done);
     settle(h);
-}
-
-/// A few frames so the layout settles (spinners keep asking for more, so no `run`).
-fn settle(h: &mut Harness<'_, FacexplainApp>) {
-    h.run_steps(4);
-}
-
-/// Hide the status bar (elapsed time, progress) and take a snapshot.
-fn snapshot(h: &mut Harness<'_, FacexplainApp>, name: &str) {
-    h.remove_cursor();
-    settle(h);
-    h.mask(Rect::from_min_max(
-        pos2(0.0, SIZE.y - 30.0),
-        pos2(SIZE.x, SIZE.y),
-    ));
-    h.snapshot(name);
 }
 
 fn region_order(h: &Harness<'_, FacexplainApp>, names: &[String]) -> Vec<String> {
