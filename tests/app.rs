@@ -4,7 +4,7 @@
 //! `scripts/test.sh`); the status bar (elapsed time, progress) is masked.
 
 mod common;
-use common::app::{harness, settle, snapshot};
+use common::app::{fast_params, harness, settle, snapshot};
 use egui::{Key, Modifiers, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -45,21 +45,6 @@ fn drop_files(h: &mut Harness<'_, FacexplainApp>, pos: egui::Pos2, files: &[Path
             .push(Arc::new(Dropped(f.clone())));
     }
     h.step();
-}
-
-/// Explanation parameters small enough for a test: one X-Map patch size on a
-/// coarse stride, a 3×3 Mery grid with few greedy steps.
-fn fast_params() -> ExplainParams {
-    let mut p = ExplainParams::default();
-    if let Some(x) = &mut p.xmap {
-        x.patch_sizes = vec![28];
-        x.stride = 14;
-    }
-    if let Some(m) = &mut p.mery {
-        m.d = 28;
-        m.tmax = 3;
-    }
-    p
 }
 
 /// Step the UI until `done` holds, then let the layout settle.

@@ -6,8 +6,8 @@
 //! models folder through `$FACEXPLAIN_USER_MODELS` before anything starts.
 
 mod common;
-use common::app::{harness, settle, snapshot, wait_until};
-use common::user_models::add_means;
+use common::app::{fast_params, harness, settle, snapshot, wait_until};
+use common::user_models::{add_means, looser_template_96};
 use egui::accesskit::Role;
 use egui::vec2;
 use egui_kittest::kittest::Queryable;
@@ -15,26 +15,18 @@ use facexplain::app::maps::MapChoice;
 use facexplain::app::{AppOptions, FacexplainApp};
 use facexplain::explain::regions::Region;
 use facexplain::explain::xmap::XMapMethod;
-use facexplain::pipeline::align::TEMPLATE;
 
 #[test]
 fn a_96_pixel_user_model_in_the_viewer() {
-    // A looser crop than SFace's: its template scaled to 96 pixels, then by 0.8 about the centre.
-    let k = 96.0 / 112.0;
-    let text: Vec<String> = (TEMPLATE.iter().flatten())
-        .map(|v| format!("{:.3}", 48.0 + (v * k - 48.0) * 0.8))
-        .collect();
+    let (_, template) = looser_template_96();
     let tmp = tempfile::tempdir().unwrap();
-    let user = add_means(tmp.path(), 96, &["--template", &text.join(",")]);
+    let user = add_means(tmp.path(), 96, &["--template", &template]);
     // SAFETY: set before the app or any other thread of this process starts
     // (this binary has one test), so no thread reads the environment meanwhile.
     unsafe { std::env::set_var("FACEXPLAIN_USER_MODELS", &user) };
 
     let mut app = FacexplainApp::new(None, AppOptions::default());
-    if let Some(x) = &mut app.settings.params.xmap {
-        x.patch_sizes = vec![28];
-        x.stride = 14;
-    }
+    app.settings.params = fast_params();
     app.settings.params.mery = None;
     app.open_sample_pair();
     let mut h = harness(app);

@@ -7,13 +7,12 @@
 
 mod common;
 use common::data;
-use common::user_models::{add_means, store, user_recogniser};
+use common::user_models::{add_means, looser_template_96, store, user_recogniser};
 use facexplain::explain::occlusion::face_tensor;
 use facexplain::explain::regions::Region;
 use facexplain::explain::whatif::{self, Fill};
 use facexplain::explain::xmap::XMapMethod;
 use facexplain::explain::{self, ExplainParams};
-use facexplain::pipeline::align::TEMPLATE;
 use facexplain::pipeline::embed::cosine;
 use facexplain::pipeline::facemesh::FaceMesh;
 use facexplain::pipeline::{FaceAnalysis, Pipeline};
@@ -84,17 +83,9 @@ fn measured(p: &Pipeline, (_, faces, masks, fill, _): &WhatIfJob) -> f32 {
 
 #[test]
 fn what_if_on_a_96_pixel_user_model_in_the_viewer() {
-    // A looser crop than SFace's: its template scaled to 96 pixels, then by 0.8 about the centre.
-    let k = 96.0 / 112.0;
-    let template =
-        TEMPLATE.map(|[x, y]| [48.0 + (x * k - 48.0) * 0.8, 48.0 + (y * k - 48.0) * 0.8]);
-    let text: Vec<String> = template
-        .iter()
-        .flatten()
-        .map(|v| format!("{v:.3}"))
-        .collect();
+    let (template, text) = looser_template_96();
     let tmp = tempfile::tempdir().unwrap();
-    let user = add_means(tmp.path(), 96, &["--template", &text.join(",")]);
+    let user = add_means(tmp.path(), 96, &["--template", &text]);
     let r = user_recogniser(&user, "means");
     assert_eq!(r.spec.input_size, [96, 96]);
     assert!(

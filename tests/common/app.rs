@@ -4,6 +4,7 @@
 use egui::{Rect, pos2, vec2};
 use egui_kittest::Harness;
 use facexplain::app::FacexplainApp;
+use facexplain::explain::ExplainParams;
 use std::time::{Duration, Instant};
 
 /// The window size of the app's kittests.
@@ -14,6 +15,21 @@ pub fn harness(app: FacexplainApp) -> Harness<'static, FacexplainApp> {
     Harness::builder()
         .with_size(SIZE)
         .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app)
+}
+
+/// Explanation parameters small enough for a test: one X-Map patch size on a
+/// coarse stride, a 3×3 Mery grid with few greedy steps.
+pub fn fast_params() -> ExplainParams {
+    let mut p = ExplainParams::default();
+    if let Some(x) = &mut p.xmap {
+        x.patch_sizes = vec![28];
+        x.stride = 14;
+    }
+    if let Some(m) = &mut p.mery {
+        m.d = 28;
+        m.tmax = 3;
+    }
+    p
 }
 
 /// A few frames so the layout settles (spinners keep asking for more, so no `run`).

@@ -3,6 +3,7 @@
 //! models add` into a temporary user models folder, and the binary run with
 //! that folder.
 
+use facexplain::pipeline::align::TEMPLATE;
 use facexplain::pipeline::recogniser::Recogniser;
 use facexplain::resources::ModelStore;
 use std::path::{Path, PathBuf};
@@ -114,4 +115,13 @@ pub fn user_recogniser(user: &Path, id: &str) -> Recogniser {
         .into_iter())
     .find(|r| r.id() == id)
     .unwrap_or_else(|| panic!("{id} in {}", user.display()))
+}
+
+/// A looser 96-pixel alignment template than SFace's: its template scaled
+/// to 96 pixels, then by 0.8 about the centre; and as `--template` gives it.
+pub fn looser_template_96() -> ([[f32; 2]; 5], String) {
+    let k = 96.0 / 112.0;
+    let t = TEMPLATE.map(|p| p.map(|v| 48.0 + (v * k - 48.0) * 0.8));
+    let text: Vec<String> = t.iter().flatten().map(|v| format!("{v:.3}")).collect();
+    (t, text.join(","))
 }
