@@ -1,6 +1,6 @@
 //! Alignment: the least-squares similarity transform (Umeyama 1991) of the
-//! five detected landmarks onto the standard 112×112 template, then a
-//! bilinear warp.
+//! five detected landmarks onto a recogniser's five-point template (SFace's
+//! is the standard 112×112 one), then a bilinear warp.
 
 use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
@@ -141,7 +141,7 @@ pub fn warp(img: &RgbImage, t: &Similarity, out_w: u32, out_h: u32) -> RgbImage 
     })
 }
 
-/// An aligned 112×112 face crop with the transform that produced it.
+/// An aligned face crop (the recogniser's input size; 112×112 for SFace) with the transform that produced it.
 #[derive(Clone, Debug)]
 pub struct AlignedFace {
     pub crop: RgbImage,

@@ -430,7 +430,7 @@ impl Embedder {
         &self.name
     }
 
-    /// One forward pass over a batch `[N,3,112,112]`; rows L2-normalised.
+    /// One forward pass over a batch `[N,3,H,W]` of crops at the model's input size; rows L2-normalised.
     /// The batch is cut into one contiguous chunk per lane; the chunks run
     /// side by side and their rows are put back in order, so the result does
     /// not depend on timing.

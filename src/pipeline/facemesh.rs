@@ -4,7 +4,7 @@
 //!
 //! The crop is cut upright in the frame of the face's alignment transform
 //! (so a tilted head is straightened the way FaceMesh expects), which also
-//! carries the points straight into the aligned 112×112 crop.
+//! carries the points straight into the aligned crop (any recogniser's size and template).
 
 use super::align::{Similarity, warp};
 use super::error::{PipelineError, Result};
