@@ -212,17 +212,22 @@ impl Embedder {
 
     /// The embedder of recogniser `r` on the given lanes at graph
     /// optimisation level `level`: its file verified against its manifest,
-    /// run whole or as the trunk and head its spec names, with its spatial
-    /// segments when it lists them and they are installed.
+    /// run whole, as the trunk and head its spec names, or as the derived
+    /// file it names to run instead, with its spatial segments when it lists
+    /// them and they are installed.
     pub fn for_recogniser(r: &Recogniser, lanes: Lanes, level: usize) -> Result<Embedder> {
         let store = &r.store;
         let id = r.id();
-        let (trunk, head) = match &r.spec.split {
-            Some([t, h]) => {
+        let (trunk, head) = match (&r.spec.split, &r.spec.run) {
+            (Some([t, h]), _) => {
                 store.verify_file(id)?;
                 (store.read_verified(t)?.1, Some(store.read_verified(h)?.1))
             }
-            None => (store.read_verified(id)?.1, None),
+            (None, Some(derived)) => {
+                store.verify_file(id)?;
+                (store.read_verified(derived)?.1, None)
+            }
+            (None, None) => (store.read_verified(id)?.1, None),
         };
         let (stages, missing) = match read_stages(store, r.spec.incremental.as_deref()) {
             Ok(Some(s)) => (Some(s), None),
@@ -425,7 +430,7 @@ impl Embedder {
         &self.name
     }
 
-    /// One forward pass over a batch `[N,3,112,112]`; rows L2-normalised.
+    /// One forward pass over a batch `[N,3,H,W]` of crops at the model's input size; rows L2-normalised.
     /// The batch is cut into one contiguous chunk per lane; the chunks run
     /// side by side and their rows are put back in order, so the result does
     /// not depend on timing.
