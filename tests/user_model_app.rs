@@ -104,6 +104,6 @@ fn a_96_pixel_user_model_in_the_viewer() {
         a.whatif.similarity().is_some()
     });
     let s = h.state().what_if_sentence().unwrap();
-    assert!(s.ends_with("means's similarity"), "{s}");
+    assert!(s.ends_with("— means' similarity"), "{s}");
     h.get_by_label(&format!("What-if: {s}"));
 }

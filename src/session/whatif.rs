@@ -460,7 +460,9 @@ impl Session {
             (Some((v, Err(e))), _) if *v == w.version => format!("{what}: could not measure: {e}"),
             _ => format!("{what}: measuring…"),
         };
-        Some(format!("{sentence} — {model}'s similarity"))
+        // English possessive: "SFace's", but "means'" for a name ending in s.
+        let apostrophe = if model.ends_with('s') { "'" } else { "'s" };
+        Some(format!("{sentence} — {model}{apostrophe} similarity"))
     }
 }
 
