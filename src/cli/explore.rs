@@ -6,15 +6,16 @@ use super::BadInput;
 use super::calibrate::{DatasetArgs, cli_error};
 use super::progress::{TermProgress, ctrl_c_flag};
 use crate::calibration::Calibration;
+use crate::calibration::fit::calibrate::CollectOptions;
 use crate::explore::bench::FrameProbe;
-use crate::explore::shard::{Shard, embed_shard};
+use crate::explore::shard::Shard;
 use crate::explore::throughput::{Rate, throughput};
 use crate::explore::{Column, ExploreError, Filter, Models, Table};
 use crate::pipeline::Pipeline;
 use crate::progress::{Ctl, Progress};
 use crate::record::{Decision, Verdict};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
@@ -67,8 +68,8 @@ pub struct ExploreArgs {
     #[arg(long, default_value_t = 10)]
     pub show: usize,
     /// Only embed the images into the embedding cache (no table); with
-    /// --shard, only this shard's share. A later `explore` over the same
-    /// cache folder ($XDG_CACHE_HOME) merges them.
+    /// --shard, only this shard's share: `facexplain embed` without --out. A
+    /// later `explore` over the same cache folder ($XDG_CACHE_HOME) merges them.
     #[arg(long)]
     pub embeddings_only: bool,
     /// K/N: embed the images whose path hashes to K of N (0 ≤ K < N); needs --embeddings-only.
@@ -92,7 +93,8 @@ pub struct ExploreArgs {
 fn bench(
     a: &ExploreArgs,
     models: Models<'_>,
-    dir: &std::path::Path,
+    dir: &Path,
+    opts: &CollectOptions,
     calibration: Option<Calibration>,
     n: usize,
     frames: Option<FrameProbe>,
@@ -136,8 +138,7 @@ fn bench(
         ratio(&t.bare),
         ratio(&t.bare_with_quality)
     );
-    let opts = a.data.options(models.pipeline);
-    let r = crate::explore::bench::bench(models, dir, &opts, calibration, n, ctl);
+    let r = crate::explore::bench::bench(models, dir, opts, calibration, n, ctl);
     bar.finish();
     let r = r.map_err(explore_error)?;
     println!(
@@ -164,39 +165,30 @@ fn bench(
     Ok(())
 }
 
-/// `--embeddings-only [--shard K/N]`: this share of the images into the cache.
-fn embed_only(a: &ExploreArgs, models: Models<'_>, dir: &std::path::Path) -> anyhow::Result<()> {
-    let shard = match &a.shard {
-        Some(s) => Shard::parse(s).map_err(BadInput)?,
-        None => Shard { index: 0, count: 1 },
-    };
-    let bar = TermProgress::new();
-    let cancel = ctrl_c_flag();
-    let report = |p: Progress| bar.update(p);
-    let opts = a.data.options(models.pipeline);
-    let r = embed_shard(models, dir, &opts, shard, Ctl::new(&report, &cancel));
-    bar.finish();
-    let r = r.map_err(explore_error)?;
-    println!(
-        "shard {}/{}: {} of {} images; embeddings: {} from the cache, {} computed, {} skipped",
-        shard.index,
-        shard.count,
-        r.mine,
-        r.images,
-        r.cache_hits,
-        r.computed,
-        r.skipped.len()
-    );
-    for s in &r.skipped {
-        println!("  skipped {}: {}", s.path, s.reason);
-    }
-    if let Some(d) = opts.cache.dir() {
-        println!("cache {}", d.display());
-    }
-    Ok(())
+/// `--embeddings-only [--shard K/N]`: `facexplain embed` without a file,
+/// this share of the images into the cache.
+fn embed_only(
+    a: &ExploreArgs,
+    models: Models<'_>,
+    dir: &Path,
+    opts: &CollectOptions,
+) -> anyhow::Result<()> {
+    let shard = a
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(BadInput)?;
+    super::embed::run_shard(
+        models,
+        dir,
+        opts,
+        Some(shard.unwrap_or(Shard { index: 0, count: 1 })),
+        None,
+    )
 }
 
-fn explore_error(e: ExploreError) -> anyhow::Error {
+pub(super) fn explore_error(e: ExploreError) -> anyhow::Error {
     match e {
         ExploreError::Fit(f) => cli_error(f),
         w => BadInput(w.to_string()).into(),
@@ -222,20 +214,20 @@ pub fn run(a: ExploreArgs, frames: Option<FrameProbe>) -> anyhow::Result<()> {
         pipeline: &pipeline,
         quality: Some(&assessor),
     };
+    let opts = a.data.options(&pipeline)?;
     if a.embeddings_only {
-        return embed_only(&a, models, &dir);
+        return embed_only(&a, models, &dir, &opts);
     }
     let calibration = match &a.calibration {
         Some(p) => Some(Calibration::choose(Some(p), &pipeline.model).map_err(cli_error)?),
         None => Calibration::default_for(&pipeline.model).ok(),
     };
     if let Some(n) = a.bench {
-        return bench(&a, models, &dir, calibration, n, frames);
+        return bench(&a, models, &dir, &opts, calibration, n, frames);
     }
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);
-    let opts = a.data.options(&pipeline);
     let table = Table::build(
         models,
         &dir,
@@ -255,8 +247,12 @@ pub fn run(a: ExploreArgs, frames: Option<FrameProbe>) -> anyhow::Result<()> {
         d.images_used,
         d.skipped.len()
     );
+    let files = match opts.files {
+        Some(_) => format!(", {} from embeddings files", table.from_files),
+        None => String::new(),
+    };
     println!(
-        "embeddings: {} from the cache, {} computed",
+        "embeddings: {} from the cache, {} computed{files}",
         table.cache_hits, table.computed
     );
     for s in &d.skipped {

@@ -98,6 +98,7 @@ pub fn throughput(
         max_impostors: DEFAULT_MAX_IMPOSTORS,
         seed: 0,
         cache: EmbeddingCache::at(cache.clone()),
+        files: None,
     };
     let (open, table) = rate(n, || {
         Table::build_streaming(models, dir, &opts, calibration, None, ctl, &mut |_| {})
