@@ -78,26 +78,31 @@ fn results_come_in_data_set_order_equal_to_one_image_after_the_other() {
     let d = Dataset::scan(&set, Ctl::none()).unwrap();
     let all: BTreeSet<usize> = (0..d.images.len()).collect();
     let cache = EmbeddingCache::at(tmp.path().join("cache"));
-    let mut seen = Vec::new();
-    for_each_image(
-        &p,
-        &d,
-        &all,
-        Sources::from(&cache),
-        Some(&a),
-        Ctl::none(),
-        &mut |i, r, o| {
-            assert_eq!(o, Origin::Computed);
-            seen.push((i, r.clone()));
-        },
-    )
-    .unwrap();
+    // Every image's (index, result, origin), as handed on.
+    let pass = || {
+        let mut seen = Vec::new();
+        for_each_image(
+            &p,
+            &d,
+            &all,
+            Sources::from(&cache),
+            Some(&a),
+            Ctl::none(),
+            &mut |i, r, o| {
+                seen.push((i, r.clone(), o));
+            },
+        )
+        .unwrap();
+        seen
+    };
+    let seen = pass();
     assert_eq!(
         seen.iter().map(|s| s.0).collect::<Vec<_>>(),
         (0..d.images.len()).collect::<Vec<_>>()
     );
+    assert!(seen.iter().all(|s| s.2 == Origin::Computed));
     // Before the workers: the pipeline's own sessions, one image after the other.
-    for (i, r) in &seen {
+    for (i, r, _) in &seen {
         let im = &d.images[*i];
         match p.analyze_file(&im.path, None) {
             Ok(want) => {
@@ -124,24 +129,15 @@ fn results_come_in_data_set_order_equal_to_one_image_after_the_other() {
         }
     }
     // A second pass reads the cache: the same results (the unreadable image is read again).
-    let mut again = Vec::new();
-    for_each_image(
-        &p,
-        &d,
-        &all,
-        Sources::from(&cache),
-        Some(&a),
-        Ctl::none(),
-        &mut |i, r, o| {
-            again.push((i, r.clone()));
-            assert_eq!(
-                o == Origin::Computed,
-                d.images[i].rel.contains("0broken"),
-                "{}",
-                d.images[i].rel
-            );
-        },
-    )
-    .unwrap();
-    assert_eq!(again, seen);
+    let again = pass();
+    for ((i, r, o), (_, first, _)) in again.iter().zip(&seen) {
+        assert_eq!(r, first, "{}", d.images[*i].rel);
+        assert_eq!(
+            *o == Origin::Computed,
+            d.images[*i].rel.contains("0broken"),
+            "{}",
+            d.images[*i].rel
+        );
+    }
+    assert_eq!(again.len(), seen.len());
 }

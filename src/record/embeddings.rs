@@ -146,7 +146,9 @@ impl ImageResult {
                     return Some(format!("embedding of {} values, expected {d}", v.len()));
                 }
                 let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-                if !((norm - 1.0).abs() < 1e-3) {
+                // NaN is not of unit length either.
+                let unit = (norm - 1.0).abs() < 1e-3;
+                if !unit {
                     return Some(format!("embedding of {} values of norm {norm}", v.len()));
                 }
                 if self.face_index >= self.faces_found {
