@@ -410,6 +410,20 @@ fn unusable_files_are_refused_naming_them_and_missing_images_counted_or_embedded
             &t(&format!("cache{k}")),
         ));
     }
+    // A file that cannot be written is refused before any work.
+    let nowhere = t("no-such-folder/x.fxemb");
+    let o = run(
+        &["embed", "--dataset", d, "--out", nowhere.to_str().unwrap()],
+        &t("cache0"),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("no-such-folder does not exist"),
+        "{}",
+        text(&o)
+    );
     let own = lines_of(&shard(0)).len() - 1;
     let theirs = lines_of(&shard(2)).len() - 1;
     assert!(own > 0 && theirs > 0 && own + theirs < 15);

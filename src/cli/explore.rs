@@ -114,16 +114,13 @@ fn bench(
         let cpu = r.cpu.map_or("-".to_string(), |c| format!("{c:.1}"));
         println!("  {what:<66} {:>7.1}  {cpu:>7}", r.wall);
     };
-    show(
-        "bare embedder: Pipeline::analyze_file one image after the other",
-        &t.bare[0],
+    println!(
+        "  (bare embedder: Pipeline::analyze_file on one image after the other, as `compare` runs an image: load, YuNet with one thread per core, align, SFace on one lane; no hashing, quality, cache or pairs)"
     );
+    show("bare embedder, before opening", &t.bare[0]);
+    show("bare embedder, after opening", &t.bare[1]);
     show(
-        "  (load, YuNet on every core, align, SFace; again after opening)",
-        &t.bare[1],
-    );
-    show(
-        "bare embedder + quality (FaceMesh, measures, verdict), serial",
+        "bare embedder + quality (FaceMesh, measures, verdict)",
         &t.bare_with_quality,
     );
     show(

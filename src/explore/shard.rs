@@ -19,6 +19,7 @@ use crate::calibration::fit::image_workers::for_each_image;
 use crate::calibration::fit::pairs::images_of;
 pub use crate::calibration::fit::shard::Shard;
 use crate::progress::Ctl;
+use crate::record::RecordError;
 use crate::record::analysis::Software;
 use crate::record::embeddings::{
     EMBEDDINGS_SCHEMA, EmbeddingsHeader, EmbeddingsWriter, ImageLine, ShardRef,
@@ -54,6 +55,20 @@ pub fn embed_shard(
             path: dir.into(),
             reason: "no user cache folder to write the embeddings to (set XDG_CACHE_HOME, or write a file with embed --out)"
                 .into(),
+        })
+        .into());
+    }
+    // A file that cannot be written is said before the work, not after it.
+    if let Some(folder) = out
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty() && !p.is_dir())
+    {
+        return Err(FitError::from(RecordError::BadFile {
+            path: out.unwrap_or(folder).into(),
+            reason: format!(
+                "cannot write: the folder {} does not exist",
+                folder.display()
+            ),
         })
         .into());
     }
