@@ -792,7 +792,7 @@ pub(crate) fn eval_side_by_side(
     let mut out = vec![rates(pipeline, first)];
     for r in list.into_iter().skip(1) {
         let p = Pipeline::with_recogniser(pipeline.store.clone(), r)?;
-        let c = super::calibrate::collect(&p, data, dir)?;
+        let c = super::calibrate::collect(&p, &data.options(&p)?, dir, None)?;
         out.push(rates(&p, &c.scores));
     }
     let fmr = |f: f64| format!("FNMR@FMR {} %", f * 100.0);

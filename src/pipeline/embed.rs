@@ -43,6 +43,8 @@ pub struct Embedder {
     pub lane_batch: usize,
     /// The model's input conversion (`None`: the crop tensor as it is).
     prep: Option<Prep>,
+    /// Intra-op threads of each lane's sessions.
+    lane_threads: usize,
     /// The graph takes exactly one face per call.
     single: bool,
 }
@@ -303,6 +305,7 @@ impl Embedder {
         lanes: Lanes,
         level: usize,
     ) -> Result<Embedder> {
+        let lane_threads = lanes;
         let lane = || -> Result<Mutex<Lane>> {
             let graph = |b: &[u8]| Graph::new(name, b, lanes, level);
             Ok(Mutex::new(Lane {
@@ -351,6 +354,7 @@ impl Embedder {
             whole_passes: std::env::var("FACEXPLAIN_WHOLE_PASSES").is_ok_and(|v| v.trim() == "1"),
             prep: None,
             single: false,
+            lane_threads: lane_threads.threads,
         })
     }
 
@@ -512,6 +516,17 @@ impl Embedder {
             model: self.name.clone(),
             reason: e.to_string(),
         })
+    }
+
+    /// Embed aligned crops on lane `lane` alone (for a caller that keeps
+    /// the other lanes busy with other images); rows L2-normalised.
+    pub fn embed_on_lane(&self, lane: usize, faces: &[&RgbImage]) -> Result<Array2<f32>> {
+        self.run_on(lane, faces_to_tensor(faces).view(), false)
+    }
+
+    /// How many threads each lane's session runs.
+    pub fn lane_threads(&self) -> usize {
+        self.lane_threads
     }
 
     /// Embed aligned crops (one pass per `self.batch` faces).

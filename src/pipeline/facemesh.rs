@@ -56,8 +56,13 @@ pub fn crop_transform(face: &Face, alignment: &Similarity) -> Similarity {
 
 impl FaceMesh {
     pub fn load(store: &ModelStore) -> Result<FaceMesh> {
+        Self::load_threads(store, runtime::cores())
+    }
+
+    /// FaceMesh with `threads` intra-op threads.
+    pub fn load_threads(store: &ModelStore, threads: usize) -> Result<FaceMesh> {
         Ok(FaceMesh {
-            session: Mutex::new(runtime::session(store, "facemesh")?),
+            session: Mutex::new(runtime::session_threads(store, "facemesh", threads)?),
         })
     }
 
