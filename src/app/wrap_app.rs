@@ -158,7 +158,9 @@ impl FacexplainApp {
         self.repaint.get_or_init(|| ctx.clone());
         self.session.start();
         ctx.set_theme(self.session.settings.theme);
+        let polled = Instant::now();
         self.poll_worker(&ctx);
+        self.frame_stats.worker_events(polled.elapsed());
         let mut out: Vec<UiCommand> = Self::dropped_files(&ctx).into_iter().collect();
         menu::shortcuts(&ctx, &mut out);
         super::case_pane::shortcuts(&ctx, &self.session, &mut out);
