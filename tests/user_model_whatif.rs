@@ -200,7 +200,7 @@ fn what_if_on_a_96_pixel_user_model_in_the_viewer() {
     assert!(
         sentence.contains(&format!("{:.3} to {sim:.3}", verdict.similarity))
             && sentence.contains(&format!("(threshold {:.3})", verdict.threshold))
-            && sentence.ends_with("means's similarity"),
+            && sentence.ends_with("— means' similarity"),
         "{sentence}"
     );
 
