@@ -52,6 +52,10 @@ pub struct ClassifierSettings {
     /// 0 = every example the same).
     #[serde(default = "default_balance")]
     pub balance: f32,
+    /// Length of a question's lexical feature vector (tf-idf over the
+    /// examples' wordpieces) beside its unit-length embedding; 0 = embedding only.
+    #[serde(default)]
+    pub lexical_weight: f32,
 }
 
 fn default_balance() -> f32 {
@@ -216,10 +220,11 @@ impl IntentFile {
             && c.learning_rate > 0.0
             && (0.0..1.0).contains(&c.momentum)
             && c.l2 >= 0.0
-            && (0.0..=1.0).contains(&c.balance);
+            && (0.0..=1.0).contains(&c.balance)
+            && c.lexical_weight >= 0.0;
         if !ok {
             return Err(bad(
-                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0, neighbours ≥ 1, temperature > 0, blends and balance in [0, 1]".into(),
+                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0, neighbours ≥ 1, temperature > 0, blends and balance in [0, 1], lexical_weight ≥ 0".into(),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();
