@@ -23,9 +23,9 @@
 //! then is trained on all examples, and all examples vote.
 
 use super::cache::ExampleCache;
-use super::embed::SentenceEmbedder;
+use super::embed::{SentenceEmbedder, dot};
 use super::error::Result;
-use super::head::{Example, Head, dot, softmax_in_place};
+use super::head::{Example, Head, softmax_in_place};
 use super::intents::IntentFile;
 use super::lexical::{Lexicon, Sparse};
 
@@ -414,23 +414,11 @@ fn calibrate(outcomes: &[(f32, bool, bool)]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::intents::ClassifierSettings;
+    use crate::chat::head::test_settings;
 
     /// A classifier over 2-D vectors with no lexical features.
     fn classifier(data: &[(usize, Vec<f32>)], intents: usize, refusable: Vec<bool>) -> Classifier {
-        let s = ClassifierSettings {
-            epochs: 150,
-            learning_rate: 4.0,
-            momentum: 0.9,
-            l2: 1e-4,
-            held_out_every: 4,
-            neighbours: 3,
-            temperature: 0.05,
-            blends: vec![1.0],
-            same_phrasing: 0.98,
-            balance: 1.0,
-            lexical_weight: 0.0,
-        };
+        let s = test_settings(0.0);
         let ex: Vec<Example> = data
             .iter()
             .map(|(intent, v)| Example {

@@ -6,6 +6,7 @@
 //! products run as matrix products (candle, CPU); the sparse ones touch only
 //! the few wordpieces of each example.
 
+use super::embed::dot;
 use super::error::{ChatError, Result};
 use super::intents::ClassifierSettings;
 use super::lexical::Sparse;
@@ -146,10 +147,6 @@ fn momentum_step(x: &mut [f32], v: &mut [f32], g: &[f32], lr: f32, mu: f32) {
     }
 }
 
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 pub fn softmax_in_place(z: &mut [f32]) {
     let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     z.iter_mut().for_each(|v| *v = (*v - m).exp());
@@ -157,25 +154,27 @@ pub fn softmax_in_place(z: &mut [f32]) {
     z.iter_mut().for_each(|v| *v /= s);
 }
 
+/// Small, fast training settings for unit tests.
+#[cfg(test)]
+pub(crate) fn test_settings(lexical_weight: f32) -> ClassifierSettings {
+    ClassifierSettings {
+        epochs: 150,
+        learning_rate: 4.0,
+        momentum: 0.9,
+        l2: 1e-4,
+        held_out_every: 4,
+        neighbours: 3,
+        temperature: 0.05,
+        blends: vec![1.0],
+        same_phrasing: 0.98,
+        balance: 1.0,
+        lexical_weight,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn settings() -> ClassifierSettings {
-        ClassifierSettings {
-            epochs: 150,
-            learning_rate: 4.0,
-            momentum: 0.9,
-            l2: 1e-4,
-            held_out_every: 4,
-            neighbours: 3,
-            temperature: 0.05,
-            blends: vec![1.0],
-            same_phrasing: 0.98,
-            balance: 1.0,
-            lexical_weight: 1.0,
-        }
-    }
 
     #[test]
     fn a_wordpiece_decides_when_the_embeddings_cannot() {
@@ -186,7 +185,7 @@ mod tests {
             sparse: vec![(intent, 1.0)],
         };
         let data = vec![ex(0), ex(0), ex(1), ex(1)];
-        let head = Head::train(&data, 2, 2, &settings()).unwrap();
+        let head = Head::train(&data, 2, 2, &test_settings(1.0)).unwrap();
         let p = |col: usize| {
             let mut z = head.logits(&[1.0, 0.0], &vec![(col, 1.0)]);
             softmax_in_place(&mut z);
