@@ -114,12 +114,26 @@ pub struct Intent {
     /// The intent that answers "is that high?" after this one (default: this one).
     #[serde(default)]
     pub high: Option<String>,
+    /// The intent that answers "can I trust that?" after this one (default: this one).
+    #[serde(default)]
+    pub trust: Option<String>,
     pub examples: Vec<String>,
 }
 
 impl Intent {
     pub fn refused(&self) -> bool {
         self.refuse.is_some()
+    }
+
+    /// The intent this one names for a follow-up kind (`follow_why`,
+    /// `follow_high`, `follow_trust`), if it names one.
+    pub fn follow_target(&self, kind: &str) -> Option<&str> {
+        match kind {
+            "follow_why" => self.why.as_deref(),
+            "follow_high" => self.high.as_deref(),
+            "follow_trust" => self.trust.as_deref(),
+            _ => None,
+        }
     }
 }
 
@@ -174,6 +188,7 @@ pub const REQUIRED: &[&str] = &[
     "reasoning",
     "follow_why",
     "follow_high",
+    "follow_trust",
     "follow_slot",
     "start_over",
     "identity",
@@ -247,7 +262,10 @@ impl IntentFile {
                 )));
             }
         }
-        let targets = f.intents.iter().flat_map(|i| i.why.iter().chain(&i.high));
+        let targets = f
+            .intents
+            .iter()
+            .flat_map(|i| i.why.iter().chain(&i.high).chain(&i.trust));
         if let Some(t) = targets.into_iter().find(|t| !seen.contains(t.as_str())) {
             return Err(bad(format!("follow-up target {t:?} is not an intent")));
         }
