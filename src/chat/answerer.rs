@@ -6,7 +6,7 @@
 //! answer answers one question: the sentence(s) of its own intent, naming the
 //! part of the analysis they come from, with the classifier's confidence.
 
-use super::classify::Classifier;
+use super::classify::{Classifier, Verdict};
 use super::conversation::{Conversation, Resolved, resolve};
 use super::embed::SentenceEmbedder;
 use super::error::Result;
@@ -97,19 +97,23 @@ impl DefaultAnswerer {
         Ok(DefaultAnswerer { file, classifier })
     }
 
-    /// Answer a question (embedded as `q`) in a conversation, or refuse.
+    /// Answer a question (embedded as `q`, its wordpieces `pieces`) in a conversation, or refuse.
     pub fn answer(
         &self,
         a: &Analysis,
         question: &str,
-        q: &[f32],
+        (q, pieces): (&[f32], &[u32]),
         conv: &mut Conversation,
     ) -> Answer {
-        let ranked = self.classifier.rank(q);
+        let ranked = match self.classifier.judge(&self.classifier.rank(q, pieces)) {
+            Verdict::InScope(r) => r,
+            Verdict::OutOfScope(idx, mass) => {
+                let text = self.file.intents[idx].refuse.as_deref().unwrap_or(REFUSAL);
+                return self.said(idx, text, mass, AnswerPath::Refusal);
+            }
+            Verdict::Unsure(p) => return refusal(p, Some(scope_reason())),
+        };
         let confidence = ranked.confidence;
-        if ranked.best().1 < self.classifier.min_score {
-            return refusal(confidence, Some(scope_reason()));
-        }
         let found = slots::extract(question, &self.file.slots, conv.last_slots());
         let r = resolve(&self.file, &self.classifier, &ranked, found, conv);
         let Resolved::Intent(idx, slots) = r else {

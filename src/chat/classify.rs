@@ -1,27 +1,33 @@
-//! Intent classification: a linear softmax head over MiniLM sentence
-//! embeddings, trained at start-up on the intents' example phrasings
-//! (multinomial logistic regression, partly class-balanced, L2-regularised, full-batch
-//! gradient descent with momentum from zero weights: deterministic), blended
-//! with the votes of the nearest examples. The head learns the directions that
-//! separate intents whose examples sit close together (most vs. least, score
-//! vs. threshold); the neighbours keep a question that is close to one
-//! particular phrasing with that phrasing's intent, which a linear boundary
-//! drawn through hundreds of phrasings can miss. The blend weight is chosen
-//! on a held-back part of the examples (every n-th per intent): a head trained
-//! on the rest and the rest's neighbours classify each held-back example, and
-//! the weight with the most right is kept.
-//! One refusal rule: a question whose best probability is below `min_score` is
-//! refused. `min_score` is calibrated on the same held-back examples: the
-//! threshold that makes the fewest mistakes is kept — a question to be refused
-//! that gets answered counts twice an answerable one refused, because a wrong
-//! answer misleads while a refusal only costs a rephrasing. The head used then
-//! is trained on all examples, and all examples vote.
+//! Intent classification: a linear softmax head ([`super::head`]) over a
+//! question's MiniLM sentence embedding and its wordpieces
+//! ([`super::lexical`]), trained at start-up on the intents' example
+//! phrasings, blended with the votes of the nearest examples. The head learns
+//! the directions that separate intents whose examples sit close together
+//! (most vs. least, score vs. threshold); the neighbours keep a question that
+//! is close to one particular phrasing with that phrasing's intent. The blend
+//! weight is chosen on a held-back part of the examples (every n-th per
+//! intent): a head trained on the rest and the rest's neighbours classify each
+//! held-back example, and the weight with the most right is kept.
+//!
+//! Refusal. The refusal intents of the data file (identity, the person, the
+//! photos, benchmarks, anything else) are one out-of-scope class, split only
+//! to give each refusal its reason: a question is refused when their summed
+//! probability is at least that of the best answering intent — a question
+//! torn between "who is this?" and "how old is he?" is out of scope even
+//! though neither reason alone beats "what is the decision?". It is also
+//! refused when the best answering intent's probability is below
+//! `min_score`, calibrated on the same held-back examples: the threshold
+//! that makes the fewest mistakes is kept — a question to be refused that
+//! gets answered counts twice an answerable one refused, because a wrong
+//! answer misleads while a refusal only costs a rephrasing. The head used
+//! then is trained on all examples, and all examples vote.
 
 use super::cache::ExampleCache;
-use super::embed::SentenceEmbedder;
-use super::error::{ChatError, Result};
-use super::intents::{ClassifierSettings, IntentFile};
-use candle_core::{DType, Device, Tensor};
+use super::embed::{SentenceEmbedder, dot};
+use super::error::Result;
+use super::head::{Example, Head, softmax_in_place};
+use super::intents::IntentFile;
+use super::lexical::{Lexicon, Sparse};
 
 /// The intents ranked for one question.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,83 +42,26 @@ impl Ranked {
     pub fn best(&self) -> (usize, f32) {
         self.scores[0]
     }
+
+    fn new(p: Vec<f32>) -> Ranked {
+        let mut scores: Vec<(usize, f32)> = p.into_iter().enumerate().collect();
+        scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ranked {
+            confidence: scores.first().map_or(0.0, |s| s.1),
+            scores,
+        }
+    }
 }
 
-/// A trained softmax head: `p = softmax(W x + b)`.
-struct Head {
-    /// Row-major `[intents][dim]`.
-    w: Vec<f32>,
-    b: Vec<f32>,
-    dim: usize,
-}
-
-impl Head {
-    fn logits(&self, x: &[f32]) -> Vec<f32> {
-        self.b
-            .iter()
-            .enumerate()
-            .map(|(c, b)| b + dot(&self.w[c * self.dim..(c + 1) * self.dim], x))
-            .collect()
-    }
-
-    /// Train on (intent, embedding) pairs. The two products per step run as
-    /// matrix products (candle, CPU): `P = softmax(X W + b)`, `∇W = Xᵀ G`.
-    fn train(data: &[(usize, Vec<f32>)], intents: usize, s: &ClassifierSettings) -> Result<Head> {
-        let err = |e: candle_core::Error| ChatError::Inference {
-            model: "intent head training".into(),
-            reason: e.to_string(),
-        };
-        let dim = data.first().map_or(0, |d| d.1.len());
-        let n = data.len();
-        let mut counts = vec![0usize; intents];
-        for (c, _) in data {
-            counts[*c] += 1;
-        }
-        // An example of an intent with `n` examples weighs `n^-balance` (1: every
-        // intent weighs the same in the loss; 0: every example does); the weights sum to 1.
-        let mut target = vec![0.0f32; n * intents];
-        let mut weight = vec![0.0f32; n];
-        for (i, (c, _)) in data.iter().enumerate() {
-            target[i * intents + c] = 1.0;
-            weight[i] = (counts[*c] as f32).powf(-s.balance);
-        }
-        let total: f32 = weight.iter().sum();
-        weight.iter_mut().for_each(|w| *w /= total);
-        let dev = Device::Cpu;
-        let flat: Vec<f32> = data.iter().flat_map(|(_, x)| x.iter().copied()).collect();
-        let x = Tensor::from_vec(flat, (n, dim), &dev).map_err(err)?;
-        let xt = x.t().and_then(|t| t.contiguous()).map_err(err)?;
-        let y = Tensor::from_vec(target, (n, intents), &dev).map_err(err)?;
-        let wt = Tensor::from_vec(weight, (n, 1), &dev).map_err(err)?;
-        let mut w = Tensor::zeros((dim, intents), DType::F32, &dev).map_err(err)?;
-        let mut b = Tensor::zeros((1, intents), DType::F32, &dev).map_err(err)?;
-        let mut vw = w.zeros_like().map_err(err)?;
-        let mut vb = b.zeros_like().map_err(err)?;
-        let (lr, mu, l2) = (s.learning_rate as f64, s.momentum as f64, s.l2 as f64);
-        for _ in 0..s.epochs {
-            let step = || -> candle_core::Result<(Tensor, Tensor)> {
-                let logits = x.matmul(&w)?.broadcast_add(&b)?;
-                let p = candle_nn::ops::softmax(&logits, 1)?;
-                let g = (p - &y)?.broadcast_mul(&wt)?;
-                let gw = (xt.matmul(&g)? + (&w * l2)?)?;
-                let gb = g.sum_keepdim(0)?;
-                Ok((gw, gb))
-            };
-            let (gw, gb) = step().map_err(err)?;
-            vw = ((&vw * mu).map_err(err)? + gw).map_err(err)?;
-            vb = ((&vb * mu).map_err(err)? + gb).map_err(err)?;
-            w = (&w - (&vw * lr).map_err(err)?).map_err(err)?;
-            b = (&b - (&vb * lr).map_err(err)?).map_err(err)?;
-        }
-        let w: Vec<f32> = w
-            .t()
-            .and_then(|t| t.contiguous())
-            .and_then(|t| t.flatten_all())
-            .and_then(|t| t.to_vec1())
-            .map_err(err)?;
-        let b: Vec<f32> = b.flatten_all().and_then(|t| t.to_vec1()).map_err(err)?;
-        Ok(Head { w, b, dim })
-    }
+/// What the refusal rule makes of a ranked question.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Answer: the answering intents ranked (the refusal intents left out).
+    InScope(Ranked),
+    /// Out of scope: the most probable refusal intent (its reason) and the refusal intents' summed probability.
+    OutOfScope(usize, f32),
+    /// Below the calibrated threshold: the best answering intent's probability.
+    Unsure(f32),
 }
 
 /// The mean of the vectors (zeros when there are none).
@@ -138,17 +87,6 @@ fn centre(v: &[f32], mean: &[f32]) -> Vec<f32> {
         c.iter_mut().for_each(|x| *x /= n);
     }
     c
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn softmax(z: &[f32]) -> Vec<f32> {
-    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = z.iter().map(|v| (v - m).exp()).collect();
-    let s: f32 = e.iter().sum();
-    e.into_iter().map(|v| v / s).collect()
 }
 
 /// Nearest-neighbour votes over the embedded examples: the `k` examples most
@@ -191,17 +129,26 @@ impl Neighbours {
     }
 }
 
-/// The trained head blended with nearest-neighbour votes, and the calibrated refusal threshold.
+/// A question as the classifier reads it: its embedding centred on the examples' mean, and its lexical features.
+struct Features {
+    dense: Vec<f32>,
+    sparse: Sparse,
+}
+
+/// The trained head blended with nearest-neighbour votes, and the refusal rule.
 pub struct Classifier {
     /// The mean of the examples' embeddings, taken off every vector before it is classified.
     mean: Vec<f32>,
+    lexicon: Lexicon,
     head: Head,
     neighbours: Neighbours,
+    /// Per intent: a refusal intent (part of the out-of-scope class).
+    refusable: Vec<bool>,
     /// Weight of the head's probabilities against the neighbours' votes (1 = head only).
     pub blend: f32,
     /// A question this similar to an example is classified by the neighbours alone.
     pub same_phrasing: f32,
-    /// Questions whose best probability is below this are refused.
+    /// Questions whose best answering intent's probability is below this are refused.
     pub min_score: f32,
     /// Mistakes on the held-back examples at `min_score`: (wrong answers, needless refusals, held back).
     pub calibration: (usize, usize, usize),
@@ -223,41 +170,36 @@ impl Classifier {
             .flat_map(|i| i.examples.iter().map(String::as_str))
             .collect();
         let vecs = ExampleCache::new(&file.sha256, embedder.sha256()).embed(embedder, &texts)?;
+        let pieces = texts
+            .iter()
+            .map(|t| embedder.pieces(t))
+            .collect::<Result<Vec<_>>>()?;
         let mean = mean_of(&vecs);
-        let vecs: Vec<Vec<f32>> = vecs.iter().map(|v| centre(v, &mean)).collect();
         let labels = file
             .intents
             .iter()
             .enumerate()
             .flat_map(|(n, i)| (0..i.examples.len()).map(move |j| (n, j)));
         let s = &file.classifier;
-        let n = file.intents.len();
         let mut train = Vec::new();
         let mut held = Vec::new();
-        for ((intent, j), v) in labels.zip(vecs) {
+        for (((intent, j), v), p) in labels.zip(&vecs).zip(pieces) {
+            let ex = (intent, centre(v, &mean), p);
             if j % s.held_out_every == s.held_out_every - 1 {
-                held.push((intent, v));
+                held.push(ex);
             } else {
-                train.push((intent, v));
+                train.push(ex);
             }
         }
-        let neighbours = |examples| Neighbours {
-            examples,
-            intents: n,
-            k: s.neighbours,
-            temperature: s.temperature,
-        };
-        let mut probe = Classifier {
-            mean: mean.clone(),
-            head: Head::train(&train, n, s)?,
-            neighbours: neighbours(train.clone()),
-            blend: 1.0,
-            same_phrasing: s.same_phrasing,
-            min_score: 0.0,
-            calibration: (0, 0, 0),
-            held_back_right: (0, 0),
-            blends_tried: Vec::new(),
-        };
+        let refusable: Vec<bool> = file.intents.iter().map(|i| i.refused()).collect();
+        let mut probe = Self::trained(file, &train, mean.clone(), refusable.clone())?;
+        let held: Vec<(usize, Features)> = held
+            .into_iter()
+            .map(|(intent, dense, p)| {
+                let sparse = probe.lexicon.features(&p);
+                (intent, Features { dense, sparse })
+            })
+            .collect();
         // The blend with the most held-back examples right; among equals the first listed.
         let mut best = (0usize, s.blends[0]);
         let mut tried = Vec::new();
@@ -265,7 +207,7 @@ impl Classifier {
             probe.blend = b;
             let right = held
                 .iter()
-                .filter(|(truth, v)| probe.rank_centred(v).best().0 == *truth)
+                .filter(|(truth, f)| probe.rank_features(f).best().0 == *truth)
                 .count();
             tried.push((b, right));
             if right > best.0 {
@@ -273,68 +215,165 @@ impl Classifier {
             }
         }
         probe.blend = best.1;
-        let refusable: Vec<bool> = file.intents.iter().map(|i| i.refused()).collect();
         let outcomes: Vec<(f32, bool, bool)> = held
             .iter()
-            .map(|(truth, v)| {
-                let (pred, score) = probe.rank_centred(v).best();
-                (score, refusable[pred], refusable[*truth])
+            .map(|(truth, f)| {
+                let (score, out) = probe.split(&probe.rank_features(f));
+                (score, out, refusable[*truth])
             })
             .collect();
         let min_score = calibrate(&outcomes);
         let (wrong, refused, _) = mistakes(&outcomes, min_score);
         let held_back = held.len();
-        train.extend(held);
+        // Everything, held-back examples included, trains the final head.
+        let all: Vec<(usize, Vec<f32>, Vec<u32>)> = file
+            .intents
+            .iter()
+            .enumerate()
+            .flat_map(|(n, i)| std::iter::repeat_n(n, i.examples.len()))
+            .zip(vecs.iter().map(|v| centre(v, &mean)))
+            .zip(texts.iter().map(|t| embedder.pieces(t)))
+            .map(|((n, v), p)| p.map(|p| (n, v, p)))
+            .collect::<Result<_>>()?;
+        let mut c = Self::trained(file, &all, mean, refusable)?;
+        c.blend = best.1;
+        c.min_score = min_score;
+        c.calibration = (wrong, refused, held_back);
+        c.held_back_right = (best.0, held_back);
+        c.blends_tried = tried;
+        Ok(c)
+    }
+
+    /// A classifier whose lexicon, head and neighbours come from `examples`
+    /// ((intent, centred embedding, wordpieces)); blend 1, no threshold.
+    fn trained(
+        file: &IntentFile,
+        examples: &[(usize, Vec<f32>, Vec<u32>)],
+        mean: Vec<f32>,
+        refusable: Vec<bool>,
+    ) -> Result<Classifier> {
+        let s = &file.classifier;
+        let n = file.intents.len();
+        let pieces: Vec<Vec<u32>> = examples.iter().map(|e| e.2.clone()).collect();
+        let lexicon = Lexicon::new(&pieces, s.lexical_weight);
+        let data: Vec<Example> = examples
+            .iter()
+            .map(|(intent, v, p)| Example {
+                intent: *intent,
+                dense: v.clone(),
+                sparse: lexicon.features(p),
+            })
+            .collect();
         Ok(Classifier {
             mean,
-            head: Head::train(&train, n, s)?,
-            neighbours: neighbours(train),
-            blend: best.1,
+            head: Head::train(&data, n, lexicon.len(), s)?,
+            lexicon,
+            neighbours: Neighbours {
+                examples: examples.iter().map(|e| (e.0, e.1.clone())).collect(),
+                intents: n,
+                k: s.neighbours,
+                temperature: s.temperature,
+            },
+            refusable,
+            blend: 1.0,
             same_phrasing: s.same_phrasing,
-            min_score,
-            calibration: (wrong, refused, held_back),
-            held_back_right: (best.0, held_back),
-            blends_tried: tried,
+            min_score: 0.0,
+            calibration: (0, 0, 0),
+            held_back_right: (0, 0),
+            blends_tried: Vec::new(),
         })
     }
 
-    /// The probability of every intent for an embedded question, best first:
-    /// `blend` × the head's softmax + (1 − `blend`) × the neighbours' votes;
-    /// for a question that is (nearly) one of the example phrasings, whose
-    /// intent is then known, the votes weigh at least half.
-    pub fn rank(&self, q: &[f32]) -> Ranked {
-        self.rank_centred(&centre(q, &self.mean))
+    /// The probability of every intent for a question (its embedding and
+    /// wordpieces), best first: `blend` × the head's softmax + (1 − `blend`)
+    /// × the neighbours' votes; for a question that is (nearly) one of the
+    /// example phrasings, whose intent is then known, the votes weigh at least half.
+    pub fn rank(&self, q: &[f32], pieces: &[u32]) -> Ranked {
+        self.rank_features(&Features {
+            dense: centre(q, &self.mean),
+            sparse: self.lexicon.features(pieces),
+        })
     }
 
-    /// [`Self::rank`] of a vector already centred on the examples' mean.
-    fn rank_centred(&self, q: &[f32]) -> Ranked {
-        let head = softmax(&self.head.logits(q));
+    fn rank_features(&self, f: &Features) -> Ranked {
+        let mut head = self.head.logits(&f.dense, &f.sparse);
+        softmax_in_place(&mut head);
         // Half and half: the phrasing's intent comes first, the head orders the rest.
-        let blend = if self.neighbours.nearest(q) >= self.same_phrasing {
+        let blend = if self.neighbours.nearest(&f.dense) >= self.same_phrasing {
             self.blend.min(0.5)
         } else {
             self.blend
         };
-        let p: Vec<f32> = if blend >= 1.0 {
-            head
-        } else {
-            let votes = self.neighbours.votes(q);
+        if blend >= 1.0 {
+            return Ranked::new(head);
+        }
+        let votes = self.neighbours.votes(&f.dense);
+        Ranked::new(
             head.iter()
                 .zip(&votes)
                 .map(|(h, v)| blend * h + (1.0 - blend) * v)
-                .collect()
-        };
-        let mut scores: Vec<(usize, f32)> = p.into_iter().enumerate().collect();
-        scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                .collect(),
+        )
+    }
+
+    /// (the best answering intent's probability, whether the refusal intents together weigh at least as much).
+    fn split(&self, r: &Ranked) -> (f32, bool) {
+        let answering = r
+            .scores
+            .iter()
+            .find(|(i, _)| !self.refusable[*i])
+            .map_or(0.0, |s| s.1);
+        let out: f32 = r
+            .scores
+            .iter()
+            .filter(|(i, _)| self.refusable[*i])
+            .map(|s| s.1)
+            .sum();
+        (answering, out > 0.0 && out >= answering)
+    }
+
+    /// The refusal rule: out of scope, below the threshold, or the answering intents ranked.
+    pub fn judge(&self, r: &Ranked) -> Verdict {
+        let (answering, out) = self.split(r);
+        if out {
+            let reason = r.scores.iter().find(|(i, _)| self.refusable[*i]);
+            let mass = r
+                .scores
+                .iter()
+                .filter(|(i, _)| self.refusable[*i])
+                .map(|s| s.1)
+                .sum();
+            return match reason {
+                Some((i, _)) => Verdict::OutOfScope(*i, mass),
+                None => Verdict::Unsure(answering),
+            };
+        }
+        if answering < self.min_score {
+            return Verdict::Unsure(answering);
+        }
+        Verdict::InScope(Ranked::new_sorted(
+            r.scores
+                .iter()
+                .filter(|(i, _)| !self.refusable[*i])
+                .copied()
+                .collect(),
+        ))
+    }
+}
+
+impl Ranked {
+    /// From scores already sorted best first.
+    fn new_sorted(scores: Vec<(usize, f32)>) -> Ranked {
         Ranked {
-            confidence: scores[0].1,
+            confidence: scores.first().map_or(0.0, |s| s.1),
             scores,
         }
     }
 }
 
 /// (wrong answers, needless refusals) at threshold `t`. An outcome is
-/// (score, best intent is a refusal, true intent is a refusal). The threshold
+/// (the best answering intent's probability, the refusal intents outweigh
+/// it, the true intent is a refusal). The threshold
 /// only decides whether a question is in scope at all: a question to be
 /// refused that is kept and matched to an answering intent is a wrong answer;
 /// an answerable question below the threshold is a needless refusal.
@@ -372,52 +411,71 @@ fn calibrate(outcomes: &[(f32, bool, bool)]) -> f32 {
     }
     best.1
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::head::test_settings;
 
-    #[test]
-    fn the_head_learns_a_direction_nearest_neighbours_blur() {
-        // Two classes sharing a large common component, told apart by a small
-        // second one (like "most" vs "least" in sentence embeddings).
-        let s = ClassifierSettings {
-            epochs: 150,
-            learning_rate: 4.0,
-            momentum: 0.9,
-            l2: 1e-4,
-            held_out_every: 4,
-            neighbours: 3,
-            temperature: 0.05,
-            blends: vec![1.0],
-            same_phrasing: 0.98,
-            balance: 1.0,
-        };
-        let v = |a: f32| {
-            let n = (0.95f32 * 0.95 + a * a).sqrt();
-            vec![0.95 / n, a / n]
-        };
-        let data = vec![(0, v(0.1)), (0, v(0.15)), (1, v(-0.1)), (1, v(-0.15))];
-        let head = Head::train(&data, 2, &s).unwrap();
-        let c = Classifier {
+    /// A classifier over 2-D vectors with no lexical features.
+    fn classifier(data: &[(usize, Vec<f32>)], intents: usize, refusable: Vec<bool>) -> Classifier {
+        let s = test_settings(0.0);
+        let ex: Vec<Example> = data
+            .iter()
+            .map(|(intent, v)| Example {
+                intent: *intent,
+                dense: v.clone(),
+                sparse: Vec::new(),
+            })
+            .collect();
+        Classifier {
             mean: vec![0.0, 0.0],
-            head,
+            lexicon: Lexicon::default(),
+            head: Head::train(&ex, intents, 0, &s).unwrap(),
             neighbours: Neighbours {
-                examples: data.clone(),
-                intents: 2,
+                examples: data.to_vec(),
+                intents,
                 k: 3,
                 temperature: 0.05,
             },
+            refusable,
             blend: 1.0,
             same_phrasing: 2.0,
             min_score: 0.0,
             calibration: (0, 0, 0),
             held_back_right: (0, 0),
             blends_tried: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_head_learns_a_direction_nearest_neighbours_blur() {
+        // Two classes sharing a large common component, told apart by a small
+        // second one (like "most" vs "least" in sentence embeddings).
+        let v = |a: f32| {
+            let n = (0.95f32 * 0.95 + a * a).sqrt();
+            vec![0.95 / n, a / n]
         };
-        assert_eq!(c.rank(&v(0.05)).best().0, 0);
-        assert_eq!(c.rank(&v(-0.05)).best().0, 1);
-        assert!(c.rank(&v(0.2)).confidence > 0.8);
+        let data = vec![(0, v(0.1)), (0, v(0.15)), (1, v(-0.1)), (1, v(-0.15))];
+        let c = classifier(&data, 2, vec![false, false]);
+        assert_eq!(c.rank(&v(0.05), &[]).best().0, 0);
+        assert_eq!(c.rank(&v(-0.05), &[]).best().0, 1);
+        assert!(c.rank(&v(0.2), &[]).confidence > 0.8);
+    }
+
+    #[test]
+    fn the_refusal_intents_are_weighed_together() {
+        // Intent 0 answers; 1 and 2 are two reasons to refuse.
+        let c = classifier(&[(0, vec![1.0, 0.0])], 3, vec![false, true, true]);
+        let r = |p: [f32; 3]| Ranked::new(p.to_vec());
+        // Each refusal alone is below the answer, together they outweigh it: refused with the likelier reason.
+        assert_eq!(c.judge(&r([0.4, 0.35, 0.25])), Verdict::OutOfScope(1, 0.6));
+        let Verdict::InScope(kept) = c.judge(&r([0.6, 0.3, 0.1])) else {
+            panic!("answered")
+        };
+        assert_eq!(kept.scores, [(0, 0.6)]);
+        let mut sure = c;
+        sure.min_score = 0.7;
+        assert_eq!(sure.judge(&r([0.6, 0.3, 0.1])), Verdict::Unsure(0.6));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The conversation: the last answered turn's intent and slots, against
 //! which follow-ups are resolved. "why?" and "is that high?" go to the intent
-//! the last intent names for them in the data file (`why`, `high`; else the
-//! same intent); "and the right eye?" / "what about face B?" repeat the last
+//! the last intent names for them in the data file (`why`, `high`; "can I
+//! trust that?" `trust`; else the same intent); "and the right eye?" / "what about face B?" repeat the last
 //! intent with the new slots; "start over" forgets everything.
 
 use super::classify::{Classifier, Ranked};
@@ -60,7 +60,7 @@ pub fn resolve(
     let last = conv.last.as_ref();
     let (target, slots) = match name(best) {
         "start_over" => return Resolved::StartOver(best),
-        kind @ ("follow_why" | "follow_high") => {
+        kind @ ("follow_why" | "follow_high" | "follow_trust") => {
             // With nothing to follow, the question is read on its own ("Explain why.").
             let Some((li, ls)) = last else {
                 return match best_answerable(file, classifier, ranked) {
@@ -68,13 +68,10 @@ pub fn resolve(
                     None => Resolved::NoContext(best),
                 };
             };
-            let l = &file.intents[*li];
-            let to = if kind == "follow_why" {
-                &l.why
-            } else {
-                &l.high
-            };
-            let t = to.as_deref().and_then(idx).unwrap_or(*li);
+            let t = file.intents[*li]
+                .follow_target(kind)
+                .and_then(idx)
+                .unwrap_or(*li);
             (t, ls.clone())
         }
         "follow_slot" => match last {

@@ -112,6 +112,25 @@ impl SentenceEmbedder {
         Ok(self.embed(&[text])?.remove(0))
     }
 
+    /// The ids of a text's wordpieces that hold a letter or digit (no
+    /// punctuation, no special tokens): the words the lexical features count.
+    pub fn pieces(&self, text: &str) -> Result<Vec<u32>> {
+        let enc = self
+            .tokenizer
+            .encode(text, false)
+            .map_err(|e| ChatError::Inference {
+                model: "MiniLM tokenizer".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(enc
+            .get_ids()
+            .iter()
+            .zip(enc.get_tokens())
+            .filter(|(_, t)| t.chars().any(char::is_alphanumeric))
+            .map(|(id, _)| *id)
+            .collect())
+    }
+
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let err = infer_err("MiniLM");
         let mut rows = Vec::with_capacity(texts.len());

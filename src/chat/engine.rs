@@ -117,7 +117,10 @@ impl ChatEngine {
     /// The intents ranked for a question (for diagnostics): (name, score) best first, and the confidence.
     pub fn classify(&self, question: &str) -> Result<(Vec<(String, f32)>, f32)> {
         let q = self.embedder.embed_one(question)?;
-        let r = self.answerer.classifier.rank(&q);
+        let r = self
+            .answerer
+            .classifier
+            .rank(&q, &self.embedder.pieces(question)?);
         let names = r
             .scores
             .iter()
@@ -145,10 +148,11 @@ impl ChatEngine {
         }
         self.context(a);
         let q = self.embedder.embed_one(question)?;
+        let pieces = self.embedder.pieces(question)?;
         let context = &self.cache.as_ref().expect("set by context()").context;
         let retrieved = self
             .answerer
-            .answer(a, question, &q, &mut self.conversation);
+            .answer(a, question, (&q, &pieces), &mut self.conversation);
         if self.qa.is_none() || retrieved.path == AnswerPath::Refusal {
             return Ok(retrieved);
         }

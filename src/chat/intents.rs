@@ -52,6 +52,10 @@ pub struct ClassifierSettings {
     /// 0 = every example the same).
     #[serde(default = "default_balance")]
     pub balance: f32,
+    /// Length of a question's lexical feature vector (tf-idf over the
+    /// examples' wordpieces) beside its unit-length embedding; 0 = embedding only.
+    #[serde(default)]
+    pub lexical_weight: f32,
 }
 
 fn default_balance() -> f32 {
@@ -110,12 +114,26 @@ pub struct Intent {
     /// The intent that answers "is that high?" after this one (default: this one).
     #[serde(default)]
     pub high: Option<String>,
+    /// The intent that answers "can I trust that?" after this one (default: this one).
+    #[serde(default)]
+    pub trust: Option<String>,
     pub examples: Vec<String>,
 }
 
 impl Intent {
     pub fn refused(&self) -> bool {
         self.refuse.is_some()
+    }
+
+    /// The intent this one names for a follow-up kind (`follow_why`,
+    /// `follow_high`, `follow_trust`), if it names one.
+    pub fn follow_target(&self, kind: &str) -> Option<&str> {
+        match kind {
+            "follow_why" => self.why.as_deref(),
+            "follow_high" => self.high.as_deref(),
+            "follow_trust" => self.trust.as_deref(),
+            _ => None,
+        }
     }
 }
 
@@ -170,6 +188,7 @@ pub const REQUIRED: &[&str] = &[
     "reasoning",
     "follow_why",
     "follow_high",
+    "follow_trust",
     "follow_slot",
     "start_over",
     "identity",
@@ -216,10 +235,11 @@ impl IntentFile {
             && c.learning_rate > 0.0
             && (0.0..1.0).contains(&c.momentum)
             && c.l2 >= 0.0
-            && (0.0..=1.0).contains(&c.balance);
+            && (0.0..=1.0).contains(&c.balance)
+            && c.lexical_weight >= 0.0;
         if !ok {
             return Err(bad(
-                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0, neighbours ≥ 1, temperature > 0, blends and balance in [0, 1]".into(),
+                "classifier needs epochs ≥ 1, held_out_every ≥ 2, learning_rate > 0, 0 ≤ momentum < 1, l2 ≥ 0, neighbours ≥ 1, temperature > 0, blends and balance in [0, 1], lexical_weight ≥ 0".into(),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -242,7 +262,10 @@ impl IntentFile {
                 )));
             }
         }
-        let targets = f.intents.iter().flat_map(|i| i.why.iter().chain(&i.high));
+        let targets = f
+            .intents
+            .iter()
+            .flat_map(|i| i.why.iter().chain(&i.high).chain(&i.trust));
         if let Some(t) = targets.into_iter().find(|t| !seen.contains(t.as_str())) {
             return Err(bad(format!("follow-up target {t:?} is not an intent")));
         }

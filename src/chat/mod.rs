@@ -8,8 +8,9 @@
 //!   embeddings cached on disk.
 //! - [`qa`]: extractive QA with any Hugging Face `BertForQuestionAnswering`.
 //! - [`intents`]: the intents as data (`assets/chat/intents.json`), [`slots`]
-//!   (regions, methods, faces), [`classify`] (k-NN over MiniLM embeddings with
-//!   a calibrated refusal threshold), [`conversation`] (follow-ups),
+//!   (regions, methods, faces), [`classify`] (a softmax [`head`] over MiniLM
+//!   embeddings and [`lexical`] wordpiece features, nearest-neighbour votes,
+//!   the out-of-scope class and a calibrated threshold), [`conversation`] (follow-ups),
 //!   [`values`] (what templates read from the analysis), [`answerer`].
 //! - [`engine`]: what the GUI and CLI call — `ChatEngine::ask`.
 //! - [`eval`]: the per-question-type evaluation.
@@ -24,7 +25,9 @@ pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod head;
 pub mod intents;
+pub mod lexical;
 pub mod numbers;
 pub mod qa;
 pub mod slots;
