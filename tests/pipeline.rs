@@ -144,6 +144,26 @@ fn group_photo_t1_has_six_faces_largest_first() {
 }
 
 #[test]
+fn preview_fits_the_display_side_and_keeps_the_aspect() {
+    use facexplain::pipeline::load::PREVIEW_SIDE;
+    // obama.jpg is 910×1137: the preview is 409×512, made once and reused.
+    let big = load_image(&data("face_recognition/obama.jpg")).unwrap();
+    let p = big.preview();
+    assert_eq!(p.dimensions(), (409, PREVIEW_SIDE));
+    assert!(std::ptr::eq(p, big.preview()), "the preview is made only once");
+    let again = load_image(&data("face_recognition/obama.jpg")).unwrap();
+    assert_eq!(again.preview().as_raw(), p.as_raw(), "same file, same preview");
+    // A mean over each source block, not a copy of one pixel: close to the original's mean.
+    let mean = |img: &image::RgbImage| {
+        img.as_raw().iter().map(|&v| v as f64).sum::<f64>() / img.as_raw().len() as f64
+    };
+    assert!((mean(p) - mean(&big.rgb)).abs() < 2.0);
+    // An image already small enough is shown as it is.
+    let orl = load_image(&data("orl/s1/1.pgm")).unwrap();
+    assert_eq!(orl.preview(), &orl.rgb);
+}
+
+#[test]
 fn grey_rgba_and_sixteen_bit_images_load_as_rgb8() {
     let tmp = tempfile::tempdir().unwrap();
     let src = load_image(&data("face_recognition/obama.jpg")).unwrap().rgb;

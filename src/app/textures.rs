@@ -8,20 +8,9 @@ pub fn color_image(img: &RgbImage) -> ColorImage {
     ColorImage::from_rgb([img.width() as usize, img.height() as usize], img.as_raw())
 }
 
-/// Upload an RGB image as a texture; `thumb_side` > 0 downsizes it first.
-pub fn upload(ctx: &egui::Context, name: &str, img: &RgbImage, thumb_side: u32) -> TextureHandle {
-    let (w, h) = img.dimensions();
-    let img = if thumb_side > 0 && w.max(h) > thumb_side {
-        let s = thumb_side as f32 / w.max(h) as f32;
-        image::imageops::thumbnail(
-            img,
-            ((w as f32 * s) as u32).max(1),
-            ((h as f32 * s) as u32).max(1),
-        )
-    } else {
-        img.clone()
-    };
-    ctx.load_texture(name, color_image(&img), TextureOptions::LINEAR)
+/// Upload an RGB image as a texture.
+pub fn upload(ctx: &egui::Context, name: &str, img: &RgbImage) -> TextureHandle {
+    ctx.load_texture(name, color_image(img), TextureOptions::LINEAR)
 }
 
 /// The thumbnail and aligned crop of each slot's image, uploaded once per
@@ -46,8 +35,8 @@ impl SlotTextures {
                 continue;
             }
             let name = format!("{}-{}", slot.label(), s.loaded);
-            let thumb = upload(ctx, &format!("{name}-thumb"), &a.image.rgb, 512);
-            let crop = upload(ctx, &format!("{name}-crop"), &a.aligned.crop, 0);
+            let thumb = upload(ctx, &format!("{name}-thumb"), a.image.preview());
+            let crop = upload(ctx, &format!("{name}-crop"), &a.aligned.crop);
             self.slots[slot.index()] = Some((s.loaded, thumb, crop));
         }
     }

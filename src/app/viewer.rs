@@ -260,7 +260,7 @@ fn map_textures(
             None if model.is_some() => crop.clone(),
             None => return None,
         };
-        Some(super::textures::upload(ctx, &format!("map-{f}"), &img, 0))
+        Some(super::textures::upload(ctx, &format!("map-{f}"), &img))
     });
     viewer.cache = Some((key, tex.clone()));
     tex

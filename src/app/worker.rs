@@ -555,6 +555,10 @@ fn slot_done(
             ctl.report("quality", 1, 1);
             q
         });
+    if let Ok(f) = &result {
+        // Made here so that the UI thread only uploads it.
+        f.image.preview();
+    }
     Event::SlotDone {
         generation,
         slot,

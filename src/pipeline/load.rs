@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 pub const MAX_SIDE: u32 = 16_384;
 /// Largest decoder allocation accepted, in bytes.
 pub const MAX_ALLOC: u64 = 1 << 30;
+/// Longest side of [`LoadedImage::preview`], in pixels.
+pub const PREVIEW_SIDE: u32 = 512;
 
 /// A decoded image with the facts a report needs about its file.
 #[derive(Clone, Debug)]
@@ -23,6 +25,8 @@ pub struct LoadedImage {
     pub rgb: RgbImage,
     /// The EXIF orientation turn applied to the pixels, if any (e.g. "rotated 90° clockwise").
     pub exif_turn: Option<String>,
+    /// [`LoadedImage::preview`], made on first use.
+    preview: std::sync::OnceLock<RgbImage>,
 }
 
 impl LoadedImage {
@@ -32,6 +36,21 @@ impl LoadedImage {
     pub fn height(&self) -> u32 {
         self.rgb.height()
     }
+    /// The image at most [`PREVIEW_SIDE`] pixels on its longer side, for
+    /// display. Made once, on first use: the app's worker asks for it before
+    /// handing the image over, so the UI thread only uploads it.
+    pub fn preview(&self) -> &RgbImage {
+        self.preview.get_or_init(|| {
+            let (w, h) = self.rgb.dimensions();
+            if w.max(h) <= PREVIEW_SIDE {
+                return self.rgb.clone();
+            }
+            let s = PREVIEW_SIDE as f32 / w.max(h) as f32;
+            let side = |v: u32| ((v as f32 * s) as u32).max(1);
+            image::imageops::thumbnail(&self.rgb, side(w), side(h))
+        })
+    }
+
     /// File name for display.
     pub fn file_name(&self) -> String {
         self.path
@@ -121,6 +140,7 @@ pub fn decode_image(path: &Path, bytes: Vec<u8>) -> Result<LoadedImage> {
         // No copy when the decoder already gave RGB8 (a 16,000² photo is 768 MB).
         rgb: img.into_rgb8(),
         exif_turn: describe_turn(orientation),
+        preview: Default::default(),
     })
 }
 
