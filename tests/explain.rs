@@ -121,15 +121,20 @@ fn every_xmap_peaks_inside_the_blocks_and_the_table_ranks_them_first() {
     let (result, passes) = run_xmaps(&e, &params, Ctl::none(), &mut updates);
     let set = result.expect("X-Maps");
     assert_eq!(passes, 2262, "exactly 2 originals + 2 × 1130 occlusions");
-    // Progressive: p=28 first, then 28+14, then all three.
+    // Progressive: a p=28 preview, p=28, then 28+14, then all three.
     let sizes: Vec<Vec<usize>> = updates.iter().map(|u| u.patch_sizes.clone()).collect();
-    assert_eq!(sizes, vec![vec![28], vec![28, 14], vec![28, 14, 7]]);
+    assert_eq!(sizes, vec![vec![28], vec![28], vec![28, 14], vec![28, 14, 7]]);
     assert_eq!(
-        updates.iter().map(|u| u.complete).collect::<Vec<_>>(),
-        vec![false, false, true]
+        updates.iter().map(|u| (u.preview, u.complete)).collect::<Vec<_>>(),
+        vec![
+            (Some((81, 289)), false),
+            (None, false),
+            (None, false),
+            (None, true)
+        ]
     );
     assert!(set.complete && set.maps.len() == 6);
-    for u in [&updates[0], &set] {
+    for u in [&updates[0], &updates[1], &set] {
         for m in &u.maps {
             let (y, x) = argmax(&m.values);
             assert!(
@@ -265,8 +270,8 @@ fn cancelling_mid_way_stops_within_a_batch_with_no_complete_result() {
         passes >= 700 && passes < 700 + e.batch,
         "stopped after {passes} passes"
     );
-    // The coarse p=28 maps had arrived (and say they are not complete); nothing complete did.
-    assert_eq!(updates.len(), 1);
+    // The p=28 preview and maps had arrived (and say they are not complete); nothing complete did.
+    assert_eq!(updates.len(), 2);
     assert!(updates.iter().all(|u| !u.complete));
 }
 
@@ -424,7 +429,8 @@ fn explained_end_to_end(p: &Pipeline, fm: &FaceMesh) {
     };
     let (ex, kinds) = run(Ctl::none());
     let ex = ex.expect("explanation");
-    assert_eq!(kinds, vec!["regions", "xmaps", "mery"]);
+    // The X-Maps arrive twice: their preview (every other position), then the map.
+    assert_eq!(kinds, vec!["regions", "xmaps", "xmaps", "mery"]);
     assert_eq!(ex.xmap_stats.passes, 2 + 2 * 81);
     let xt = ex.xmap_table.as_ref().unwrap();
     let mt = ex.mery_table.as_ref().unwrap();

@@ -486,3 +486,47 @@ fn synthetic_incremental_xmaps_equal_whole_passes_and_are_bit_stable() {
         assert_eq!(a.values, b.values);
     }
 }
+
+#[test]
+fn the_preview_comes_first_and_is_the_coarse_grid_map() {
+    let mut e = synthetic();
+    let faces = [texture(3), texture(4)];
+    let params = XMapParams::default();
+    let mut engine = Engine::new(&e, Ctl::none(), "X-Maps", params.passes(112));
+    let o = engine.embed_faces(&[&faces[0], &faces[1]]).unwrap();
+    let mut updates: Vec<XMapSet> = Vec::new();
+    let full = xmap::run(
+        &mut engine,
+        [&faces[0], &faces[1]],
+        [o.row(0), o.row(1)],
+        &params,
+        &mut |s| updates.push(s.clone()),
+    )
+    .unwrap();
+    // Each occlusion is still embedded once: the preview costs no extra pass.
+    assert_eq!(engine.passes, params.passes(112));
+    let kinds: Vec<_> = updates
+        .iter()
+        .map(|u| (u.preview, u.patch_sizes.clone(), u.complete))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (Some((81, 289)), vec![28], false),
+            (None, vec![28], false),
+            (None, vec![28, 14], false),
+            (None, vec![28, 14, 7], true),
+        ]
+    );
+    // The preview is the p = 28 map at twice the stride.
+    let coarse = XMapParams {
+        patch_sizes: vec![28],
+        stride: 2 * params.stride,
+        ..params.clone()
+    };
+    let (want, _) = xmaps(&mut e, &faces, &coarse, false);
+    compare(&updates[0], &want, 1e-6);
+    // The exact maps are the whole passes' as before.
+    let (whole, _) = xmaps(&mut e, &faces, &params, true);
+    compare(&full, &whole, 1e-5);
+}

@@ -267,24 +267,7 @@ fn xmap_figures(
     let batch = p.embedder.batch;
     let bare = bare_passes(&p.embedder, batch, groups, face)?;
 
-    let params = ExplainParams {
-        mery: None,
-        ..ExplainParams::default()
-    };
-    let t = Instant::now();
-    let mut first_ms = None;
-    let ex = explain::explain(
-        &p.embedder,
-        Some(fm),
-        faces,
-        &params,
-        Ctl::none(),
-        &mut |u| {
-            if let explain::Update::XMaps(_) = u {
-                first_ms.get_or_insert(t.elapsed().as_secs_f64() * 1e3);
-            }
-        },
-    )?;
+    let (ex, times) = super::bench_incremental::xmap_once(p, fm, faces)?;
     let xs = ex.xmap_stats;
     println!("full X-Map (I, II, III; p = 28, 14, 7; both faces), batch {batch}:");
     println!("  forward passes        {}", xs.passes);
@@ -303,8 +286,9 @@ fn xmap_figures(
         xs.passes as f64 * SFACE_GFLOP / (xs.total_ms / 1e3)
     );
     println!(
-        "  first (p=28) maps at  {:.2} s;  FaceMesh regions {:.0} ms",
-        first_ms.unwrap_or(0.0) / 1e3,
+        "  preview at {:.2} s, first (p=28) maps at {:.2} s;  FaceMesh regions {:.0} ms",
+        times.preview,
+        times.first,
         ex.regions_ms
     );
 

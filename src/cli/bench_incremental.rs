@@ -14,18 +14,27 @@ use crate::progress::Ctl;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// One full X-Map: the explanation, the time to the first maps and in all, s.
-fn xmap_once(
+/// When the maps of one full X-Map reached the screen, in seconds from the start.
+pub struct XMapTimes {
+    /// The preview (the largest patch size at every other position).
+    pub preview: f64,
+    /// The first exact maps (p = 28).
+    pub first: f64,
+    pub total: f64,
+}
+
+/// One full X-Map (no Mery maps): the explanation and its [`XMapTimes`].
+pub fn xmap_once(
     p: &Pipeline,
     fm: &FaceMesh,
     faces: [&FaceAnalysis; 2],
-) -> anyhow::Result<(Explanation, f64, f64)> {
+) -> anyhow::Result<(Explanation, XMapTimes)> {
     let params = ExplainParams {
         mery: None,
         ..ExplainParams::default()
     };
     let t = Instant::now();
-    let mut first = None;
+    let (mut preview, mut first) = (None, None);
     let ex = explain::explain(
         &p.embedder,
         Some(fm),
@@ -33,12 +42,22 @@ fn xmap_once(
         &params,
         Ctl::none(),
         &mut |u| {
-            if let Update::XMaps(_) = u {
-                first.get_or_insert(t.elapsed().as_secs_f64());
+            if let Update::XMaps(x) = u {
+                let at = t.elapsed().as_secs_f64();
+                preview.get_or_insert(at);
+                if x.preview.is_none() {
+                    first.get_or_insert(at);
+                }
             }
         },
     )?;
-    Ok((ex, first.unwrap_or(0.0), t.elapsed().as_secs_f64()))
+    let first = first.unwrap_or(0.0);
+    let times = XMapTimes {
+        preview: preview.unwrap_or(first),
+        first,
+        total: t.elapsed().as_secs_f64(),
+    };
+    Ok((ex, times))
 }
 
 /// Multiply-adds of the X-Map job incrementally and with whole passes (the
@@ -118,9 +137,9 @@ pub fn xmap_against_whole_and_python(
     }
     let was = p.embedder.whole_passes;
     p.embedder.whole_passes = true;
-    let (whole, w_first, w_total) = xmap_once(p, fm, faces)?;
+    let (whole, w) = xmap_once(p, fm, faces)?;
     p.embedder.whole_passes = false;
-    let (inc, i_first, i_total) = xmap_once(p, fm, faces)?;
+    let (inc, i) = xmap_once(p, fm, faces)?;
     p.embedder.whole_passes = was;
     let python = python_xmap(p, faces);
 
@@ -137,16 +156,23 @@ pub fn xmap_against_whole_and_python(
         "full X-Map (I, II, III; p = 28, 14, 7; both faces), incremental against whole passes, batch {}:",
         p.embedder.batch
     );
-    println!("  whole passes          {w_total:>6.2} s   first (p=28) maps at {w_first:.2} s");
     println!(
-        "  incremental           {i_total:>6.2} s   first (p=28) maps at {i_first:.2} s   ({} of {} passes incremental)",
+        "  whole passes          {:>6.2} s   first (p=28) maps at {:.2} s, preview at {:.2} s",
+        w.total, w.first, w.preview
+    );
+    println!(
+        "  incremental           {:>6.2} s   first (p=28) maps at {:.2} s, preview at {:.2} s   ({} of {} passes incremental)",
+        i.total,
+        i.first,
+        i.preview,
         inc.xmap_stats.passes.saturating_sub(2),
         inc.xmap_stats.passes
     );
     println!(
-        "  ratio incr./whole     {:>6.3}        first maps {:.3}",
-        i_total / w_total,
-        i_first / w_first.max(1e-9)
+        "  ratio incr./whole     {:>6.3}        first maps {:.3}, preview {:.3}",
+        i.total / w.total,
+        i.first / w.first.max(1e-9),
+        i.preview / w.first.max(1e-9)
     );
     if let Some((i, w)) = xmap_macs(&p.embedder, &xp, 112) {
         println!(
@@ -160,8 +186,8 @@ pub fn xmap_against_whole_and_python(
     match python {
         Ok(py) => println!(
             "  Python + ONNX Runtime (scripts/xmap_ort_python.py, whole passes) {py:.2} s: incremental/Python {:.3}, whole/Python {:.3}",
-            i_total / py,
-            w_total / py
+            i.total / py,
+            w.total / py
         ),
         Err(e) => println!("  Python + ONNX Runtime implementation not run: {e}"),
     }

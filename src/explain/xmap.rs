@@ -200,6 +200,10 @@ pub struct XMapSet {
     /// `d(I₁, I₂)` of the unoccluded faces.
     pub d_orig: f32,
     pub params: XMapParams,
+    /// A preview, not yet a map of the paper: the first patch size from only
+    /// its positions on a grid of twice the stride, `(used, all)` of them.
+    /// The same occlusions' embeddings are reused for the exact map after it.
+    pub preview: Option<(usize, usize)>,
 }
 
 impl XMapSet {
@@ -241,10 +245,19 @@ pub fn maps_from(
     out
 }
 
+/// The positions of `pos` (from [`positions`]) on a grid of twice the
+/// stride, and the others: the preview's occlusions, then the rest's.
+pub fn preview_split(pos: &[(usize, usize)], stride: usize) -> (Vec<usize>, Vec<usize>) {
+    let on_grid = |v: usize| (v / stride.max(1)).is_multiple_of(2);
+    (0..pos.len()).partition(|&i| on_grid(pos[i].0) && on_grid(pos[i].1))
+}
+
 /// Compute the X-Maps of two faces (`[3, side, side]` tensors, raw 0–255)
 /// whose unoccluded embeddings are `originals`. Patch sizes run largest
 /// first; after each one `on_update` receives the maps so far (the p=28 map
-/// arrives first). Every occlusion is embedded exactly once.
+/// arrives first). Before that, a preview: the largest patch size from its
+/// positions on a grid of twice the stride (about a quarter of them; see
+/// [`XMapSet::preview`]). Every occlusion is embedded exactly once.
 pub fn run(
     engine: &mut Engine,
     faces: [&Array3<f32>; 2],
@@ -255,29 +268,60 @@ pub fn run(
     let side = faces[0].dim().1;
     params.validate(side)?;
     let order = params.size_order();
+    let d_orig = dist(originals[0], originals[1]);
+    let set = |sizes: &[SizeEmbeddings], preview: Option<(usize, usize)>| XMapSet {
+        maps: maps_from(sizes, originals, params, side),
+        patch_sizes: sizes.iter().map(|e| e.p).collect(),
+        complete: preview.is_none() && sizes.len() == order.len(),
+        d_orig,
+        params: params.clone(),
+        preview,
+    };
     let mut sizes: Vec<SizeEmbeddings> = Vec::with_capacity(order.len());
     let mut last = None;
     for (k, &p) in order.iter().enumerate() {
         let pos = positions(p, params.stride, side);
-        let n = pos.len();
-        // Both faces' occlusions in one list so batches stay full.
-        let all = engine.embed_occlusions(faces, &pos, p, params.fill)?;
-        let f1 = all.slice(s![0..n, ..]).to_owned();
-        let f2 = all.slice(s![n.., ..]).to_owned();
+        let (first, rest) = if k == 0 {
+            preview_split(&pos, params.stride)
+        } else {
+            ((0..pos.len()).collect(), Vec::new())
+        };
+        let mut faces_of = |idx: &[usize]| -> Result<[Array2<f32>; 2], ExplainError> {
+            let at: Vec<(usize, usize)> = idx.iter().map(|&i| pos[i]).collect();
+            // Both faces' occlusions in one list so batches stay full.
+            let all = engine.embed_occlusions(faces, &at, p, params.fill)?;
+            let n = at.len();
+            Ok([all.slice(s![0..n, ..]).to_owned(), all.slice(s![n.., ..]).to_owned()])
+        };
+        let mut emb = faces_of(&first)?;
+        if !rest.is_empty() {
+            let part = SizeEmbeddings {
+                p,
+                positions: first.iter().map(|&i| pos[i]).collect(),
+                faces: emb.clone(),
+            };
+            on_update(&set(std::slice::from_ref(&part), Some((first.len(), pos.len()))));
+            let more = faces_of(&rest)?;
+            // Rows back in `positions` order.
+            emb = [0, 1].map(|f| {
+                let mut m = Array2::<f32>::zeros((pos.len(), emb[f].ncols()));
+                for (r, &i) in first.iter().enumerate() {
+                    m.row_mut(i).assign(&emb[f].row(r));
+                }
+                for (r, &i) in rest.iter().enumerate() {
+                    m.row_mut(i).assign(&more[f].row(r));
+                }
+                m
+            });
+        }
         sizes.push(SizeEmbeddings {
             p,
             positions: pos,
-            faces: [f1, f2],
+            faces: emb,
         });
-        let set = XMapSet {
-            maps: maps_from(&sizes, originals, params, side),
-            patch_sizes: order[..=k].to_vec(),
-            complete: k + 1 == order.len(),
-            d_orig: dist(originals[0], originals[1]),
-            params: params.clone(),
-        };
-        on_update(&set);
-        last = Some(set);
+        let now = set(&sizes, None);
+        on_update(&now);
+        last = Some(now);
     }
     last.ok_or_else(|| ExplainError::Params("X-Map: no patch size".into()))
 }
@@ -297,6 +341,18 @@ mod tests {
         assert_eq!(p28[0], (0, 0));
         assert_eq!(p28[1], (0, 5));
         assert_eq!(*p28.last().unwrap(), (80, 80));
+    }
+
+    #[test]
+    fn the_preview_takes_every_other_position_of_each_axis() {
+        let pos = positions(28, 5, 112);
+        let (first, rest) = preview_split(&pos, 5);
+        // 17 positions per axis: 9 on the coarse grid (0, 10, …, 80).
+        assert_eq!((first.len(), rest.len()), (81, 289 - 81));
+        assert!(first.iter().all(|&i| pos[i].0 % 10 == 0 && pos[i].1 % 10 == 0));
+        let mut all: Vec<usize> = first.iter().chain(&rest).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..289).collect::<Vec<_>>());
     }
 
     #[test]

@@ -161,6 +161,10 @@ impl Maps {
     pub fn status(&self) -> String {
         match (&self.complete, &self.xmaps) {
             (Some(_), _) => "complete".into(),
+            (None, Some(x)) if let Some((used, all)) = x.preview => format!(
+                "X-Map preview: patch size {} at {used} of its {all} positions",
+                x.patch_sizes.first().copied().unwrap_or_default()
+            ),
             (None, Some(x)) => format!(
                 "X-Maps from patch size{} {} so far",
                 if x.patch_sizes.len() > 1 { "s" } else { "" },
