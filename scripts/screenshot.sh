@@ -2,6 +2,9 @@
 # Start the app under Xvfb on the built-in sample pair, wait until its
 # explanation is complete, and save the screen as docs/screenshot.png.
 # Needs: Xvfb, ImageMagick's `import`, the models and data from scripts/setup.sh.
+# FRAME_DRIVE=1: while explaining, the app moves the pointer over the faces and
+# switches maps (`--drive`), so the frame statistics cover interactive frames
+# (the screenshot then shows the last map it switched to).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-docs/screenshot.png}"
@@ -28,7 +31,7 @@ sleep 1
 
 # A fresh settings folder: the default layout and parameters.
 DISPLAY="$display" WGPU_BACKEND="${WGPU_BACKEND:-vulkan}" \
-    "$bin" --frame-stats >"$work/app.log" 2>&1 &
+    "$bin" --frame-stats ${FRAME_DRIVE:+--drive} >"$work/app.log" 2>&1 &
 app=$!
 
 start=$SECONDS

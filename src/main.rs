@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         None => facexplain::app::run(facexplain::app::AppOptions {
             frame_stats: args.frame_stats,
+            drive: args.drive,
         }),
         Some(cmd) => cli::run(cmd, Some(facexplain::app::explorer_bench::scroll_frames)),
     };

@@ -16,6 +16,7 @@ pub mod chat_pane;
 pub mod explorer;
 pub mod explorer_bench;
 pub mod faithfulness;
+pub mod frame_drive;
 pub mod frame_stats;
 pub mod maps;
 pub mod menu;
@@ -71,6 +72,8 @@ impl From<Command> for UiCommand {
 pub struct AppOptions {
     /// Print frame-time statistics to stderr.
     pub frame_stats: bool,
+    /// With `frame_stats`: act as an examiner while explaining ([`frame_drive`]).
+    pub drive: bool,
 }
 
 static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

@@ -35,6 +35,8 @@ pub struct FacexplainApp {
     /// The menu bar and which of its Help windows are open.
     pub windows: menu::Windows,
     pub frame_stats: FrameStats,
+    /// `--drive`: the stand-in examiner (`None` unless asked for).
+    drive: Option<super::frame_drive::Drive>,
     textures: SlotTextures,
     /// The pair whose highlight and texture caches are current.
     seen_pair: Option<(u64, u64)>,
@@ -76,6 +78,7 @@ impl FacexplainApp {
         FacexplainApp {
             session,
             frame_stats: FrameStats::new(opts.frame_stats),
+            drive: (opts.frame_stats && opts.drive).then(Default::default),
             opts,
             viewer: ViewerState::default(),
             chat_pane: ChatPane::default(),
@@ -232,6 +235,14 @@ impl FacexplainApp {
 }
 
 impl eframe::App for FacexplainApp {
+    fn raw_input_hook(&mut self, ctx: &egui::Context, raw: &mut egui::RawInput) {
+        if self.explaining()
+            && let Some(d) = &mut self.drive
+        {
+            d.pointer(raw, ctx.content_rect());
+        }
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let start = Instant::now();
         self.ui_contents(ui);
@@ -243,6 +254,16 @@ impl eframe::App for FacexplainApp {
             ui.ctx().request_repaint_after(wait);
         }
         let explaining = self.explaining();
+        if explaining && let Some(d) = &self.drive {
+            if let Some(map) = d.next_map(self.session.settings.view.map) {
+                let view = ViewSettings {
+                    map,
+                    ..self.session.settings.view.clone()
+                };
+                self.session.run(Command::SetView(view));
+            }
+            ui.ctx().request_repaint();
+        }
         self.frame_stats
             .frame(start.elapsed(), frame.info().cpu_usage, explaining);
     }

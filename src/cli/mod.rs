@@ -40,6 +40,11 @@ pub struct Cli {
     /// GUI only: print frame-time p50/p99 to stderr every few seconds.
     #[arg(long)]
     pub frame_stats: bool,
+    /// GUI only, with --frame-stats: while an explanation runs, move the pointer
+    /// over the faces every frame and switch the map once a second, so the
+    /// statistics cover the frames of someone working with the app.
+    #[arg(long, requires = "frame_stats")]
+    pub drive: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
