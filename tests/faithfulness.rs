@@ -131,7 +131,7 @@ fn the_greedy_deletion_map_finds_the_blocks_and_passes_the_test() {
             (y..y + 16).any(|yy| (x..x + 16).any(|xx| in_block(yy, xx)))
         };
         let k = (0..49).filter(|&t| touches(t)).count();
-        assert!(k >= 2 && k <= 8, "{k} tiles touch the blocks");
+        assert!((2..=8).contains(&k), "{k} tiles touch the blocks");
         assert!(
             m.order[..k].iter().all(|&t| touches(t)),
             "face {}: order {:?}",

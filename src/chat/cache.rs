@@ -116,7 +116,10 @@ fn decode(bytes: &[u8], count: usize, dim: usize) -> std::result::Result<Vec<Vec
     // MiniLM's vectors are L2-normalised: anything else was not written by us.
     if let Some(i) = vecs
         .iter()
-        .position(|v| !((v.iter().map(|x| x * x).sum::<f32>().sqrt() - 1.0).abs() < 1e-3))
+        .position(|v| {
+            let off = (v.iter().map(|x| x * x).sum::<f32>().sqrt() - 1.0).abs();
+            off.is_nan() || off >= 1e-3
+        })
     {
         return Err(format!("vector {i} is not of unit length"));
     }

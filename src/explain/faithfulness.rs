@@ -132,6 +132,9 @@ pub fn auc(curve: &[f64]) -> Option<f64> {
     Some(curve.windows(2).map(|w| (w[0] + w[1]) / 2.0).sum::<f64>() / steps)
 }
 
+/// A map's deletion and insertion curves: similarity after each step.
+pub type Curves = (Vec<f64>, Vec<f64>);
+
 /// One face's setting: its tensor, the other face's embedding, and the
 /// similarities of the whole face (`s₁`) and of the all-fill image (`s₀`).
 pub struct Probe<'a> {
@@ -173,7 +176,7 @@ impl<'a> Probe<'a> {
         engine: &mut Engine,
         orders: &[Vec<u32>],
         p: &FaithfulnessParams,
-    ) -> Result<Vec<(Vec<f64>, Vec<f64>)>, ExplainError> {
+    ) -> Result<Vec<Curves>, ExplainError> {
         let n = self.tensor.dim().1 * self.tensor.dim().2;
         let inner = p.steps - 1;
         let per_order = 2 * inner;
@@ -223,7 +226,7 @@ impl<'a> Probe<'a> {
             .map(|r| ranks_of_random_tiles(side, p.tile, p.seed.wrapping_add(r)))
             .collect();
         let curves = self.curves(engine, &orders, p)?;
-        let mean = |pick: fn(&(Vec<f64>, Vec<f64>)) -> &Vec<f64>| -> Vec<f64> {
+        let mean = |pick: fn(&Curves) -> &Vec<f64>| -> Vec<f64> {
             let k = curves.len() as f64;
             (0..=p.steps)
                 .map(|i| curves.iter().map(|c| pick(c)[i]).sum::<f64>() / k)

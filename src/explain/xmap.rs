@@ -349,7 +349,11 @@ mod tests {
         let (first, rest) = preview_split(&pos, 5);
         // 17 positions per axis: 9 on the coarse grid (0, 10, …, 80).
         assert_eq!((first.len(), rest.len()), (81, 289 - 81));
-        assert!(first.iter().all(|&i| pos[i].0 % 10 == 0 && pos[i].1 % 10 == 0));
+        assert!(
+            first
+                .iter()
+                .all(|&i| pos[i].0.is_multiple_of(10) && pos[i].1.is_multiple_of(10))
+        );
         let mut all: Vec<usize> = first.iter().chain(&rest).copied().collect();
         all.sort_unstable();
         assert_eq!(all, (0..289).collect::<Vec<_>>());

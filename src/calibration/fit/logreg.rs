@@ -112,7 +112,8 @@ impl Logistic {
         let n = (hp.len() + hd.len()) as f64;
         let mean = all().sum::<f64>() / n;
         let sd = (all().map(|s| (s - mean).powi(2)).sum::<f64>() / n).sqrt();
-        if !(sd > 0.0) {
+        // NaN-safe: a NaN spread is refused too.
+        if sd.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return Err(CalibrationError::LrFit(
                 "logistic regression: every score is the same".into(),
             ));
@@ -127,7 +128,7 @@ impl Logistic {
         for _ in 0..200 {
             // Newton step from the gradient and Hessian at (a, b).
             let det = cur.haa * cur.hbb - cur.hab * cur.hab;
-            if !(det > 0.0) {
+            if det.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 return Err(separable());
             }
             let da = (cur.hbb * cur.ga - cur.hab * cur.gb) / det;
