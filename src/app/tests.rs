@@ -10,29 +10,13 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+
+#[path = "kittest_wait.rs"]
+mod kittest_wait;
+use kittest_wait::wait_until;
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
-}
-
-fn wait_for(
-    h: &mut Harness<'_, FacexplainApp>,
-    what: &str,
-    limit_s: u64,
-    done: impl Fn(&FacexplainApp) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(limit_s),
-            "timed out waiting for {what}; banner: {:?}",
-            h.state().banner
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run_steps(4);
 }
 
 #[test]
@@ -51,9 +35,10 @@ fn a_panicking_job_is_reported_and_the_worker_keeps_serving() {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app);
-    wait_for(&mut h, "the explanation", 400, |a| {
+    wait_until(&mut h, "the explanation", 400, |a| {
         a.explanation().is_some()
     });
+    h.run_steps(4);
     let ex = h.state().explanation().cloned().unwrap();
     let similarity = h.state().analysis().unwrap().similarity;
 
@@ -61,9 +46,10 @@ fn a_panicking_job_is_reported_and_the_worker_keeps_serving() {
     // the previous explanation stays.
     fault::arm(JobKind::Explain, 1);
     h.key_press_modifiers(Modifiers::COMMAND, Key::E);
-    wait_for(&mut h, "the failed explanation", 120, |a| {
+    wait_until(&mut h, "the failed explanation", 120, |a| {
         !a.explaining() && a.fault.is_some()
     });
+    h.run_steps(4);
     h.get_by_label_contains("Internal error while explaining: injected fault in a Explain job");
     h.get_by_label_contains("The explanation failed: internal error: injected fault");
     let kept = h
@@ -81,7 +67,8 @@ fn a_panicking_job_is_reported_and_the_worker_keeps_serving() {
         Slot::Reference,
         data("face_recognition/biden.jpg"),
     ));
-    wait_for(&mut h, "the failed image job", 120, |a| !a.busy());
+    wait_until(&mut h, "the failed image job", 120, |a| !a.busy());
+    h.run_steps(4);
     h.get_by_label_contains("Internal error while analysing the reference image");
     let err = h.state().slots[1].error.clone().unwrap_or_default();
     assert!(err.contains("injected fault"), "{err}");
@@ -94,9 +81,10 @@ fn a_panicking_job_is_reported_and_the_worker_keeps_serving() {
         Slot::Reference,
         data("face_recognition/biden.jpg"),
     ));
-    wait_for(&mut h, "biden", 120, |a| {
+    wait_until(&mut h, "biden", 120, |a| {
         !a.busy() && a.slots[1].error.is_none()
     });
+    h.run_steps(4);
     assert!(h.state().fault.is_none(), "a new job clears the fault");
     h.get_by_label_contains("Decision: NON-MATCH");
     h.get_by_label("biden.jpg");

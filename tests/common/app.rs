@@ -5,7 +5,6 @@ use egui::{Rect, pos2, vec2};
 use egui_kittest::Harness;
 use facexplain::app::FacexplainApp;
 use facexplain::explain::ExplainParams;
-use std::time::{Duration, Instant};
 
 /// The window size of the app's kittests.
 pub const SIZE: egui::Vec2 = vec2(1280.0, 800.0);
@@ -48,23 +47,6 @@ pub fn snapshot(h: &mut Harness<'_, FacexplainApp>, name: &str) {
     h.snapshot(name);
 }
 
-/// Step the UI until `done` holds; fail after `limit_s` seconds naming
-/// `what` and the app's banner and explorer error.
-pub fn wait_until(
-    h: &mut Harness<'_, FacexplainApp>,
-    what: &str,
-    limit_s: u64,
-    done: impl Fn(&FacexplainApp) -> bool,
-) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(limit_s),
-            "timed out waiting for {what}; banner: {:?}; explorer error: {:?}",
-            h.state().banner,
-            h.state().explorer.error
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-}
+#[path = "../../src/app/kittest_wait.rs"]
+mod kittest_wait;
+pub use kittest_wait::wait_until;
