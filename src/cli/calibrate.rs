@@ -26,23 +26,14 @@ pub struct DatasetArgs {
     /// `calibrate` takes several (repeat the option) and pools their pairs.
     #[arg(long, value_name = "DIR", required = true)]
     pub dataset: Vec<PathBuf>,
-    /// A pairs list instead of all pairs: LFW's `pairs.txt` (`name n1 n2` genuine, `name1 n1 name2
-    /// n2` impostor) or a CSV `a,b[,label]` of paths in the dataset folder (header optional;
-    /// label 1/0, genuine/impostor or same/different; without one the folders decide).
-    #[arg(long, value_name = "FILE")]
-    pub pairs: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Use at most this many impostor pairs; beyond it a seeded random sample is taken.
     #[arg(long, default_value_t = DEFAULT_MAX_IMPOSTORS)]
     pub max_impostors: usize,
     /// Seed of the impostor sample (and of the cross-validation folds in `eval`).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Neither read nor write the embedding cache (~/.cache/facexplain/embeddings).
-    #[arg(long)]
-    pub no_cache: bool,
-    /// The face recogniser to use (`facexplain models list`).
-    #[arg(long, default_value = crate::pipeline::recogniser::DEFAULT_RECOGNISER)]
-    pub model: String,
     /// Embeddings files written by `facexplain embed --out` (shards of the data set, merged):
     /// no model runs for the images they hold. Images in none of them are refused, with how many
     /// and which shards they belong to, unless --embed-missing.
@@ -51,6 +42,35 @@ pub struct DatasetArgs {
     /// With --embeddings: embed here the images the files do not hold instead of refusing.
     #[arg(long, requires = "embeddings")]
     pub embed_missing: bool,
+}
+
+/// Which pairs, which recogniser and whether to use the embedding cache
+/// (shared by `embed` and the data-set commands).
+#[derive(Args, Debug, Clone)]
+pub struct SourceArgs {
+    /// A pairs list instead of all pairs (`embed`: only its images): LFW's `pairs.txt` (`name n1
+    /// n2` genuine, `name1 n1 name2 n2` impostor) or a CSV `a,b[,label]` of paths in the dataset
+    /// folder (header optional; label 1/0, genuine/impostor or same/different; without one the
+    /// folders decide).
+    #[arg(long, value_name = "FILE")]
+    pub pairs: Option<PathBuf>,
+    /// Neither read nor write the embedding cache (~/.cache/facexplain/embeddings).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// The face recogniser to use (`facexplain models list`).
+    #[arg(long, default_value = crate::pipeline::recogniser::DEFAULT_RECOGNISER)]
+    pub model: String,
+}
+
+impl SourceArgs {
+    /// The embedding cache of `pipeline`'s models, or none with `--no-cache`.
+    pub(crate) fn cache(&self, pipeline: &Pipeline) -> EmbeddingCache {
+        if self.no_cache {
+            EmbeddingCache::disabled()
+        } else {
+            EmbeddingCache::for_pipeline(pipeline)
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -91,14 +111,10 @@ impl DatasetArgs {
             }
         };
         Ok(CollectOptions {
-            pairs_file: self.pairs.clone(),
+            pairs_file: self.source.pairs.clone(),
             max_impostors: self.max_impostors,
             seed: self.seed,
-            cache: if self.no_cache {
-                EmbeddingCache::disabled()
-            } else {
-                EmbeddingCache::for_pipeline(pipeline)
-            },
+            cache: self.source.cache(pipeline),
             files,
         })
     }
@@ -172,13 +188,13 @@ pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
     if a.bins < 2 {
         return Err(BadInput(format!("--bins {}: at least 2 bins are needed", a.bins)).into());
     }
-    if a.data.pairs.is_some() && a.data.dataset.len() > 1 {
+    if a.data.source.pairs.is_some() && a.data.dataset.len() > 1 {
         return Err(BadInput(
             "--pairs lists the pairs of one dataset: give a single --dataset with it".into(),
         )
         .into());
     }
-    let pipeline = Pipeline::load_model(&a.data.model)?;
+    let pipeline = Pipeline::load_model(&a.data.source.model)?;
     let opts = a.data.options(&pipeline)?;
     let sets = a
         .data

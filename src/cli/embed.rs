@@ -7,7 +7,6 @@
 use super::BadInput;
 use super::progress::{TermProgress, ctrl_c_flag};
 use crate::calibration::fit::calibrate::CollectOptions;
-use crate::calibration::fit::embedding::EmbeddingCache;
 use crate::calibration::fit::pairs::DEFAULT_MAX_IMPOSTORS;
 use crate::explore::Models;
 use crate::explore::shard::{Shard, embed_shard};
@@ -30,15 +29,8 @@ pub struct EmbedArgs {
     /// `--embeddings` reads. Without it the results only go into the embedding cache.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Only the images this pairs list names (LFW pairs.txt or CSV a,b[,label]).
-    #[arg(long, value_name = "FILE")]
-    pub pairs: Option<PathBuf>,
-    /// Neither read nor write the embedding cache.
-    #[arg(long)]
-    pub no_cache: bool,
-    /// The face recogniser to use (`facexplain models list`).
-    #[arg(long, default_value = crate::pipeline::recogniser::DEFAULT_RECOGNISER)]
-    pub model: String,
+    #[command(flatten)]
+    pub source: super::calibrate::SourceArgs,
     #[command(flatten)]
     pub thresholds: super::quality::ThresholdsArg,
 }
@@ -50,17 +42,13 @@ pub fn run(a: EmbedArgs) -> anyhow::Result<()> {
         .map(Shard::parse)
         .transpose()
         .map_err(BadInput)?;
-    let pipeline = Pipeline::load_model(&a.model)?;
+    let pipeline = Pipeline::load_model(&a.source.model)?;
     let assessor = a.thresholds.assessor(&pipeline)?;
     let opts = CollectOptions {
-        pairs_file: a.pairs.clone(),
+        pairs_file: a.source.pairs.clone(),
         max_impostors: DEFAULT_MAX_IMPOSTORS,
         seed: 0,
-        cache: if a.no_cache {
-            EmbeddingCache::disabled()
-        } else {
-            EmbeddingCache::for_pipeline(&pipeline)
-        },
+        cache: a.source.cache(&pipeline),
         files: None,
     };
     let models = Models {

@@ -120,13 +120,13 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if a.folds < 2 {
         return Err(BadInput(format!("--folds {}: at least 2 folds are needed", a.folds)).into());
     }
-    let pipeline = super::models::first_of(&a.data.model)?;
+    let pipeline = super::models::first_of(&a.data.source.model)?;
     if !a.data.embeddings.is_empty()
-        && Recogniser::find_list(&pipeline.store, &a.data.model)?.len() > 1
+        && Recogniser::find_list(&pipeline.store, &a.data.source.model)?.len() > 1
     {
         return Err(BadInput(format!(
             "--embeddings holds one recogniser's results: give one --model, not {:?}",
-            a.data.model
+            a.data.source.model
         ))
         .into());
     }

@@ -233,7 +233,7 @@ pub fn run(a: ExploreArgs, frames: Option<FrameProbe>) -> anyhow::Result<()> {
         [one] => one.clone(),
         _ => return Err(BadInput("explore takes one --dataset".into()).into()),
     };
-    let pipeline = Pipeline::load_model(&a.data.model)?;
+    let pipeline = Pipeline::load_model(&a.data.source.model)?;
     let assessor = a.thresholds.assessor(&pipeline)?;
     let models = Models {
         pipeline: &pipeline,

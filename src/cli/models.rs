@@ -785,7 +785,7 @@ pub(crate) fn eval_side_by_side(
     data: &super::calibrate::DatasetArgs,
     dir: &Path,
 ) -> anyhow::Result<Vec<ModelRates>> {
-    let list = Recogniser::find_list(&pipeline.store, &data.model)?;
+    let list = Recogniser::find_list(&pipeline.store, &data.source.model)?;
     if list.len() < 2 {
         return Ok(Vec::new());
     }
