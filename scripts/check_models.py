@@ -11,6 +11,8 @@ Usage (in $FACEXPLAIN_CACHE/venv-onnx): check_models.py [MODELS_DIR [DATA_DIR]]
     (YuNet 5 points, OpenCV's 112x112 template) give genuine Obama pairs clearly
     above the Obama-Biden impostor pairs; plain 112x112 resizes of ORL crops give
     genuine > impostor on average;
+  - MobileFaceNet with its denormal weights flushed to zero gives the original's
+    embeddings on the same aligned faces (max abs diff 0);
   - FaceMesh gives 468 x 3 landmarks inside the crop with a positive face logit,
     its eye centres close to YuNet's.
 Prints the figures; exits non-zero if a check fails. Library use: the helpers
@@ -203,6 +205,15 @@ def main():
         print(f"        aligned cosine: Obama-Obama {', '.join(f'{c:.3f}' for c in gen)}; "
               f"Obama-Biden {', '.join(f'{c:.3f}' for c in imp)}")
         check(min(gen) > thr > max(imp), f"sface: genuine pairs above, impostor pairs below the threshold {thr}")
+
+        # MobileFaceNet with its denormal weights flushed (the file run in its place) = the original
+        mfn = {mid: session(os.path.join(models, manifest[mid]["file"])) for mid in ("mobilefacenet", "mobilefacenet-ftz")}
+        bgr = (to_nchw(crops)[:, ::-1] - 127.5) / 128.0
+        out = {mid: np.vstack([s.run(None, {"input": np.ascontiguousarray(bgr[i:i + 1])})[0] for i in range(4)])
+               for mid, s in mfn.items()}
+        diff = float(np.abs(out["mobilefacenet"] - out["mobilefacenet-ftz"]).max())
+        check(out["mobilefacenet"].shape == (4, 512) and diff == 0.0,
+              f"mobilefacenet-ftz = mobilefacenet on 4 aligned faces (max abs diff {diff:.2e})")
 
     # SFace on plain ORL crops (grey, 92x112 resized to 112x112, no alignment): a weak sanity check
     orl = os.path.join(data, "orl")

@@ -2,6 +2,9 @@
 # Build the installable Debian package facexplain_<version>_<arch>.deb with
 # dpkg-deb (issue 15). It holds:
 #   /usr/bin/facexplain                        the binary
+#   /usr/bin/facexplain-shards                 embed a data set in shards on a cluster
+#                                              (packaging/cluster/; the Slurm and
+#                                              Kubernetes examples in /usr/share/doc/facexplain/cluster/)
 #   /usr/share/facexplain/models/              the model manifest and every file it lists
 #                                              (ONNX Runtime in models/onnxruntime/)
 #   /usr/share/facexplain/assets/              calibration, chat, quality, report, verbal scale
@@ -60,6 +63,9 @@ doc=$pkg/usr/share/doc/facexplain
 mkdir -p "$share/models" "$share/assets" "$doc" "$out"
 
 install -Dm755 "$binary" "$pkg/usr/bin/facexplain"
+install -Dm755 "$root/packaging/cluster/facexplain-shards.sh" "$pkg/usr/bin/facexplain-shards"
+install -d "$doc/cluster"
+install -m644 "$root"/packaging/cluster/*.sbatch "$root"/packaging/cluster/*.yaml "$doc/cluster/"
 
 # The models: the manifest and each file it lists, checked against its SHA-256.
 python3 - "$models" "$share/models" "$doc/copyright" "$root/packaging/licences" <<'PY'
@@ -71,7 +77,7 @@ lines = [
     "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/",
     "Upstream-Name: facexplain",
     "",
-    "Files: usr/bin/facexplain usr/share/facexplain/assets/*",
+    "Files: usr/bin/facexplain usr/bin/facexplain-shards usr/share/facexplain/assets/*",
     "Copyright: 2026 the facexplain authors",
     "License: MIT or Apache-2.0",
     " See /usr/share/doc/facexplain/licences/facexplain-MIT.txt and",

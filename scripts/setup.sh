@@ -46,7 +46,7 @@ check_models() {
         fx_die "model check failed (log: $log)"
     fi
     echo "$key" >"$stamp"
-    fx_done "check: onnxruntime 1.31.1 runs yunet, sface, facemesh on real images: $(grep -c '^  ok' "$log") checks passed (log: $log)"
+    fx_done "check: onnxruntime 1.31.1 runs yunet, sface, mobilefacenet, facemesh on real images: $(grep -c '^  ok' "$log") checks passed (log: $log)"
 }
 
 if [ "${FACEXPLAIN_SKIP_SYSTEM:-0}" = 1 ]; then

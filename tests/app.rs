@@ -4,7 +4,8 @@
 //! `scripts/test.sh`); the status bar (elapsed time, progress) is masked.
 
 mod common;
-use egui::{Key, Modifiers, Rect, pos2, vec2};
+use common::app::{fast_params, harness, settle, snapshot};
+use egui::{Key, Modifiers, pos2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use facexplain::app::maps::{MapChoice, RenderMode};
@@ -17,8 +18,6 @@ use facexplain::explain::xmap::XMapMethod;
 use facexplain::record::Analysis;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-const SIZE: egui::Vec2 = vec2(1280.0, 800.0);
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(rel)
@@ -48,27 +47,6 @@ fn drop_files(h: &mut Harness<'_, FacexplainApp>, pos: egui::Pos2, files: &[Path
     h.step();
 }
 
-/// Explanation parameters small enough for a test: one X-Map patch size on a
-/// coarse stride, a 3×3 Mery grid with few greedy steps.
-fn fast_params() -> ExplainParams {
-    let mut p = ExplainParams::default();
-    if let Some(x) = &mut p.xmap {
-        x.patch_sizes = vec![28];
-        x.stride = 14;
-    }
-    if let Some(m) = &mut p.mery {
-        m.d = 28;
-        m.tmax = 3;
-    }
-    p
-}
-
-fn harness(app: FacexplainApp) -> Harness<'static, FacexplainApp> {
-    Harness::builder()
-        .with_size(SIZE)
-        .build_ui_state(|ui, app: &mut FacexplainApp| app.ui_contents(ui), app)
-}
-
 /// Step the UI until `done` holds, then let the layout settle.
 fn wait_for(
     h: &mut Harness<'_, FacexplainApp>,
@@ -78,22 +56,6 @@ fn wait_for(
 ) {
     common::app::wait_until(h, what, limit_s, done);
     settle(h);
-}
-
-/// A few frames so the layout settles (spinners keep asking for more, so no `run`).
-fn settle(h: &mut Harness<'_, FacexplainApp>) {
-    h.run_steps(4);
-}
-
-/// Hide the status bar (elapsed time, progress) and take a snapshot.
-fn snapshot(h: &mut Harness<'_, FacexplainApp>, name: &str) {
-    h.remove_cursor();
-    settle(h);
-    h.mask(Rect::from_min_max(
-        pos2(0.0, SIZE.y - 30.0),
-        pos2(SIZE.x, SIZE.y),
-    ));
-    h.snapshot(name);
 }
 
 fn region_order(h: &Harness<'_, FacexplainApp>, names: &[String]) -> Vec<String> {
@@ -851,12 +813,49 @@ fn a_second_model_in_the_header_its_disagreement_and_its_maps() {
     assert!(h.state().analysis().unwrap().xmap_table.is_some());
     snapshot(&mut h, "models_side_by_side");
 
-    // Back to SFace: its maps were kept, nothing is recomputed.
+    // What-if with MobileFaceNet shown: a table row hides the nose on its
+    // crops, and MobileFaceNet measures it against its own threshold.
+    h.get_by_label("What-if").click();
+    h.state_mut().run(facexplain::session::Command::SetTable {
+        table: TableKind::XMap,
+        face: facexplain::session::SaliencyFace::Both,
+        sort: None,
+    });
+    settle(&mut h);
+    h.get_by_label("nose").click();
+    h.run_steps(2);
+    assert_eq!(h.state().whatif.model.as_deref(), Some("mobilefacenet"));
+    wait_for(&mut h, "MobileFaceNet's what-if similarity", 120, |a| {
+        a.whatif.similarity().is_some()
+    });
+    let mfn_nose = h.state().whatif.similarity().unwrap();
+    let s = sentence(&h);
+    let mfn = &an.models[1];
+    assert!(
+        s.contains(&format!("{:.3} to {mfn_nose:.3}", mfn.similarity))
+            && s.contains(&format!("threshold {:.3}", mfn.threshold))
+            && s.ends_with("MobileFaceNet's similarity"),
+        "{s}"
+    );
+
+    // Back to SFace: its maps were kept, nothing is recomputed; the nose is
+    // measured again, by SFace.
     h.get_by_role_and_label(Role::Button, "SFace").click();
     h.run_steps(2);
     assert!(h.state().side_by_side.shown.is_none());
     assert!(!h.state().explaining(), "no explanation was started");
     assert_eq!(shown_xmap(&h), sface_map);
+    wait_for(&mut h, "SFace's what-if similarity", 120, |a| {
+        a.whatif.similarity().is_some()
+    });
+    let sface_nose = h.state().whatif.similarity().unwrap();
+    assert_ne!(sface_nose, mfn_nose);
+    let s = sentence(&h);
+    assert!(
+        s.contains(&format!("{:.3} to {sface_nose:.3}", an.similarity))
+            && s.ends_with("SFace's similarity"),
+        "{s}"
+    );
     // And MobileFaceNet's are kept in turn.
     h.get_by_role_and_label(Role::Button, "MobileFaceNet")
         .click();

@@ -110,8 +110,36 @@ fn orl_calibrate_twice_is_byte_identical_and_eval_measures_it() {
     eval_on_orl_reports_an_eer_and_writes_the_plots(&cache, tmp.path());
 }
 
+/// MobileFaceNet's shipped calibration is what `calibrate --model
+/// mobilefacenet` gives on ORL now — with the copy whose denormal weights are
+/// flushed, which the embedder runs, so every ORL embedding is unchanged by
+/// the flush (issue 19).
+#[test]
+fn mobilefacenet_calibration_is_what_calibrate_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, orl) = (tmp.path().join("mfn.json"), root("data/orl"));
+    let args = [
+        "calibrate",
+        "--model",
+        "mobilefacenet",
+        "--dataset",
+        s(&orl),
+        "--out",
+        s(&out),
+    ];
+    let (code, stdout, err) = facexplain(&tmp.path().join("cache"), &args);
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    let shipped = std::fs::read(root("assets/calibration/mobilefacenet-orl.json")).unwrap();
+    assert!(
+        shipped == std::fs::read(&out).unwrap(),
+        "assets/calibration/mobilefacenet-orl.json is not what `calibrate --model mobilefacenet` gives on ORL now"
+    );
+}
+
 fn eval_on_orl_reports_an_eer_and_writes_the_plots(cache: &Path, tmp: &Path) {
     let out_dir = tmp.join("eval");
+    // Without the quality split, whose verdicts come with the embeddings
+    // (calibrate's cache entries carry none: eval would embed again).
     let (code, out, err) = facexplain(
         cache,
         &[
@@ -120,6 +148,7 @@ fn eval_on_orl_reports_an_eer_and_writes_the_plots(cache: &Path, tmp: &Path) {
             s(&root("data/orl")),
             "--out-dir",
             s(&out_dir),
+            "--no-quality",
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");

@@ -60,6 +60,9 @@ fn the_deb_holds_everything_and_runs_from_an_unpacked_root_with_an_empty_home() 
             .unwrap();
     let mut expected: Vec<String> = [
         "usr/bin/facexplain",
+        "usr/bin/facexplain-shards",
+        "usr/share/doc/facexplain/cluster/slurm-embed.sbatch",
+        "usr/share/doc/facexplain/cluster/k8s-embed-job.yaml",
         "usr/share/facexplain/models/manifest.json",
         "usr/share/facexplain/assets/calibration/sface-orl.json",
         "usr/share/facexplain/assets/report/report.css",

@@ -474,6 +474,10 @@ fn closing_a_case_resets_its_threshold_override() {
     set_threshold_override(&mut s, Some(0.3));
     case_cmd(&mut s, CaseCommand::Open(path.clone()));
     assert_eq!(s.settings.threshold_override, Some(0.5));
+    // Quit with the case open: the settings kept for the next start carry the
+    // examiner's own override, not the case's.
+    assert_eq!(s.persistent_settings().threshold_override, Some(0.3));
+    assert_eq!(s.settings.threshold_override, Some(0.5));
     case_cmd(&mut s, CaseCommand::New(CaseHeader::default()));
     assert_eq!(s.settings.threshold_override, Some(0.3));
     case_cmd(&mut s, CaseCommand::Close);

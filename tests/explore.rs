@@ -10,7 +10,6 @@ use common::{data, facexplain};
 use facexplain::calibration::Calibration;
 use facexplain::calibration::fit::dataset::Dataset;
 use facexplain::calibration::fit::embedding::EmbeddingCache;
-use facexplain::calibration::fit::image_quality::assess_images;
 use facexplain::calibration::fit::pairs::DEFAULT_MAX_IMPOSTORS;
 use facexplain::calibration::fit::{CollectOptions, collect};
 use facexplain::explore::{Column, Filter, Models, Table};
@@ -19,7 +18,7 @@ use facexplain::progress::Ctl;
 use facexplain::quality::{Assessor, Thresholds};
 use facexplain::record::{Decision, Verdict};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -48,6 +47,7 @@ fn options(pairs_file: Option<&Path>) -> CollectOptions {
         max_impostors: DEFAULT_MAX_IMPOSTORS,
         seed: 0,
         cache: EmbeddingCache::for_pipeline(pipeline()),
+        files: None,
     }
 }
 
@@ -72,7 +72,7 @@ fn orl() -> &'static Table {
 #[test]
 fn orl_has_evals_pairs_and_eer() {
     let t = orl();
-    let c = collect(pipeline(), &data("orl"), &options(None), Ctl::none()).unwrap();
+    let c = collect(pipeline(), &data("orl"), &options(None), None, Ctl::none()).unwrap();
     // 40 identities of 10 faces: 40·45 genuine, C(400,2) − 1800 impostor pairs.
     assert_eq!((c.pairs.genuine, c.pairs.impostor), (1800, 78_000));
     let s = t.summary();
@@ -360,7 +360,7 @@ fn pairs_files_lfw_and_csv_mark_missing_and_unreadable_images() {
     assert_eq!(a.rows[2].file_a, "s7/#99");
     assert_eq!(b.rows[2].file_a, "s7/99.pgm");
     // calibrate and eval refuse a list naming a missing image, naming the line.
-    let e = match collect(pipeline(), &set, &options(Some(&csv)), Ctl::none()) {
+    let e = match collect(pipeline(), &set, &options(Some(&csv)), None, Ctl::none()) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("collect used a list naming a missing image"),
     };
@@ -528,25 +528,36 @@ fn quality_verdicts_are_evals_per_image_and_filter_the_pairs() {
         t.quality.as_deref(),
         Some(assessor().thresholds.identity.as_str())
     );
-    // eval's verdicts: every image detected and assessed again, uncached.
+    // eval's verdicts: collected with the embeddings, as eval collects them.
+    let c = collect(
+        pipeline(),
+        &data("orl"),
+        &options(None),
+        Some(assessor()),
+        Ctl::none(),
+    )
+    .unwrap();
+    // And every image detected and assessed again on its own, uncached
+    // (the face aligned the default way, not the recogniser's).
     let d = Dataset::scan(&data("orl"), Ctl::none()).unwrap();
-    let all: BTreeSet<usize> = (0..d.images.len()).collect();
-    let v = assess_images(pipeline(), assessor(), &d, &all, Ctl::none()).unwrap();
     let of: HashMap<&str, Option<Verdict>> = d
         .images
         .iter()
-        .zip(&v.verdicts)
-        .map(|(im, v)| (im.rel.as_str(), *v))
+        .enumerate()
+        .map(|(i, im)| {
+            let det = pipeline().detect_file(&im.path).unwrap();
+            let q = assessor()
+                .assess_face(&det.image.rgb, &det.faces[0])
+                .unwrap();
+            assert_eq!(c.quality[i], Some(q.verdict), "{}", im.rel);
+            (im.rel.as_str(), Some(q.verdict))
+        })
         .collect();
-    assert!(v.failed.is_empty() && t.quality_failed.is_empty());
+    assert!(c.quality_failed.is_empty() && t.quality_failed.is_empty());
     for r in &t.rows {
         assert_eq!(r.quality_a, of[r.file_a.as_str()], "{}", r.file_a);
         assert_eq!(r.quality_b, of[r.file_b.as_str()], "{}", r.file_b);
     }
-    assert!(
-        v.verdicts.iter().all(Option::is_some),
-        "every ORL face is assessed"
-    );
     // The quality filter partitions the pairs by the worse face's verdict.
     let mut total = 0;
     for q in [Verdict::Fit, Verdict::Limited, Verdict::Unfit] {

@@ -9,7 +9,7 @@ mod common;
 
 use common::data;
 use facexplain::calibration::fit::dataset::Dataset;
-use facexplain::calibration::fit::embedding::{EmbeddingCache, embed_images};
+use facexplain::calibration::fit::embedding::{EmbeddingCache, Sources, embed_images};
 use facexplain::pipeline::Pipeline;
 use facexplain::progress::Ctl;
 use facexplain::quality::{Assessor, Thresholds};
@@ -225,7 +225,7 @@ fn an_older_cache_format_is_ignored_with_a_warning() {
     }
     assert_ne!(
         EmbeddingCache::folder_name(&p, 1),
-        EmbeddingCache::folder_name(&p, 2)
+        EmbeddingCache::folder_name(&p, 3)
     );
     let json = tmp.path().join("t.json");
     let (out, err) = explore(&set, &cache, &json);
@@ -251,11 +251,11 @@ fn entries_without_quality_are_assessed_again_when_verdicts_are_wanted() {
     let d = Dataset::scan(&set, Ctl::none()).unwrap();
     let all: BTreeSet<usize> = (0..d.images.len()).collect();
     // As `calibrate` embeds: no quality.
-    let plain = embed_images(&p, &d, &all, &cache, None, Ctl::none()).unwrap();
+    let plain = embed_images(&p, &d, &all, Sources::from(&cache), None, Ctl::none()).unwrap();
     assert_eq!(plain.cache_hits, 0);
     assert!(plain.quality.iter().all(Option::is_none));
     // The faces are assessed (and embedded) again; the faceless image is a hit.
-    let q = embed_images(&p, &d, &all, &cache, Some(&a), Ctl::none()).unwrap();
+    let q = embed_images(&p, &d, &all, Sources::from(&cache), Some(&a), Ctl::none()).unwrap();
     assert_eq!(q.cache_hits, 1);
     assert_eq!(q.embeddings, plain.embeddings);
     for (i, im) in d.images.iter().enumerate() {
@@ -267,10 +267,10 @@ fn entries_without_quality_are_assessed_again_when_verdicts_are_wanted() {
         );
     }
     // Now every entry serves both.
-    let again = embed_images(&p, &d, &all, &cache, Some(&a), Ctl::none()).unwrap();
+    let again = embed_images(&p, &d, &all, Sources::from(&cache), Some(&a), Ctl::none()).unwrap();
     assert_eq!(again.cache_hits, 9);
     assert_eq!(again.quality, q.quality);
-    let plain2 = embed_images(&p, &d, &all, &cache, None, Ctl::none()).unwrap();
+    let plain2 = embed_images(&p, &d, &all, Sources::from(&cache), None, Ctl::none()).unwrap();
     assert_eq!(plain2.cache_hits, 9);
     assert!(plain2.quality.iter().all(Option::is_none));
     // Other thresholds: the verdicts are decided again.
@@ -279,6 +279,14 @@ fn entries_without_quality_are_assessed_again_when_verdicts_are_wanted() {
     std::fs::write(&path, facexplain::quality::verdict::BUILTIN_THRESHOLDS).unwrap();
     let strict = Assessor::load(&p.store, Thresholds::read(&path).unwrap()).unwrap();
     assert_ne!(strict.thresholds.identity, a.thresholds.identity);
-    let other = embed_images(&p, &d, &all, &cache, Some(&strict), Ctl::none()).unwrap();
+    let other = embed_images(
+        &p,
+        &d,
+        &all,
+        Sources::from(&cache),
+        Some(&strict),
+        Ctl::none(),
+    )
+    .unwrap();
     assert_eq!(other.cache_hits, 1);
 }

@@ -1,25 +1,20 @@
-//! Face recognisers as data (issue 19): SFace described by its manifest
-//! entry, MobileFaceNet's measured conventions on real images, the input
-//! conversion on known tensors, and a user-added synthetic recogniser run
-//! through `compare`, `compare --explain` and `calibrate` (its calibration
-//! then used by `compare`), and refused once altered.
+//! Face recognisers as data (issue 19), the shipped ones: SFace described
+//! by its manifest entry, MobileFaceNet's measured conventions on real
+//! images and its flushed copy, the input conversion on known tensors, both
+//! models side by side on sample pairs, in the chat and the report, and
+//! `bench-models`. The user's own models: `tests/user_models.rs`.
 
+mod common;
+use common::user_models::{facexplain, store};
 use facexplain::pipeline::align::TEMPLATE;
 use facexplain::pipeline::embed::cosine;
 use facexplain::pipeline::recogniser::{Prep, Recogniser};
 use facexplain::pipeline::{Embedder, Pipeline};
-use facexplain::resources::{Kind, ModelStore, find_file};
 use ndarray::Array4;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn data(rel: &str) -> PathBuf {
-    find_file(Kind::Data, rel)
-        .unwrap_or_else(|| panic!("{rel} (scripts/setup.sh fetches the data)"))
-}
-
-fn store() -> ModelStore {
-    ModelStore::locate().unwrap()
+    common::data(rel)
 }
 
 #[test]
@@ -125,175 +120,6 @@ fn fixed_batch_model_embeds_a_batch_like_single_faces() {
     for (i, c) in crops.iter().enumerate() {
         assert_eq!(p.embedder.embed_faces(&[c]).unwrap().row(0), both.row(i));
     }
-}
-
-/// A recogniser whose embedding is its input's per-channel mean:
-/// GlobalAveragePool then Flatten, `[N,3,112,112] → [N,3]`, written with
-/// the `onnx` package of the set-up's virtualenv.
-fn synthetic_model(path: &Path) {
-    let python = dirs::cache_dir()
-        .unwrap()
-        .join("facexplain/venv-onnx/bin/python");
-    let script = r#"
-import sys, onnx
-from onnx import helper, TensorProto as T
-x = helper.make_tensor_value_info("x", T.FLOAT, ["N", 3, 112, 112])
-y = helper.make_tensor_value_info("emb", T.FLOAT, ["N", 3])
-g = helper.make_graph([helper.make_node("GlobalAveragePool", ["x"], ["p"]),
-                       helper.make_node("Flatten", ["p"], ["emb"])], "means", [x], [y])
-m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="facexplain-test")
-m.ir_version = 8
-onnx.checker.check_model(m)
-onnx.save(m, sys.argv[1])
-"#;
-    let out = Command::new(&python)
-        .args(["-c", script])
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{} (scripts/fetch-models.sh makes it): {e}",
-                python.display()
-            )
-        });
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn facexplain(user_dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_facexplain"))
-        .args(args)
-        .env("FACEXPLAIN_USER_MODELS", user_dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `facexplain compare A B --models LIST` with the user models in `user`.
-fn compare(user: &Path, a: &Path, b: &Path, list: &str) -> (i32, String, String) {
-    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
-    facexplain(user, &["compare", a, b, "--models", list])
-}
-
-/// The synthetic recogniser added as `means` (BGR, less (10, 20, 30)) to
-/// the user models folder `tmp/user-models`, which is returned.
-fn add_means(tmp: &Path) -> PathBuf {
-    let user = tmp.join("user-models");
-    let file = tmp.join("means.onnx");
-    synthetic_model(&file);
-    let (code, out, err) = facexplain(
-        &user,
-        &[
-            "models",
-            "add",
-            file.to_str().unwrap(),
-            "--name",
-            "means",
-            "--colour",
-            "BGR",
-            "--mean",
-            "10,20,30",
-            "--std",
-            "1",
-        ],
-    );
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("3-D embedding"), "{out}");
-    user
-}
-
-#[test]
-fn user_model_is_pinned_compared_and_refused_when_altered() {
-    let tmp = tempfile::tempdir().unwrap();
-    let user = add_means(tmp.path());
-    let (code, out, err) = facexplain(&user, &["models", "list"]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains("means") && out.contains("user") && out.contains("mobilefacenet"),
-        "{out}"
-    );
-
-    // Through compare: the similarity is the cosine of the crops' channel
-    // means in B, G, R order less (10, 20, 30), as the user declared.
-    let (a, b) = (data("face_recognition/obama.jpg"), data("grace_hopper.jpg"));
-    let json = tmp.path().join("a.json");
-    let (code, out, err) = facexplain(
-        &user,
-        &[
-            "compare",
-            a.to_str().unwrap(),
-            b.to_str().unwrap(),
-            "--models",
-            "sface,means",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("side by side (2 models)"), "{out}");
-    let analysis = facexplain::record::Analysis::read(&json).unwrap();
-    assert_eq!(analysis.models.len(), 2);
-    assert_eq!(analysis.models[0].id, "sface");
-    assert_eq!(analysis.models[0].similarity, analysis.similarity);
-    let means = &analysis.models[1];
-    assert_eq!(means.id, "means");
-    let p = Pipeline::load().unwrap();
-    // Channel means of the aligned crop taken in `order`, less (10, 20, 30).
-    let feature = |path: &Path, order: [usize; 3]| {
-        let fa = p.analyze_file(path, None).unwrap();
-        let n = (112 * 112) as f64;
-        let mut m = [0.0f64; 3];
-        for px in fa.aligned.crop.pixels() {
-            for (k, c) in order.into_iter().enumerate() {
-                m[k] += px[c] as f64 / n;
-            }
-        }
-        [m[0] - 10.0, m[1] - 20.0, m[2] - 30.0].map(|v| v as f32)
-    };
-    let want = cosine(&feature(&a, [2, 1, 0]), &feature(&b, [2, 1, 0]));
-    assert!(
-        (means.similarity - want).abs() < 1e-5,
-        "compare gave {}, the channel means give {want}",
-        means.similarity
-    );
-    assert_eq!(means.threshold, 0.3, "the threshold given at `models add`");
-    assert!(means.confidence.is_none(), "no calibration for a new model");
-    // Read as RGB the same file gives another score: the test tells colour orders apart.
-    let rgb = cosine(&feature(&a, [0, 1, 2]), &feature(&b, [0, 1, 2]));
-    assert!((rgb - want).abs() > 1e-4, "RGB {rgb} vs BGR {want}");
-
-    // Altered after it was added: refused, naming the file.
-    let pinned = user.join("means.onnx");
-    let mut bytes = std::fs::read(&pinned).unwrap();
-    bytes.push(0);
-    std::fs::write(&pinned, bytes).unwrap();
-    let (code, out, err) = compare(&user, &a, &b, "means");
-    assert_ne!(code, 0, "{out}");
-    assert!(
-        err.contains(&pinned.display().to_string()) && err.contains("altered"),
-        "{err}"
-    );
-    let (_, out, _) = facexplain(&user, &["models", "list"]);
-    assert!(out.contains("REFUSED"), "{out}");
-}
-
-#[test]
-fn unknown_model_names_the_known_ones() {
-    let tmp = tempfile::tempdir().unwrap();
-    let a = data("face_recognition/obama.jpg");
-    let (code, _, err) = compare(tmp.path(), &a, &a, "sface,nosuch");
-    assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("nosuch") && err.contains("mobilefacenet"),
-        "{err}"
-    );
 }
 
 #[test]
@@ -440,140 +266,6 @@ fn the_second_model_is_explained_like_sface() {
     }
 }
 
-/// Ten identities of the fetched colour photographs (Obama six times, nine
-/// other people once): 15 genuine and 90 impostor pairs.
-fn colour_set(dir: &Path) -> PathBuf {
-    let set = dir.join("colour");
-    let obama = [
-        "obama.jpg",
-        "obama2.jpg",
-        "obama3.jpg",
-        "obama_partial_face.jpg",
-        "obama_partial_face2.jpg",
-        "32bit.png",
-    ];
-    let others = [
-        "face_recognition/biden.jpg",
-        "grace_hopper.jpg",
-        "astronaut.png",
-        "face-api/sample1.jpg",
-        "face-api/sample2.jpg",
-        "face-api/sample3.jpg",
-        "face-api/sample4.jpg",
-        "face-api/sample5.jpg",
-        "face-api/sample6.jpg",
-    ];
-    let copy = |rel: &str, identity: &str| {
-        let to = set.join(identity);
-        std::fs::create_dir_all(&to).unwrap();
-        let from = data(rel);
-        std::fs::copy(&from, to.join(from.file_name().unwrap())).unwrap();
-    };
-    for f in obama {
-        copy(&format!("face_recognition/{f}"), "obama");
-    }
-    for (i, f) in others.iter().enumerate() {
-        copy(f, &format!("person{i}"));
-    }
-    set
-}
-
-#[test]
-fn user_model_is_explained_and_calibrated() {
-    let tmp = tempfile::tempdir().unwrap();
-    let user = add_means(tmp.path());
-    let sha = facexplain::resources::sha256_hex(&std::fs::read(user.join("means.onnx")).unwrap());
-    let (a, b) = (data("face_recognition/obama.jpg"), data("grace_hopper.jpg"));
-    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
-
-    // Explained: the three X-Maps of both faces, made with the user's model.
-    let (json, maps) = (tmp.path().join("a.json"), tmp.path().join("maps"));
-    let (j, m) = (json.to_str().unwrap(), maps.to_str().unwrap());
-    let args = [
-        "compare",
-        a,
-        b,
-        "--models",
-        "means",
-        "--explain",
-        "xmap",
-        "--out-dir",
-        m,
-        "--json",
-        j,
-    ];
-    let (code, out, err) = facexplain(&user, &args);
-    assert_eq!(code, 0, "{out}{err}");
-    let an = facexplain::record::Analysis::read(&json).unwrap();
-    assert_eq!(
-        (an.model.name.as_str(), an.model.sha256.as_str()),
-        ("means", sha.as_str())
-    );
-    assert_eq!(an.xmap_table.as_ref().map(|t| t.rows.len()), Some(9));
-    let names: Vec<&str> = an.maps.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "xmap-I", "xmap-I", "xmap-II", "xmap-II", "xmap-III", "xmap-III"
-        ]
-    );
-    for m in &an.maps {
-        let v: ndarray::Array2<f32> = ndarray_npy::read_npy(maps.join(&m.files["npy"])).unwrap();
-        assert_eq!(v.dim(), (112, 112), "{}", m.name);
-        assert!(v.iter().all(|x| (-1.0..=1.0).contains(x)), "{}", m.name);
-        let (lo, hi) = v
-            .iter()
-            .fold((1f32, -1f32), |(l, h), x| (l.min(*x), h.max(*x)));
-        assert!(hi - lo > 0.1, "{}: a flat map ({lo} … {hi})", m.name);
-    }
-
-    // Calibrated on a colour set, into the user models' calibration folder …
-    let set = colour_set(tmp.path());
-    let cal = user.join("calibration").join("means.json");
-    let args = [
-        "calibrate",
-        "--model",
-        "means",
-        "--dataset",
-        set.to_str().unwrap(),
-        "--no-cache",
-        "--out",
-        cal.to_str().unwrap(),
-    ];
-    let (code, out, err) = facexplain(&user, &args);
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("pairs: 15 genuine, 90 impostor"), "{out}");
-    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&cal).unwrap()).unwrap();
-    assert_eq!(
-        file["model"]["sha256"],
-        sha.as_str(),
-        "pinned to the user's model"
-    );
-    let threshold = file["threshold"]["similarity"].as_f64().unwrap() as f32;
-
-    // … where compare finds it: the user model's verdict has its confidences and LR.
-    let json = tmp.path().join("b.json");
-    let args = [
-        "compare",
-        a,
-        b,
-        "--models",
-        "sface,means",
-        "--json",
-        json.to_str().unwrap(),
-    ];
-    let (code, out, err) = facexplain(&user, &args);
-    assert_eq!(code, 0, "{out}{err}");
-    let an = facexplain::record::Analysis::read(&json).unwrap();
-    let means = &an.models[1];
-    assert_eq!(means.id, "means");
-    assert_eq!(means.threshold, threshold, "{}", means.threshold_source);
-    assert!(
-        means.confidence.is_some() && means.evidence.is_some(),
-        "{means:?}"
-    );
-}
-
 #[test]
 fn bench_models_lists_every_model_with_ratios_to_the_first() {
     let tmp = tempfile::tempdir().unwrap();
@@ -601,4 +293,43 @@ fn bench_models_lists_every_model_with_ratios_to_the_first() {
     // The first model is the base of the ratios.
     assert_eq!(rows[0].matches("(1.00x)").count(), 3, "{out}");
     assert!(!out.contains("full X-Map"), "{out}");
+}
+
+#[test]
+fn mobilefacenet_runs_its_flushed_copy_with_the_same_embeddings() {
+    let s = store();
+    let r = Recogniser::in_store(&s, "mobilefacenet").unwrap();
+    assert_eq!(r.spec.run.as_deref(), Some("mobilefacenet-ftz"));
+    let (_, shipped) = s.read_verified("mobilefacenet").unwrap();
+    let (_, flushed) = s.read_verified("mobilefacenet-ftz").unwrap();
+    assert_ne!(shipped, flushed, "two different files");
+    let mut original = r.clone();
+    original.spec.run = None;
+    let lanes = facexplain::pipeline::embed::Lanes::split(2, 2);
+    let fast = Embedder::for_recogniser(&r, lanes, 3).unwrap();
+    let slow = Embedder::for_recogniser(&original, lanes, 3).unwrap();
+    // Real faces aligned for MobileFaceNet: colour photographs and ORL's grey ones.
+    let p = Pipeline::with_recogniser(s.clone(), r).unwrap();
+    let files = [
+        "face_recognition/obama.jpg",
+        "face_recognition/obama2.jpg",
+        "face_recognition/biden.jpg",
+        "grace_hopper.jpg",
+        "astronaut.png",
+        "face-api/sample1.jpg",
+        "orl/s1/1.pgm",
+        "orl/s2/5.pgm",
+        "orl/s21/1.pgm",
+        "orl/s40/10.pgm",
+    ];
+    let crops: Vec<_> = (files.iter())
+        .map(|f| p.analyze_file(&data(f), None).unwrap().aligned.crop)
+        .collect();
+    let refs: Vec<_> = crops.iter().collect();
+    let (a, b) = (
+        fast.embed_faces(&refs).unwrap(),
+        slow.embed_faces(&refs).unwrap(),
+    );
+    assert_eq!(a.dim(), (files.len(), 512));
+    assert_eq!(a, b, "flushing the denormal weights changed an embedding");
 }

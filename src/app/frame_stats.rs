@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 /// How often a running summary is printed.
 const EVERY: Duration = Duration::from_secs(5);
+/// A UI build longer than this is reported on its own line (a 60 Hz frame).
+const SLOW: Duration = Duration::from_millis(16);
 
 /// Frame times collected while an explanation runs.
 pub struct FrameStats {
@@ -22,6 +24,8 @@ pub struct FrameStats {
     /// repaints follow each other at once.
     interval_ms: Vec<f64>,
     last_start: Option<Instant>,
+    /// This frame's time taking in the worker's events (part of the UI build).
+    events: Duration,
     /// When the frames recorded now began.
     since: Instant,
     last_print: Instant,
@@ -49,9 +53,15 @@ impl FrameStats {
             cpu_ms: Vec::new(),
             interval_ms: Vec::new(),
             last_start: None,
+            events: Duration::ZERO,
             since: now,
             last_print: now,
         }
+    }
+
+    /// The time this frame spent taking in the worker's events.
+    pub fn worker_events(&mut self, took: Duration) {
+        self.events = took;
     }
 
     /// Record one frame: the time spent building it and eframe's CPU time of the previous one.
@@ -78,6 +88,13 @@ impl FrameStats {
             self.interval_ms.push((start - p).as_secs_f64() * 1e3);
         }
         self.ui_ms.push(ui.as_secs_f64() * 1e3);
+        if ui > SLOW {
+            eprintln!(
+                "frame-stats: slow frame, UI build {:.1} ms of which {:.1} ms taking in the worker's events",
+                ui.as_secs_f64() * 1e3,
+                self.events.as_secs_f64() * 1e3
+            );
+        }
         if let Some(c) = cpu_prev {
             self.cpu_ms.push(c as f64 * 1e3);
         }

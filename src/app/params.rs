@@ -117,7 +117,10 @@ pub fn ui(cx: &Cx, p: &mut ExplainParams, ui: &mut egui::Ui, out: &mut Vec<UiCom
                 }
             });
             ui.horizontal(|ui| {
-                let problem = p.validate(CROP as usize).err().map(|e| e.to_string());
+                // Pixels of the crops of the model explained (its input size).
+                let side = (app.view_faces())
+                    .map_or(CROP, |(f, _)| f[0].aligned.crop.width());
+                let problem = p.validate(side as usize).err().map(|e| e.to_string());
                 let can = app.faces().is_some() && problem.is_none();
                 if ui
                     .add_enabled(can, egui::Button::new("Recompute"))

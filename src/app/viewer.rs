@@ -8,9 +8,10 @@ use super::{Cx, UiCommand};
 use crate::explain::ExplainParams;
 use crate::explain::blend::Colormap;
 use crate::explain::regions::Region;
-use crate::pipeline::CROP;
+use crate::pipeline::FaceAnalysis;
 use crate::session::{Command, Session, ViewSettings};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureHandle, Vec2};
+use std::sync::Arc;
 
 /// The read-out under the pointer: face (0 = A), crop pixel x and y, the
 /// shown map's value there and the region.
@@ -61,9 +62,51 @@ impl ViewerState {
     }
 }
 
+/// Where one face's crop is drawn: the view's rectangle on screen, the part
+/// of the crop in view (0..1) and the crop's side in pixels — the input size
+/// of the recogniser whose crops are shown, so maps, regions, landmarks and
+/// what-if masks of any model land on the same place of the face.
+#[derive(Clone, Copy, Debug)]
+pub struct FaceView {
+    pub rect: Rect,
+    pub uv: Rect,
+    pub side: f32,
+}
+
+impl FaceView {
+    /// Crop pixel → screen.
+    pub fn to_screen(&self, p: [f32; 2]) -> Pos2 {
+        let u = Vec2::new(p[0], p[1]) / self.side;
+        self.rect.min + ((u - self.uv.min.to_vec2()) / self.uv.size()) * self.rect.size()
+    }
+
+    /// Screen → crop pixel coordinates.
+    pub fn to_crop(&self, pos: Pos2) -> [f32; 2] {
+        let u = self.uv.min + (pos - self.rect.min) / self.rect.size() * self.uv.size();
+        [u.x * self.side, u.y * self.side]
+    }
+
+    /// The crop pixel under `pos` (clamped to the crop).
+    pub fn pixel(&self, pos: Pos2) -> (usize, usize) {
+        let [x, y] = self.to_crop(pos);
+        let last = self.side - 1.0;
+        (
+            x.floor().clamp(0.0, last) as usize,
+            y.floor().clamp(0.0, last) as usize,
+        )
+    }
+
+    /// Screen points per crop pixel.
+    pub fn scale(&self) -> f32 {
+        self.rect.width() / (self.side * self.uv.width())
+    }
+}
+
 #[derive(Clone, PartialEq)]
 struct CacheKey {
     pair: Option<(u64, u64)>,
+    /// The recogniser whose crops are shown (`None`: the analysis's own).
+    model: Option<String>,
     version: u64,
     map: MapChoice,
     mode: RenderMode,
@@ -180,20 +223,25 @@ fn labelled(resp: egui::Response, name: &str) -> egui::Response {
     resp
 }
 
-/// Textures of the chosen map drawn on both faces (cached until anything changes).
+/// Textures of the chosen map drawn on both faces' crops of the shown model,
+/// or its bare crops while it has no map (cached until anything changes);
+/// `None` where the slot's own crop is drawn (the analysis's own model, no map).
 fn map_textures(
     viewer: &mut ViewerState,
     app: &Session,
     ctx: &egui::Context,
+    (faces, model): &([Arc<FaceAnalysis>; 2], Option<String>),
 ) -> [Option<TextureHandle>; 2] {
-    let Some(maps) = app.shown_maps() else {
+    let maps = app.shown_maps();
+    if maps.is_none() && model.is_none() {
         return [None, None];
-    };
+    }
     let v = &app.settings.view;
     let render_params = &app.settings.params.render;
     let key = CacheKey {
         pair: app.pair_key,
-        version: maps.version,
+        model: model.clone(),
+        version: maps.map_or(0, |m| m.version),
         map: v.map,
         mode: v.mode,
         cmap: colormap(v.map, render_params),
@@ -204,12 +252,14 @@ fn map_textures(
     {
         return t.clone();
     }
-    // The maps lie on the crops of the model they were made with.
-    let faces = app.shown_faces();
+    // The maps lie on the crops of the model they were made with, at its input size.
     let tex = [0, 1].map(|f| {
-        let values = maps.values(v.map, f)?;
-        let crop = &faces.as_ref()?[f].aligned.crop;
-        let img = render(crop, v.map, values, v.mode, render_params);
+        let crop = &faces[f].aligned.crop;
+        let img = match maps.and_then(|m| m.values(v.map, f)) {
+            Some(values) => render(crop, v.map, values, v.mode, render_params),
+            None if model.is_some() => crop.clone(),
+            None => return None,
+        };
         Some(super::textures::upload(ctx, &format!("map-{f}"), &img, 0))
     });
     viewer.cache = Some((key, tex.clone()));
@@ -224,24 +274,24 @@ fn faces(
     out: &mut Vec<UiCommand>,
 ) {
     let app = cx.session;
-    let Some(faces) = app.faces() else {
+    let Some(shown) = app.view_faces() else {
         ui.weak("The aligned faces appear here once both images are loaded.");
         return;
     };
-    let tex = map_textures(viewer, app, ui.ctx());
+    let tex = map_textures(viewer, app, ui.ctx(), &shown);
+    let faces = &shown.0;
     let uv = viewer.uv();
     let mut hover = None;
     ui.horizontal(|ui| {
         for f in 0..2 {
             ui.vertical(|ui| {
-                let note = if tex[f].is_some() {
-                    String::new()
-                } else if app.shown_maps().is_some_and(|m| m.mery.is_some())
-                    && !app.settings.view.map.is_xmap()
-                {
-                    " — no Mery map for this face (not chosen in the parameters)".into()
+                let map = app.settings.view.map;
+                let note = if app.shown_maps().is_some_and(|m| {
+                    m.mery.is_some() && !map.is_xmap() && m.values(map, f).is_none()
+                }) {
+                    " — no Mery map for this face (not chosen in the parameters)"
                 } else {
-                    String::new()
+                    ""
                 };
                 ui.label(format!(
                     "{}: {}{note}",
@@ -260,16 +310,21 @@ fn faces(
                         ),
                     )
                 });
-                let shown = tex[f].as_ref().or(cx.textures.crop(f));
+                let texture = tex[f].as_ref().or(cx.textures.crop(f));
                 let painter = ui.painter_at(rect);
-                match shown {
+                match texture {
                     Some(t) => painter.image(t.id(), rect, uv, Color32::WHITE),
                     None => painter.rect_filled(rect, 0.0, ui.visuals().extreme_bg_color),
                 };
-                overlays(app, viewer.highlight, &painter, rect, uv, f, &faces[f]);
-                viewer.whatif.overlay(cx, &painter, rect, uv, f);
-                let painting = viewer.whatif.interact(cx, &resp, rect, uv, f, out);
-                interact(viewer, app, ui, &resp, (rect, uv), f, painting, &mut hover);
+                let view = FaceView {
+                    rect,
+                    uv,
+                    side: faces[f].aligned.crop.width() as f32,
+                };
+                overlays(app, viewer.highlight, &painter, view, f, &faces[f]);
+                viewer.whatif.overlay(cx, &painter, view, f);
+                let painting = viewer.whatif.interact(cx, &resp, view, f, out);
+                interact(viewer, app, ui, &resp, view, f, painting, &mut hover);
             });
             ui.add_space(8.0);
         }
@@ -277,23 +332,16 @@ fn faces(
     viewer.hover = hover;
 }
 
-/// Crop pixel → screen.
-fn to_screen(rect: Rect, uv: Rect, p: [f32; 2]) -> Pos2 {
-    let u = Vec2::new(p[0], p[1]) / CROP as f32;
-    rect.min + ((u - uv.min.to_vec2()) / uv.size()) * rect.size()
-}
-
 fn overlays(
     app: &Session,
     highlight: Option<Region>,
     painter: &egui::Painter,
-    rect: Rect,
-    uv: Rect,
+    view: FaceView,
     f: usize,
-    face: &crate::pipeline::FaceAnalysis,
+    face: &FaceAnalysis,
 ) {
     let v = &app.settings.view;
-    let scale = rect.width() / (CROP as f32 * uv.width());
+    let scale = view.scale();
     let maps: Option<&Maps> = app.shown_maps();
     if let Some(regions) = maps.and_then(|m| m.regions.as_ref()).map(|r| &r[f]) {
         for (region, poly) in &regions.outlines {
@@ -301,7 +349,7 @@ fn overlays(
             if !(v.outlines || lit) || poly.len() < 2 {
                 continue;
             }
-            let mut pts: Vec<Pos2> = poly.iter().map(|p| to_screen(rect, uv, *p)).collect();
+            let mut pts: Vec<Pos2> = poly.iter().map(|p| view.to_screen(*p)).collect();
             pts.push(pts[0]);
             let stroke = if lit {
                 Stroke::new(3.0, Color32::from_rgb(255, 210, 0))
@@ -316,7 +364,7 @@ fn overlays(
                     continue;
                 }
                 if let Some(c) = regions.centroid(r) {
-                    let pos = to_screen(rect, uv, c);
+                    let pos = view.to_screen(c);
                     let font = egui::FontId::proportional((9.0 * scale / 3.0).clamp(10.0, 16.0));
                     let galley = painter.layout_no_wrap(r.name().into(), font, Color32::WHITE);
                     let at = pos - galley.size() / 2.0;
@@ -333,17 +381,13 @@ fn overlays(
     if v.landmarks {
         if let Some(mesh) = maps.and_then(|m| m.meshes.as_ref()).map(|m| &m[f]) {
             for p in &mesh.aligned {
-                painter.circle_filled(
-                    to_screen(rect, uv, *p),
-                    1.0,
-                    Color32::from_rgb(80, 200, 255),
-                );
+                painter.circle_filled(view.to_screen(*p), 1.0, Color32::from_rgb(80, 200, 255));
             }
         }
         for lm in &face.face().landmarks5 {
             let p = face.aligned.transform.apply(*lm);
             painter.circle_stroke(
-                to_screen(rect, uv, p),
+                view.to_screen(p),
                 4.0,
                 Stroke::new(2.0, Color32::from_rgb(255, 60, 60)),
             );
@@ -357,11 +401,12 @@ fn interact(
     app: &Session,
     ui: &egui::Ui,
     resp: &egui::Response,
-    (rect, uv): (Rect, Rect),
+    view: FaceView,
     f: usize,
     painting: bool,
     hover: &mut Option<Hover>,
 ) {
+    let (rect, uv) = (view.rect, view.uv);
     if resp.dragged() && !painting {
         let d = resp.drag_delta() / rect.size() * uv.size();
         z.centre -= d;
@@ -378,11 +423,7 @@ fn interact(
         z.centre.y.clamp(half, 1.0 - half),
     );
     if let Some(pos) = resp.hover_pos() {
-        let u = uv.min + (pos - rect.min) / rect.size() * uv.size();
-        let (x, y) = (
-            (u.x * CROP as f32).floor().clamp(0.0, CROP as f32 - 1.0) as usize,
-            (u.y * CROP as f32).floor().clamp(0.0, CROP as f32 - 1.0) as usize,
-        );
+        let (x, y) = view.pixel(pos);
         let maps = app.shown_maps();
         let value = maps
             .and_then(|m| m.values(app.settings.view.map, f))

@@ -6,13 +6,13 @@
 //! released; the worker measures it (one forward pass) and the sentence
 //! updates. The state itself is `session::whatif`.
 
+use super::viewer::FaceView;
 use super::{Cx, UiCommand};
 use crate::explain::regions::Region;
 use crate::explain::whatif::Fill;
-use crate::pipeline::CROP;
 use crate::session::Command;
 use crate::session::whatif::WhatIfCmd;
-use egui::{Color32, ColorImage, Pos2, Rect, TextureHandle, TextureOptions, Vec2};
+use egui::{Color32, ColorImage, TextureHandle, TextureOptions};
 
 /// What a click or drag on a face does while what-if is on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,23 +24,20 @@ pub enum Tool {
     Region,
 }
 
+type MaskKey = (Option<(u64, u64)>, u64);
+
 /// The panel's own state: the tool, the stroke being drawn, the mask textures.
 #[derive(Default)]
 pub struct WhatIfPanel {
     pub tool: Tool,
     /// The stroke in progress: face and crop points.
     stroke: Option<(usize, Vec<[f32; 2]>)>,
-    textures: Option<(u64, [Option<TextureHandle>; 2])>,
+    /// Keyed by the pair and the masks' version (which starts again with each pair).
+    textures: Option<(MaskKey, [Option<TextureHandle>; 2])>,
 }
 
 fn send(out: &mut Vec<UiCommand>, c: WhatIfCmd) {
     out.push(Command::WhatIf(c).into());
-}
-
-/// Screen → crop pixel coordinates.
-fn to_crop(rect: Rect, uv: Rect, pos: Pos2) -> [f32; 2] {
-    let u = uv.min + (pos - rect.min) / rect.size() * uv.size();
-    [u.x * CROP as f32, u.y * CROP as f32]
 }
 
 impl WhatIfPanel {
@@ -113,8 +110,7 @@ impl WhatIfPanel {
         &mut self,
         cx: &Cx,
         resp: &egui::Response,
-        rect: Rect,
-        uv: Rect,
+        view: FaceView,
         f: usize,
         out: &mut Vec<UiCommand>,
     ) -> bool {
@@ -130,13 +126,13 @@ impl WhatIfPanel {
                 {
                     let s = self.stroke.get_or_insert((f, Vec::new()));
                     if s.0 == f {
-                        s.1.push(to_crop(rect, uv, p));
+                        s.1.push(view.to_crop(p));
                     }
                 }
                 if resp.clicked()
                     && let Some(p) = pos
                 {
-                    self.stroke = Some((f, vec![to_crop(rect, uv, p)]));
+                    self.stroke = Some((f, vec![view.to_crop(p)]));
                 }
                 if (resp.drag_stopped() || resp.clicked())
                     && let Some((face, points)) = self.stroke.take()
@@ -155,12 +151,12 @@ impl WhatIfPanel {
                 if resp.clicked()
                     && let Some(p) = pos
                 {
-                    let [x, y] = to_crop(rect, uv, p);
+                    let (x, y) = view.pixel(p);
                     let region = cx
                         .session
                         .shown_maps()
                         .and_then(|m| m.regions.as_ref())
-                        .and_then(|r| r[f].region_at(x as usize, y as usize));
+                        .and_then(|r| r[f].region_at(x, y));
                     if let Some(region) = region {
                         send(
                             out,
@@ -176,13 +172,14 @@ impl WhatIfPanel {
         true
     }
 
-    /// Draw face `f`'s hidden area and the stroke in progress.
-    pub fn overlay(&mut self, cx: &Cx, painter: &egui::Painter, rect: Rect, uv: Rect, f: usize) {
+    /// Draw face `f`'s hidden area and the stroke in progress (the masks lie
+    /// on the shown model's crops, as `view` does).
+    pub fn overlay(&mut self, cx: &Cx, painter: &egui::Painter, view: FaceView, f: usize) {
         let w = &cx.session.whatif;
         if !w.active && w.hidden.is_empty() {
             return;
         }
-        let key = w.version;
+        let key = (cx.session.pair_key, w.version);
         if self.textures.as_ref().is_none_or(|(k, _)| *k != key) {
             let colour = match w.fill {
                 Fill::Grey => Color32::from_rgba_unmultiplied(128, 128, 128, 210),
@@ -212,16 +209,14 @@ impl WhatIfPanel {
         if let Some((_, t)) = &self.textures
             && let Some(t) = &t[f]
         {
-            painter.image(t.id(), rect, uv, Color32::WHITE);
+            painter.image(t.id(), view.rect, view.uv, Color32::WHITE);
         }
         if let Some((face, pts)) = &self.stroke
             && *face == f
         {
-            let scale = rect.width() / (CROP as f32 * uv.width());
             for p in pts {
-                let u = Vec2::new(p[0], p[1]) / CROP as f32;
-                let at = rect.min + ((u - uv.min.to_vec2()) / uv.size()) * rect.size();
-                painter.circle_filled(at, w.brush * scale, Color32::from_white_alpha(90));
+                let at = view.to_screen(*p);
+                painter.circle_filled(at, w.brush * view.scale(), Color32::from_white_alpha(90));
             }
         }
     }

@@ -203,6 +203,19 @@ fn recogniser(primary: &Pipeline, others: &Others, id: &str) -> Result<Arc<Pipel
         .clone()
 }
 
+/// The pipeline of recogniser `model` when it is not the loaded one
+/// (`None`: the loaded one runs), loaded on first use.
+fn other_pipeline(
+    primary: &Pipeline,
+    others: &Others,
+    model: Option<&str>,
+) -> Result<Option<Arc<Pipeline>>, String> {
+    model
+        .filter(|m| *m != primary.recogniser.id())
+        .map(|m| recogniser(primary, others, m))
+        .transpose()
+}
+
 /// Another recogniser's faces of the pair: the chosen faces (already
 /// detected) aligned and embedded for it.
 fn model_faces(
@@ -296,9 +309,15 @@ fn worker_main(
             }));
             continue;
         }
-        if let Job::WhatIf { faces, masks, fill } = job {
+        if let Job::WhatIf {
+            faces,
+            masks,
+            fill,
+            model,
+        } = job
+        {
             send(caught(origin, &send, || {
-                what_if(pipeline, generation, &faces, &masks, fill)
+                what_if(pipeline, others, generation, &faces, &masks, fill, model)
             }));
             continue;
         }
@@ -324,9 +343,14 @@ fn worker_main(
                     } if !cancel.load(Ordering::Relaxed) => caught(origin, &send, || {
                         answer(pipeline, &chat, g, &analysis, &question, start_over)
                     }),
-                    Job::WhatIf { faces, masks, fill } if !cancel.load(Ordering::Relaxed) => {
-                        caught(origin, &send, || what_if(pipeline, g, &faces, &masks, fill))
-                    }
+                    Job::WhatIf {
+                        faces,
+                        masks,
+                        fill,
+                        model,
+                    } if !cancel.load(Ordering::Relaxed) => caught(origin, &send, || {
+                        what_if(pipeline, others, g, &faces, &masks, fill, model)
+                    }),
                     Job::ModelFaces { model, faces } if !cancel.load(Ordering::Relaxed) => {
                         caught(origin, &send, || {
                             model_faces(pipeline, others, g, &model, &faces)
@@ -376,27 +400,26 @@ fn answer(
     Event::Answered { generation, result }
 }
 
-/// The similarity of the pair with the masked areas filled (one forward pass).
+/// The similarity of the pair with the masked areas filled (one forward
+/// pass), measured by recogniser `model` (`None`: the loaded one).
 fn what_if(
     p: &Pipeline,
+    others: &Others,
     generation: u64,
     faces: &[Arc<crate::pipeline::FaceAnalysis>; 2],
     masks: &[Option<ndarray::Array2<bool>>; 2],
     fill: crate::explain::whatif::Fill,
+    model: Option<String>,
 ) -> Event {
-    use crate::explain::occlusion::face_tensor;
-    let t = [
-        face_tensor(&faces[0].aligned.crop),
-        face_tensor(&faces[1].aligned.crop),
-    ];
-    let result = crate::explain::whatif::similarity(
-        &p.embedder,
-        [&t[0], &t[1]],
-        [&faces[0].embedding, &faces[1].embedding],
-        [masks[0].as_ref(), masks[1].as_ref()],
-        fill,
-    )
-    .map_err(|e| e.to_string());
+    let result = other_pipeline(p, others, model.as_deref()).and_then(|other| {
+        crate::explain::whatif::of_faces(
+            &other.as_deref().unwrap_or(p).embedder,
+            [&faces[0], &faces[1]],
+            [masks[0].as_ref(), masks[1].as_ref()],
+            fill,
+        )
+        .map_err(|e| e.to_string())
+    });
     Event::WhatIfDone { generation, result }
 }
 
@@ -584,17 +607,14 @@ fn run_job(
             model,
         } => {
             // Another recogniser's maps: its pipeline, kept alive for the job.
-            let other = match model.as_deref().filter(|m| *m != p.recogniser.id()) {
-                Some(m) => match recogniser(p, others, m) {
-                    Ok(o) => Some(o),
-                    Err(e) => {
-                        return Event::Explained {
-                            generation,
-                            result: Err(e),
-                        };
-                    }
-                },
-                None => None,
+            let other = match other_pipeline(p, others, model.as_deref()) {
+                Ok(o) => o,
+                Err(e) => {
+                    return Event::Explained {
+                        generation,
+                        result: Err(e),
+                    };
+                }
             };
             let embedder = &other.as_deref().unwrap_or(p).embedder;
             // Without FaceMesh the maps are still computed, only regions and tables are missing.

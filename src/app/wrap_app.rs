@@ -158,7 +158,9 @@ impl FacexplainApp {
         self.repaint.get_or_init(|| ctx.clone());
         self.session.start();
         ctx.set_theme(self.session.settings.theme);
+        let polled = Instant::now();
         self.poll_worker(&ctx);
+        self.frame_stats.worker_events(polled.elapsed());
         let mut out: Vec<UiCommand> = Self::dropped_files(&ctx).into_iter().collect();
         menu::shortcuts(&ctx, &mut out);
         super::case_pane::shortcuts(&ctx, &self.session, &mut out);
@@ -246,7 +248,7 @@ impl eframe::App for FacexplainApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, SETTINGS_KEY, &self.session.settings);
+        eframe::set_value(storage, SETTINGS_KEY, &self.session.persistent_settings());
         self.session.flush_case_recovery();
     }
 }

@@ -6,14 +6,17 @@ use super::BadInput;
 use super::progress::{TermProgress, ctrl_c_flag};
 use crate::calibration::Calibration;
 use crate::calibration::fit::embedding::EmbeddingCache;
+use crate::calibration::fit::embedding_files::EmbeddingFiles;
 use crate::calibration::fit::pairs::DEFAULT_MAX_IMPOSTORS;
 use crate::calibration::fit::{self, CollectOptions, Collected, FitError, ThresholdRule, cscore};
 use crate::pipeline::Pipeline;
 use crate::progress::{Ctl, Progress};
+use crate::quality::Assessor;
 use crate::record::Evidence;
 use crate::record::evidence::percent_short_of_certain;
 use clap::Args;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where the images and pairs come from (shared by `calibrate` and `eval`).
@@ -40,6 +43,14 @@ pub struct DatasetArgs {
     /// The face recogniser to use (`facexplain models list`).
     #[arg(long, default_value = crate::pipeline::recogniser::DEFAULT_RECOGNISER)]
     pub model: String,
+    /// Embeddings files written by `facexplain embed --out` (shards of the data set, merged):
+    /// no model runs for the images they hold. Images in none of them are refused, with how many
+    /// and which shards they belong to, unless --embed-missing.
+    #[arg(long, value_name = "FILE", num_args = 1.., action = clap::ArgAction::Append)]
+    pub embeddings: Vec<PathBuf>,
+    /// With --embeddings: embed here the images the files do not hold instead of refusing.
+    #[arg(long, requires = "embeddings")]
+    pub embed_missing: bool,
 }
 
 #[derive(Args, Debug)]
@@ -58,9 +69,28 @@ pub struct CalibrateArgs {
 }
 
 impl DatasetArgs {
-    /// How to collect the pairs (cache on unless `--no-cache`).
-    pub(crate) fn options(&self, pipeline: &Pipeline) -> CollectOptions {
-        CollectOptions {
+    /// How to collect the pairs: cache on unless `--no-cache`, the
+    /// `--embeddings` files read and checked against `pipeline`'s models.
+    pub(crate) fn options(&self, pipeline: &Pipeline) -> anyhow::Result<CollectOptions> {
+        let files = match self.embeddings.as_slice() {
+            [] => None,
+            paths => {
+                let f =
+                    EmbeddingFiles::read(paths, pipeline, self.embed_missing).map_err(cli_error)?;
+                println!(
+                    "embeddings files: {} images in {} files ({})",
+                    f.len(),
+                    paths.len(),
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                Some(Arc::new(f))
+            }
+        };
+        Ok(CollectOptions {
             pairs_file: self.pairs.clone(),
             max_impostors: self.max_impostors,
             seed: self.seed,
@@ -69,7 +99,8 @@ impl DatasetArgs {
             } else {
                 EmbeddingCache::for_pipeline(pipeline)
             },
-        }
+            files,
+        })
     }
 }
 
@@ -77,28 +108,34 @@ impl DatasetArgs {
 pub(crate) fn cli_error(e: impl Into<FitError>) -> anyhow::Error {
     match e.into() {
         FitError::Pipeline(p) => p.into(),
+        FitError::Record(r) => r.into(),
         FitError::Calibration(e) if e.is_bad_input() => BadInput(e.to_string()).into(),
         FitError::Calibration(e) => e.into(),
     }
 }
 
-/// Scan, embed and score the dataset `dir` with a terminal progress bar and Ctrl-C.
+/// Scan, embed (with `assessor`, judge each face's quality too) and score
+/// the dataset `dir` with a terminal progress bar and Ctrl-C.
 pub(crate) fn collect(
     pipeline: &Pipeline,
-    data: &DatasetArgs,
+    opts: &CollectOptions,
     dir: &Path,
+    assessor: Option<&Assessor>,
 ) -> anyhow::Result<Collected> {
-    let opts = data.options(pipeline);
     let bar = TermProgress::new();
     let cancel = ctrl_c_flag();
     let report = |p: Progress| bar.update(p);
     let t0 = Instant::now();
-    let result = fit::collect(pipeline, dir, &opts, Ctl::new(&report, &cancel));
+    let result = fit::collect(pipeline, dir, opts, assessor, Ctl::new(&report, &cancel));
     bar.finish();
     let took = t0.elapsed().as_secs_f64();
     let c = result.map_err(cli_error)?;
+    let files = match opts.files {
+        Some(_) => format!("{} from embeddings files, ", c.from_files),
+        None => String::new(),
+    };
     println!(
-        "dataset {}: {} identities, {} images, {} used, {} skipped ({} embeddings from the cache; scanned and embedded in {took:.1} s)",
+        "dataset {}: {} identities, {} images, {} used, {} skipped ({files}{} embeddings from the cache; scanned and embedded in {took:.1} s)",
         c.info.name,
         c.info.identities,
         c.info.images,
@@ -142,11 +179,12 @@ pub fn run(a: CalibrateArgs) -> anyhow::Result<()> {
         .into());
     }
     let pipeline = Pipeline::load_model(&a.data.model)?;
+    let opts = a.data.options(&pipeline)?;
     let sets = a
         .data
         .dataset
         .iter()
-        .map(|d| collect(&pipeline, &a.data, d))
+        .map(|d| collect(&pipeline, &opts, d, None))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let t_fit = Instant::now();
     let file = fit::calibrate_sets(&pipeline, &sets, rule, a.bins).map_err(cli_error)?;

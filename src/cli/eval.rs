@@ -15,11 +15,10 @@ use crate::calibration::file::{DatasetInfo, PairInfo, Tool};
 use crate::calibration::fit::evaluate::{
     self, CalibrationCheck, CrossValidation, FnmrAtFmr, QualityGroup,
 };
-use crate::calibration::fit::image_quality::assess_images;
 use crate::calibration::fit::lr_eval::{LrEvaluation, evaluate_lrs};
 use crate::calibration::fit::pairs::images_of;
 use crate::calibration::fit::{cscore, plots};
-use crate::pipeline::{ModelRef, Pipeline};
+use crate::pipeline::{ModelRef, Recogniser};
 use crate::progress::{Ctl, Progress};
 use crate::record::Verdict;
 use clap::Args;
@@ -53,8 +52,9 @@ pub struct EvalArgs {
     /// the calibration's LRs, the Tippett, PAV and ECE plots, Cllr per quality group).
     #[arg(long)]
     pub no_lr: bool,
-    /// Leave out the error rates per quality verdict (which detect and
-    /// assess every image again).
+    /// Leave out the error rates per quality verdict (each face's verdict is
+    /// judged with its embedding and cached with it: FaceMesh on every face
+    /// not in the cache).
     #[arg(long)]
     pub no_quality: bool,
 }
@@ -113,7 +113,6 @@ struct QualitySummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     cllr_of: Option<String>,
     groups: Vec<QualityGroup>,
-    seconds: f64,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
@@ -122,6 +121,15 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         return Err(BadInput(format!("--folds {}: at least 2 folds are needed", a.folds)).into());
     }
     let pipeline = super::models::first_of(&a.data.model)?;
+    if !a.data.embeddings.is_empty()
+        && Recogniser::find_list(&pipeline.store, &a.data.model)?.len() > 1
+    {
+        return Err(BadInput(format!(
+            "--embeddings holds one recogniser's results: give one --model, not {:?}",
+            a.data.model
+        ))
+        .into());
+    }
     // The quality thresholds and a given calibration are checked before the long work starts.
     let assessor = a.quality.assessor(&pipeline)?;
     let given = a
@@ -139,7 +147,9 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             .into());
         }
     };
-    let c = collect(&pipeline, &a.data, &dir)?;
+    let opts = a.data.options(&pipeline)?;
+    // Each face's quality is judged with its embedding (or read with it).
+    let c = collect(&pipeline, &opts, &dir, (!a.no_quality).then_some(&assessor))?;
     let s = &c.scores;
     let eer = s.eer().ok_or_else(|| {
         BadInput(format!(
@@ -184,7 +194,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         None
     } else {
         let cllr_of = calibration.as_ref().filter(|_| !a.no_lr);
-        Some(quality_split(&pipeline, &assessor, &c, cllr_of)?)
+        Some(quality_split(&assessor, &c, cllr_of))
     };
     let checked = calibration.map(|cal| CheckedCalibration {
         check: evaluate::check_calibration(&cal.file.fitted, s),
@@ -250,40 +260,43 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Assess every image the pairs use and split the error rates by the
-/// pairs' quality verdict.
+/// The quality verdicts of the images the pairs use (judged with their
+/// embeddings) and the error rates split by the pairs' verdict.
 fn quality_split(
-    pipeline: &Pipeline,
     assessor: &crate::quality::Assessor,
     c: &crate::calibration::fit::Collected,
     calibration: Option<&Calibration>,
-) -> anyhow::Result<QualitySummary> {
-    let t0 = Instant::now();
+) -> QualitySummary {
     let pairs: Vec<_> = c.scored.iter().map(|(p, _)| *p).collect();
-    let bar = TermProgress::new();
-    let cancel = ctrl_c_flag();
-    let report = |p: Progress| bar.update(p);
-    let v = assess_images(
-        pipeline,
-        assessor,
-        &c.dataset,
-        &images_of(&pairs),
-        Ctl::new(&report, &cancel),
-    );
-    bar.finish();
-    let v = v.map_err(cli_error)?;
+    let used = images_of(&pairs);
+    let verdicts: Vec<Option<Verdict>> = (0..c.quality.len())
+        .map(|i| c.quality[i].filter(|_| used.contains(&i)))
+        .collect();
+    let index: std::collections::HashMap<&str, usize> = c
+        .dataset
+        .images
+        .iter()
+        .enumerate()
+        .map(|(i, im)| (im.rel.as_str(), i))
+        .collect();
+    let not_assessed = c
+        .quality_failed
+        .iter()
+        .filter(|s| index.get(s.path.as_str()).is_some_and(|i| used.contains(i)))
+        .cloned()
+        .collect();
+    let count = |x: Verdict| verdicts.iter().filter(|v| **v == Some(x)).count();
     let images = [Verdict::Fit, Verdict::Limited, Verdict::Unfit]
         .into_iter()
-        .map(|x| (x.as_str().to_string(), v.count(x)))
+        .map(|x| (x.as_str().to_string(), count(x)))
         .collect();
-    Ok(QualitySummary {
-        thresholds: v.thresholds.clone(),
+    QualitySummary {
+        thresholds: assessor.thresholds.identity.clone(),
         images,
-        not_assessed: v.failed.clone(),
+        not_assessed,
         cllr_of: calibration.map(|c| c.name.clone()),
-        groups: evaluate::split_by_quality(&c.scored, &v.verdicts, calibration),
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+        groups: evaluate::split_by_quality(&c.scored, &verdicts, calibration),
+    }
 }
 
 fn draw_plots(
@@ -384,9 +397,8 @@ fn print_summary(s: &Summary) {
 /// The quality split as text: images per verdict, then each pair group.
 fn quality_lines(q: &QualitySummary) -> Vec<String> {
     let mut lines = vec![format!(
-        "image quality ({}; {:.1} s): {} fit, {} limited, {} unfit, {} not assessed; a pair takes its worse face's verdict",
+        "image quality ({}): {} fit, {} limited, {} unfit, {} not assessed; a pair takes its worse face's verdict",
         q.thresholds,
-        q.seconds,
         q.images["fit"],
         q.images["limited"],
         q.images["unfit"],

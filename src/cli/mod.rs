@@ -12,6 +12,7 @@ mod case;
 mod chat;
 mod chat_eval;
 mod compare;
+mod embed;
 mod eval;
 mod explain_run;
 mod explore;
@@ -61,6 +62,9 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Every pair of a dataset in one table: similarity, decision, C-Score, PIC-Score, LR; summary, CSV/JSON.
     Explore(explore::ExploreArgs),
+    /// Embed a dataset (or one shard of it, --shard K/N) into a portable embeddings file (--out),
+    /// for `explore`/`eval`/`calibrate --embeddings FILE...` to merge.
+    Embed(embed::EmbedArgs),
     /// Answer a question about an analysis JSON: answer, confidence, source sentence(s), path.
     Ask(ask::AskArgs),
     /// Ask questions about an analysis JSON interactively on the terminal.
@@ -135,6 +139,7 @@ pub fn run(command: Command, frames: Option<FrameProbe>) -> anyhow::Result<()> {
         Command::Calibrate(a) => calibrate::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Explore(a) => explore::run(a, frames),
+        Command::Embed(a) => embed::run(a),
         Command::Ask(a) => ask::run(a),
         Command::Chat(a) => chat::run(a),
         Command::ChatEval(a) => chat_eval::run(a),

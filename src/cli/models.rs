@@ -48,9 +48,14 @@ pub struct Conventions {
     /// NCHW or NHWC.
     #[arg(long, default_value = "NCHW")]
     pub layout: String,
-    /// Input side in pixels (square; the five-point template is scaled from 112).
+    /// Input side in pixels (square).
     #[arg(long, default_value_t = CROP)]
     pub size: u32,
+    /// The five-point alignment template in input pixels (eyes, nose tip,
+    /// mouth corners of the subject as seen: x1,y1,…,x5,y5)
+    /// [default: SFace's 112-pixel template scaled to --size].
+    #[arg(long, value_name = "X1,Y1,…,X5,Y5")]
+    pub template: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -169,6 +174,29 @@ fn template_for(size: u32) -> [[f32; 2]; 5] {
     align::TEMPLATE.map(|[x, y]| [x * k, y * k])
 }
 
+/// `--template`: ten numbers, five points inside the `size`-pixel crop.
+fn parse_template(text: &str, size: u32) -> anyhow::Result<[[f32; 2]; 5]> {
+    let bad = |why: String| BadInput(format!("--template {text:?}: {why}"));
+    let v: Vec<f32> = (text.split(','))
+        .map(|t| t.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if v.len() != 10 {
+        return Err(bad(format!(
+            "{} numbers, expected ten (x,y of five points)",
+            v.len()
+        ))
+        .into());
+    }
+    if !v
+        .iter()
+        .all(|x| x.is_finite() && (0.0..=size as f32).contains(x))
+    {
+        return Err(bad(format!("every coordinate must lie in 0…{size}")).into());
+    }
+    Ok(std::array::from_fn(|i| [v[2 * i], v[2 * i + 1]]))
+}
+
 fn add(a: &AddArgs) -> anyhow::Result<()> {
     let name = a.name.trim();
     if name.is_empty()
@@ -201,9 +229,13 @@ fn add(a: &AddArgs) -> anyhow::Result<()> {
         std: three("std", &c.std)?,
         layout: c.layout.to_ascii_uppercase(),
         output: a.output.clone().unwrap_or_default(),
-        alignment: template_for(c.size),
+        alignment: match &c.template {
+            Some(t) => parse_template(t, c.size)?,
+            None => template_for(c.size),
+        },
         fixed_batch: None,
         split: None,
+        run: None,
         incremental: None,
         calibration: None,
         determined: Some("given to `facexplain models add`".into()),
@@ -511,6 +543,7 @@ fn raw_recogniser(
             alignment: align::TEMPLATE,
             fixed_batch: fixed,
             split: None,
+            run: None,
             incremental: None,
             calibration: None,
             determined: None,
@@ -759,7 +792,7 @@ pub(crate) fn eval_side_by_side(
     let mut out = vec![rates(pipeline, first)];
     for r in list.into_iter().skip(1) {
         let p = Pipeline::with_recogniser(pipeline.store.clone(), r)?;
-        let c = super::calibrate::collect(&p, data, dir)?;
+        let c = super::calibrate::collect(&p, &data.options(&p)?, dir, None)?;
         out.push(rates(&p, &c.scores));
     }
     let fmr = |f: f64| format!("FNMR@FMR {} %", f * 100.0);

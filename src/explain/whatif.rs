@@ -5,7 +5,7 @@
 //! hidden (the other keeps its embedding). Same masks and fill → same number
 //! (the noise is seeded).
 
-use crate::pipeline::{Embedder, PipelineError};
+use crate::pipeline::{Embedder, FaceAnalysis, PipelineError};
 use ndarray::{Array2, Array3, Axis, stack};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -112,6 +112,25 @@ pub fn similarity(
         }
     }
     Ok(e[0].iter().zip(&e[1]).map(|(a, b)| a * b).sum())
+}
+
+/// [`similarity`] of two analysed faces (their aligned crops and
+/// embeddings, from the recogniser `embedder` runs): what the app's worker
+/// answers to a what-if job.
+pub fn of_faces(
+    embedder: &Embedder,
+    faces: [&FaceAnalysis; 2],
+    masks: [Option<&Array2<bool>>; 2],
+    fill: Fill,
+) -> Result<f32, PipelineError> {
+    let t = faces.map(|f| super::occlusion::face_tensor(&f.aligned.crop));
+    similarity(
+        embedder,
+        [&t[0], &t[1]],
+        [&faces[0].embedding, &faces[1].embedding],
+        masks,
+        fill,
+    )
 }
 
 #[cfg(test)]

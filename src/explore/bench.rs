@@ -209,6 +209,7 @@ pub fn bench(
         calibration,
         rows,
         cache_hits: paired.embedded.cache_hits,
+        from_files: paired.embedded.from_files,
         computed: 0,
         quality: models.quality.map(|a| a.thresholds.identity.clone()),
         quality_failed: paired.embedded.quality_failed.clone(),

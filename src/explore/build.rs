@@ -1,21 +1,22 @@
 //! Building the explorer's rows: the data set scanned, its images embedded
-//! a few at a time (cached) so rows can be shown as they arrive, the pairs
-//! formed as `calibrate` and `eval` form them, and the pairs whose image
-//! failed kept as marked rows.
+//! (from embeddings files, the cache, or on the workers side by side) and
+//! handed on in order so rows can be shown as they arrive, the pairs formed
+//! as `calibrate` and `eval` form them, and the pairs whose image failed
+//! kept as marked rows.
 
 use super::{ExploreError, Models, Row};
+use crate::calibration::fit::FitError;
 use crate::calibration::fit::calibrate::{CollectOptions, Paired};
-use crate::calibration::fit::dataset::{Dataset, Pair, read_pairs};
-use crate::calibration::fit::embedding::{Embedded, embed_images};
+use crate::calibration::fit::dataset::{Dataset, Pair, PairList, read_pairs};
+use crate::calibration::fit::embedding::Embedded;
+use crate::calibration::fit::image_workers::for_each_image;
 use crate::calibration::fit::pairs::{all_pairs, images_of, listed_pairs, pair_score};
 use crate::calibration::fit::pairs_list::{Listed, Unresolved};
 use crate::progress::Ctl;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 
-/// Images embedded between two looks at the cancel flag and two batches of
-/// preview rows (one image takes 30–60 ms to detect and embed on one core).
+/// Images between two batches of preview rows.
 pub const CHUNK: usize = 8;
 
 /// A data set scanned, embedded and paired, and how its pairs were chosen.
@@ -25,16 +26,13 @@ pub struct Built {
     pub wanted: BTreeSet<usize>,
 }
 
-/// The stage name of the embedding progress.
-const STAGE: &str = "embedding faces";
-
 /// Scan `dir`, embed (and with `models.quality` assess) the images needed
-/// [`CHUNK`] at a time (cached; the
-/// same numbers as one pass, since each image is embedded on its own), form
-/// the pairs. After each chunk `emit` gets the pairs its images completed
-/// (unscored rows with provisional ids): all pairs when every impostor pair
-/// will be used, genuine pairs only when impostors are to be sampled, the
-/// list's pairs with a pairs file.
+/// (the same numbers however they are run or where they come from: each
+/// image is embedded on its own), form the pairs. After every [`CHUNK`]
+/// images `emit` gets the pairs they completed (unscored rows with
+/// provisional ids): all pairs when every impostor pair will be used,
+/// genuine pairs only when impostors are to be sampled, the list's pairs
+/// with a pairs file.
 pub fn build_paired(
     models: Models<'_>,
     dir: &Path,
@@ -42,98 +40,58 @@ pub fn build_paired(
     ctl: Ctl,
     emit: &mut dyn FnMut(Vec<Row>),
 ) -> Result<Built, ExploreError> {
-    let dataset = Dataset::scan(dir, ctl).map_err(crate::calibration::fit::FitError::from)?;
+    let dataset = Dataset::scan(dir, ctl).map_err(FitError::from)?;
     let list = opts
         .pairs_file
         .as_deref()
         .map(|p| read_pairs(p, &dataset))
         .transpose()
-        .map_err(crate::calibration::fit::FitError::from)?;
+        .map_err(FitError::from)?;
     let wanted: BTreeSet<usize> = match &list {
         Some(l) => images_of(&l.pairs),
         None => (0..dataset.images.len()).collect(),
     };
-    let all_impostors = list.is_none() && impostors_upper_bound(&dataset) <= opts.max_impostors;
-    let mut embedded = Embedded::empty(dataset.images.len());
-    // Cancel is looked at between chunks (the inner calls run to their end).
-    let never = AtomicBool::new(false);
-    let quiet = Ctl::new(&|_| {}, &never);
-    let order: Vec<usize> = wanted.iter().copied().collect();
-    let mut done: Vec<usize> = Vec::with_capacity(order.len());
-    let mut emitted = vec![false; list.as_ref().map_or(0, |l| l.pairs.len())];
-    let mut next_id = 0;
+    let mut rows = Preview {
+        all_impostors: list.is_none() && impostors_upper_bound(&dataset) <= opts.max_impostors,
+        list: list.as_ref(),
+        dataset: &dataset,
+        embedded: Embedded::empty(dataset.images.len()),
+        pending: Vec::new(),
+        done: Vec::new(),
+        emitted: vec![false; list.as_ref().map_or(0, |l| l.pairs.len())],
+        next_id: 0,
+    };
     // Listed pairs naming a missing image: shown, marked, at once.
     if let Some(l) = &list {
-        next_id = l.unresolved.len();
-        let rows: Vec<Row> = l
+        rows.next_id = l.unresolved.len();
+        let marked: Vec<Row> = l
             .unresolved
             .iter()
             .enumerate()
             .map(|(id, u)| unresolved_row(id, u))
             .collect();
-        if !rows.is_empty() {
-            emit(rows);
+        if !marked.is_empty() {
+            emit(marked);
         }
     }
-    for chunk in order.chunks(CHUNK) {
-        ctl.check()
-            .map_err(crate::calibration::fit::FitError::from)?;
-        ctl.report(STAGE, done.len(), order.len());
-        let set: BTreeSet<usize> = chunk.iter().copied().collect();
-        let mut part = embed_images(
-            models.pipeline,
-            &dataset,
-            &set,
-            &opts.cache,
-            models.quality,
-            quiet,
-        )?;
-        embedded.cache_hits += part.cache_hits;
-        embedded.skipped.extend(part.skipped);
-        embedded.quality_failed.extend(part.quality_failed);
-        for &i in chunk {
-            embedded.embeddings[i] = part.embeddings[i].take();
-            embedded.quality[i] = part.quality[i];
-        }
-        // The pairs this chunk completed.
-        let mut pairs = Vec::new();
-        match &list {
-            Some(l) => {
-                for (k, p) in l.pairs.iter().enumerate() {
-                    let ready = |i: usize| embedded.embeddings[i].is_some();
-                    if !emitted[k] && ready(p.a) && ready(p.b) {
-                        emitted[k] = true;
-                        pairs.push(*p);
-                    }
-                }
+    let quality = models.quality.is_some();
+    for_each_image(
+        models.pipeline,
+        &dataset,
+        &wanted,
+        opts.sources(),
+        models.quality,
+        ctl,
+        &mut |i, r, o| {
+            rows.embedded.add(i, &dataset.images[i], r, o, quality);
+            rows.pending.push(i);
+            if rows.pending.len() == CHUNK {
+                rows.flush(emit);
             }
-            None => {
-                for &b in chunk {
-                    if embedded.embeddings[b].is_none() {
-                        continue;
-                    }
-                    for &a in &done {
-                        let genuine = dataset.images[a].identity == dataset.images[b].identity;
-                        if embedded.embeddings[a].is_some() && (genuine || all_impostors) {
-                            pairs.push(Pair { a, b, genuine });
-                        }
-                    }
-                    done.push(b);
-                }
-            }
-        }
-        let rows: Vec<Row> = pairs
-            .iter()
-            .map(|p| {
-                next_id += 1;
-                row(next_id - 1, p, &dataset, &embedded)
-            })
-            .collect();
-        if !rows.is_empty() {
-            emit(rows);
-        }
-    }
-    ctl.report(STAGE, order.len(), order.len());
+        },
+    )?;
+    rows.flush(emit);
+    let embedded = rows.embedded;
     let (pairs, info) = match &list {
         Some(l) => listed_pairs(l, &embedded),
         None => all_pairs(&dataset, &embedded, opts.max_impostors, opts.seed),
@@ -148,6 +106,65 @@ pub fn build_paired(
         },
         wanted,
     })
+}
+
+/// The rows shown while the images are embedded.
+struct Preview<'a> {
+    all_impostors: bool,
+    list: Option<&'a PairList>,
+    dataset: &'a Dataset,
+    embedded: Embedded,
+    /// Images embedded since the last batch of rows.
+    pending: Vec<usize>,
+    /// Images already paired with each other (no pairs list).
+    done: Vec<usize>,
+    /// Listed pairs already shown.
+    emitted: Vec<bool>,
+    next_id: usize,
+}
+
+impl Preview<'_> {
+    /// Emit the pairs the pending images completed.
+    fn flush(&mut self, emit: &mut dyn FnMut(Vec<Row>)) {
+        let (d, e) = (self.dataset, &self.embedded);
+        let mut pairs = Vec::new();
+        match self.list {
+            Some(l) => {
+                for (k, p) in l.pairs.iter().enumerate() {
+                    let ready = |i: usize| e.embeddings[i].is_some();
+                    if !self.emitted[k] && ready(p.a) && ready(p.b) {
+                        self.emitted[k] = true;
+                        pairs.push(*p);
+                    }
+                }
+            }
+            None => {
+                for &b in &self.pending {
+                    if e.embeddings[b].is_none() {
+                        continue;
+                    }
+                    for &a in &self.done {
+                        let genuine = d.images[a].identity == d.images[b].identity;
+                        if e.embeddings[a].is_some() && (genuine || self.all_impostors) {
+                            pairs.push(Pair { a, b, genuine });
+                        }
+                    }
+                    self.done.push(b);
+                }
+            }
+        }
+        self.pending.clear();
+        let rows: Vec<Row> = pairs
+            .iter()
+            .map(|p| {
+                self.next_id += 1;
+                row(self.next_id - 1, p, d, e)
+            })
+            .collect();
+        if !rows.is_empty() {
+            emit(rows);
+        }
+    }
 }
 
 /// Impostor pairs if every image has a face (the most there can be).

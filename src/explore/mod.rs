@@ -181,6 +181,8 @@ pub struct Table {
     pub rows: Vec<Row>,
     /// Images whose embedding (or "no face") came from the cache.
     pub cache_hits: usize,
+    /// Images whose embedding (or "no face") came from embeddings files.
+    pub from_files: usize,
     /// Images that ran the models (not in the cache, or edited since).
     pub computed: usize,
     /// The thresholds that decided the quality verdicts (`None`: not assessed).
@@ -231,7 +233,8 @@ impl Table {
             threshold: 0.0,
             threshold_source: String::new(),
             cache_hits: p.paired.embedded.cache_hits,
-            computed: p.wanted.len() - p.paired.embedded.cache_hits,
+            from_files: p.paired.embedded.from_files,
+            computed: p.wanted.len() - p.paired.embedded.cache_hits - p.paired.embedded.from_files,
             quality: models.quality.map(|a| a.thresholds.identity.clone()),
             quality_failed: p.paired.embedded.quality_failed.clone(),
             rows: rows.into_iter().map(|r| r.scored(None, cal)).collect(),
@@ -267,6 +270,7 @@ impl Table {
             max_impostors,
             seed,
             cache: EmbeddingCache::for_pipeline(models.pipeline),
+            files: None,
         };
         let calibration = Calibration::default_for(&models.pipeline.model).ok();
         Table::build_streaming(models, dir, &opts, calibration, None, ctl, on_rows)

@@ -1,21 +1,29 @@
 //! `facexplain explore --bench`: embedding throughput when opening a data
 //! set against the bare embedder on the same images, in images per second.
-//! Bare: load, detect, align and embed each image, nothing else. Opening:
-//! what the app runs (scan and hash, embed and assess each image, write the
-//! cache, form and score every pair) into an empty cache of its own. The
-//! bare embedder with the quality assessment is timed too, since opening
-//! assesses every face: the difference between the two bare figures is
-//! FaceMesh's share, the rest the explorer's own. Each is timed by the
-//! clock and by the process's CPU time (on a machine other work shares,
-//! the CPU time tells the work apart from the waiting). Same-run ratios;
-//! figures, not a test.
+//!
+//! - Bare embedder: `Pipeline::analyze_file` on each image one after the
+//!   other (load, detect with YuNet, align, embed with SFace), as `compare`
+//!   runs an image: the pipeline's own sessions (YuNet with one thread per
+//!   core, SFace on one lane), no hashing, quality, cache or pairs.
+//! - The same with each face's quality assessed (FaceMesh, measures, verdict).
+//! - The opening's workers without quality or cache: the images side by
+//!   side on one worker per core (`calibration::fit::image_workers`).
+//! - Opening: what the app runs (scan and hash, every image embedded and
+//!   assessed on the workers, the cache written, every pair formed and
+//!   scored) into an empty cache of its own.
+//!
+//! The bare embedder is timed before and after the opening (the host may be
+//! shared: the ratio is to their mean). Each is timed by the clock and by
+//! the process's CPU time (which tells the work apart from the waiting),
+//! and the serial warm-up pass is cut into stages (milliseconds per image).
+//! Same-run ratios; figures, not a test.
 
 use super::{ExploreError, Models, Table};
 use crate::calibration::Calibration;
 use crate::calibration::fit::FitError;
 use crate::calibration::fit::calibrate::CollectOptions;
 use crate::calibration::fit::dataset::Dataset;
-use crate::calibration::fit::embedding::EmbeddingCache;
+use crate::calibration::fit::embedding::{EmbeddingCache, Sources, embed_images};
 use crate::calibration::fit::pairs::DEFAULT_MAX_IMPOSTORS;
 use crate::pipeline::load;
 use crate::progress::Ctl;
@@ -34,14 +42,32 @@ pub struct Rate {
 #[derive(Clone, Debug)]
 pub struct Throughput {
     pub images: usize,
-    /// Load, detect, align, embed.
-    pub bare: Rate,
+    /// Load, detect, align, embed, one image after the other: before and
+    /// after the opening.
+    pub bare: [Rate; 2],
     /// The same and the quality assessment (FaceMesh, measures, verdict).
     pub bare_with_quality: Rate,
+    /// The opening's workers, without quality or cache.
+    pub workers_bare: Rate,
+    /// How many workers the opening runs.
+    pub workers: usize,
     /// Opening the data set with an empty cache.
     pub open: Rate,
     /// Pairs the opened table holds.
     pub pairs: usize,
+    /// Milliseconds per image of each stage of the serial pass with quality.
+    pub stages: Vec<(&'static str, f64)>,
+}
+
+impl Throughput {
+    /// The mean of the two bare runs' rates.
+    pub fn bare_mean(&self) -> Rate {
+        let [a, b] = self.bare;
+        Rate {
+            wall: (a.wall + b.wall) / 2.0,
+            cpu: a.cpu.zip(b.cpu).map(|(x, y)| (x + y) / 2.0),
+        }
+    }
 }
 
 /// The process's CPU time (user and system, every thread) in seconds, from
@@ -67,7 +93,7 @@ fn rate<T>(n: usize, f: impl FnOnce() -> T) -> (Rate, T) {
     (Rate { wall, cpu }, out)
 }
 
-/// Time the bare embedder, with and without quality, and opening `dir`.
+/// Time the bare embedder, with and without quality, the workers, and opening `dir`.
 pub fn throughput(
     models: Models<'_>,
     dir: &Path,
@@ -76,21 +102,38 @@ pub fn throughput(
 ) -> Result<Throughput, ExploreError> {
     let dataset = Dataset::scan(dir, ctl).map_err(FitError::from)?;
     let p = models.pipeline;
-    let bare = |quality: bool| -> Result<(), ExploreError> {
+    let n = dataset.images.len();
+    // Seconds per stage over a serial pass.
+    let mut stages = [0.0f64; 4];
+    let bare = |quality: bool, stages: &mut [f64; 4]| -> Result<(), ExploreError> {
         for im in &dataset.images {
             ctl.check().map_err(FitError::from)?;
-            let fa = load::load_image(&im.path).and_then(|l| p.analyze(p.detect_image(l)?, None));
+            let mut t = Instant::now();
+            let mut lap = |k: usize| {
+                stages[k] += t.elapsed().as_secs_f64();
+                t = Instant::now();
+            };
+            let Ok(l) = load::load_image(&im.path) else {
+                continue;
+            };
+            lap(0);
+            let Ok(d) = p.detect_image(l) else { continue };
+            lap(1);
+            let fa = p.analyze(d, None);
+            lap(2);
             if let (Ok(fa), true, Some(a)) = (fa, quality, models.quality) {
                 // A face FaceMesh cannot assess costs what it costs.
                 let _ = a.assess(&fa);
+                lap(3);
             }
         }
         Ok(())
     };
-    // Warm-up: the models' first runs and the files into the page cache.
-    bare(true)?;
-    let n = dataset.images.len();
-    let (bare_rate, r) = rate(n, || bare(false));
+    // Warm-up: the models' first runs and the files into the page cache;
+    // its stages are the breakdown.
+    bare(true, &mut stages)?;
+    let mut ignored = [0.0; 4];
+    let (before, r) = rate(n, || bare(false, &mut ignored));
     r?;
     let cache = std::env::temp_dir().join(format!("facexplain-bench-cache-{}", std::process::id()));
     let opts = CollectOptions {
@@ -98,6 +141,7 @@ pub fn throughput(
         max_impostors: DEFAULT_MAX_IMPOSTORS,
         seed: 0,
         cache: EmbeddingCache::at(cache.clone()),
+        files: None,
     };
     let (open, table) = rate(n, || {
         Table::build_streaming(models, dir, &opts, calibration, None, ctl, &mut |_| {})
@@ -105,14 +149,31 @@ pub fn throughput(
     // The cache was the bench's own.
     let _ = std::fs::remove_dir_all(&cache);
     let table = table?;
-    let (bare_with_quality, r) = rate(n, || bare(true));
+    let (after, r) = rate(n, || bare(false, &mut ignored));
     r?;
+    let all = (0..n).collect();
+    let none = EmbeddingCache::disabled();
+    let (workers_bare, r) = rate(n, || {
+        embed_images(p, &dataset, &all, Sources::from(&none), None, ctl)
+    });
+    r?;
+    let (bare_with_quality, r) = rate(n, || bare(true, &mut ignored));
+    r?;
+    let per = |s: f64| s * 1000.0 / n.max(1) as f64;
     Ok(Throughput {
         images: n,
-        bare: bare_rate,
+        bare: [before, after],
         bare_with_quality,
+        workers_bare,
+        workers: p.worker_count(),
         open,
         pairs: table.rows.len(),
+        stages: vec![
+            ("load (decode)", per(stages[0])),
+            ("detect (YuNet)", per(stages[1])),
+            ("align and embed (SFace)", per(stages[2])),
+            ("quality (FaceMesh, measures, verdict)", per(stages[3])),
+        ],
     })
 }
 

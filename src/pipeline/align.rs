@@ -1,6 +1,6 @@
 //! Alignment: the least-squares similarity transform (Umeyama 1991) of the
-//! five detected landmarks onto the standard 112×112 template, then a
-//! bilinear warp.
+//! five detected landmarks onto a recogniser's five-point template (SFace's
+//! is the standard 112×112 one), then a bilinear warp.
 
 use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,18 @@ impl Similarity {
                 [ib, ia, -(ib * tx + ia * ty)],
             ],
         }
+    }
+
+    /// `self ∘ first`: apply `first`, then `self`.
+    pub fn after(&self, first: &Similarity) -> Similarity {
+        let (x, y) = (&self.m, &first.m);
+        let mut m = [[0.0; 3]; 2];
+        for r in 0..2 {
+            m[r][0] = x[r][0] * y[0][0] + x[r][1] * y[1][0];
+            m[r][1] = x[r][0] * y[0][1] + x[r][1] * y[1][1];
+            m[r][2] = x[r][0] * y[0][2] + x[r][1] * y[1][2] + x[r][2];
+        }
+        Similarity { m }
     }
 
     /// Scale factor `s`.
@@ -129,7 +141,7 @@ pub fn warp(img: &RgbImage, t: &Similarity, out_w: u32, out_h: u32) -> RgbImage 
     })
 }
 
-/// An aligned 112×112 face crop with the transform that produced it.
+/// An aligned face crop (the recogniser's input size; 112×112 for SFace) with the transform that produced it.
 #[derive(Clone, Debug)]
 pub struct AlignedFace {
     pub crop: RgbImage,

@@ -56,8 +56,14 @@ pub struct Detector {
 
 impl Detector {
     pub fn load(store: &ModelStore) -> Result<Detector> {
+        Self::load_threads(store, runtime::cores())
+    }
+
+    /// YuNet with `threads` intra-op threads (1 for a worker that shares
+    /// the cores with others, see [`super::ImageWorker`]).
+    pub fn load_threads(store: &ModelStore, threads: usize) -> Result<Detector> {
         Ok(Detector {
-            session: Mutex::new(runtime::session(store, "yunet")?),
+            session: Mutex::new(runtime::session_threads(store, "yunet", threads)?),
         })
     }
 

@@ -43,6 +43,8 @@ pub struct Embedder {
     pub lane_batch: usize,
     /// The model's input conversion (`None`: the crop tensor as it is).
     prep: Option<Prep>,
+    /// Intra-op threads of each lane's sessions.
+    lane_threads: usize,
     /// The graph takes exactly one face per call.
     single: bool,
 }
@@ -212,17 +214,22 @@ impl Embedder {
 
     /// The embedder of recogniser `r` on the given lanes at graph
     /// optimisation level `level`: its file verified against its manifest,
-    /// run whole or as the trunk and head its spec names, with its spatial
-    /// segments when it lists them and they are installed.
+    /// run whole, as the trunk and head its spec names, or as the derived
+    /// file it names to run instead, with its spatial segments when it lists
+    /// them and they are installed.
     pub fn for_recogniser(r: &Recogniser, lanes: Lanes, level: usize) -> Result<Embedder> {
         let store = &r.store;
         let id = r.id();
-        let (trunk, head) = match &r.spec.split {
-            Some([t, h]) => {
+        let (trunk, head) = match (&r.spec.split, &r.spec.run) {
+            (Some([t, h]), _) => {
                 store.verify_file(id)?;
                 (store.read_verified(t)?.1, Some(store.read_verified(h)?.1))
             }
-            None => (store.read_verified(id)?.1, None),
+            (None, Some(derived)) => {
+                store.verify_file(id)?;
+                (store.read_verified(derived)?.1, None)
+            }
+            (None, None) => (store.read_verified(id)?.1, None),
         };
         let (stages, missing) = match read_stages(store, r.spec.incremental.as_deref()) {
             Ok(Some(s)) => (Some(s), None),
@@ -298,6 +305,7 @@ impl Embedder {
         lanes: Lanes,
         level: usize,
     ) -> Result<Embedder> {
+        let lane_threads = lanes;
         let lane = || -> Result<Mutex<Lane>> {
             let graph = |b: &[u8]| Graph::new(name, b, lanes, level);
             Ok(Mutex::new(Lane {
@@ -346,6 +354,7 @@ impl Embedder {
             whole_passes: std::env::var("FACEXPLAIN_WHOLE_PASSES").is_ok_and(|v| v.trim() == "1"),
             prep: None,
             single: false,
+            lane_threads: lane_threads.threads,
         })
     }
 
@@ -425,7 +434,7 @@ impl Embedder {
         &self.name
     }
 
-    /// One forward pass over a batch `[N,3,112,112]`; rows L2-normalised.
+    /// One forward pass over a batch `[N,3,H,W]` of crops at the model's input size; rows L2-normalised.
     /// The batch is cut into one contiguous chunk per lane; the chunks run
     /// side by side and their rows are put back in order, so the result does
     /// not depend on timing.
@@ -507,6 +516,17 @@ impl Embedder {
             model: self.name.clone(),
             reason: e.to_string(),
         })
+    }
+
+    /// Embed aligned crops on lane `lane` alone (for a caller that keeps
+    /// the other lanes busy with other images); rows L2-normalised.
+    pub fn embed_on_lane(&self, lane: usize, faces: &[&RgbImage]) -> Result<Array2<f32>> {
+        self.run_on(lane, faces_to_tensor(faces).view(), false)
+    }
+
+    /// How many threads each lane's session runs.
+    pub fn lane_threads(&self) -> usize {
+        self.lane_threads
     }
 
     /// Embed aligned crops (one pass per `self.batch` faces).

@@ -4,7 +4,7 @@
 //!
 //! The crop is cut upright in the frame of the face's alignment transform
 //! (so a tilted head is straightened the way FaceMesh expects), which also
-//! carries the points straight into the aligned 112×112 crop.
+//! carries the points straight into the aligned crop (any recogniser's size and template).
 
 use super::align::{Similarity, warp};
 use super::error::{PipelineError, Result};
@@ -41,18 +41,6 @@ pub struct FaceMesh {
     session: Mutex<Session>,
 }
 
-/// `a ∘ b`: apply `b`, then `a`.
-fn compose(a: &Similarity, b: &Similarity) -> Similarity {
-    let (x, y) = (&a.m, &b.m);
-    let mut m = [[0.0; 3]; 2];
-    for r in 0..2 {
-        m[r][0] = x[r][0] * y[0][0] + x[r][1] * y[1][0];
-        m[r][1] = x[r][0] * y[0][1] + x[r][1] * y[1][1];
-        m[r][2] = x[r][0] * y[0][2] + x[r][1] * y[1][2] + x[r][2];
-    }
-    Similarity { m }
-}
-
 /// The transform aligned-crop pixels → FaceMesh input pixels: a square of
 /// `CROP_FACTOR`× the face box's larger side, centred on the box centre.
 pub fn crop_transform(face: &Face, alignment: &Similarity) -> Similarity {
@@ -68,15 +56,20 @@ pub fn crop_transform(face: &Face, alignment: &Similarity) -> Similarity {
 
 impl FaceMesh {
     pub fn load(store: &ModelStore) -> Result<FaceMesh> {
+        Self::load_threads(store, runtime::cores())
+    }
+
+    /// FaceMesh with `threads` intra-op threads.
+    pub fn load_threads(store: &ModelStore, threads: usize) -> Result<FaceMesh> {
         Ok(FaceMesh {
-            session: Mutex::new(runtime::session(store, "facemesh")?),
+            session: Mutex::new(runtime::session_threads(store, "facemesh", threads)?),
         })
     }
 
     /// Landmarks of `face` in `img`, whose alignment transform (image → crop) is `alignment`.
     pub fn landmarks(&self, img: &RgbImage, face: &Face, alignment: &Similarity) -> Result<Mesh> {
         let to_crop = crop_transform(face, alignment);
-        let patch = warp(img, &compose(&to_crop, alignment), MESH_INPUT, MESH_INPUT);
+        let patch = warp(img, &to_crop.after(alignment), MESH_INPUT, MESH_INPUT);
         let side = MESH_INPUT as usize;
         let mut input = Array4::<f32>::zeros((1, side, side, 3));
         for (x, y, p) in patch.enumerate_pixels() {
@@ -143,7 +136,7 @@ mod tests {
         assert!((c[0] - 96.0).abs() < 1e-4 && (c[1] - 96.0).abs() < 1e-4);
         // The crop spans 1.5 × 100 image px = 75 aligned px → 192 crop px.
         assert!((t.scale() - 192.0 / 75.0).abs() < 1e-9);
-        let comp = compose(&t, &al);
+        let comp = t.after(&al);
         let p = comp.apply([140.0 + 75.0, 100.0]);
         assert!((p[0] - 192.0).abs() < 1e-3 && (p[1] - 96.0).abs() < 1e-3);
     }

@@ -12,6 +12,7 @@ pub mod facemesh;
 pub mod load;
 pub mod recogniser;
 pub mod runtime;
+pub mod worker;
 
 pub use align::{AlignedFace, CROP};
 pub use compare::{Comparison, Decision};
@@ -20,6 +21,7 @@ pub use embed::Embedder;
 pub use error::{PipelineError, Result};
 pub use load::{LoadedImage, load_image};
 pub use recogniser::Recogniser;
+pub use worker::ImageWorker;
 
 use crate::resources::ModelStore;
 use std::path::Path;
@@ -123,6 +125,16 @@ impl Pipeline {
 
     /// Align and embed face `index` (default: the largest) of a detected image.
     pub fn analyze(&self, detected: DetectedImage, index: Option<usize>) -> Result<FaceAnalysis> {
+        self.analyze_on(detected, index, 0)
+    }
+
+    /// As [`Pipeline::analyze`], the face embedded on embedder lane `lane`.
+    fn analyze_on(
+        &self,
+        detected: DetectedImage,
+        index: Option<usize>,
+        lane: usize,
+    ) -> Result<FaceAnalysis> {
         let chosen = index.unwrap_or(0);
         if chosen >= detected.faces.len() {
             return Err(PipelineError::FaceIndex {
@@ -132,7 +144,11 @@ impl Pipeline {
             });
         }
         let aligned = self.align(&detected.image, &detected.faces[chosen]);
-        let embedding = self.embedder.embed_faces(&[&aligned.crop])?.row(0).to_vec();
+        let embedding = self
+            .embedder
+            .embed_on_lane(lane, &[&aligned.crop])?
+            .row(0)
+            .to_vec();
         Ok(FaceAnalysis {
             image: detected.image,
             faces: detected.faces,

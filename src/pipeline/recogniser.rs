@@ -7,7 +7,7 @@
 
 use super::error::{PipelineError, Result};
 use crate::record::ModelRef;
-use crate::resources::user_models::{user_store, user_store_in};
+use crate::resources::user_models::{USER_MANIFEST, USER_SCHEMA, user_store, user_store_in};
 use crate::resources::{ModelEntry, ModelStore, RecogniserSpec};
 use ndarray::{Array4, ArrayView4, Axis};
 use std::path::Path;
@@ -146,6 +146,15 @@ impl Recogniser {
                 "input_size {w}x{h}: expected 8 to 1024 pixels a side"
             ));
         }
+        // The maps, regions and what-if masks are square grids over the crop.
+        if w != h {
+            return bad(format!(
+                "input_size {w}x{h}: only square inputs are supported"
+            ));
+        }
+        if s.split.is_some() && s.run.is_some() {
+            return bad("split and run: name one way to run the model, not both".into());
+        }
         if s.fixed_batch.is_some_and(|b| b != 1) {
             return bad("fixed_batch: only 1 (or none, a dynamic batch) is supported".into());
         }
@@ -158,9 +167,15 @@ impl Recogniser {
     }
 }
 
+/// A problem of `store`'s manifest, naming its file (the user's or the shipped one).
 fn manifest_error(store: &ModelStore, reason: String) -> PipelineError {
+    let name = if store.manifest.schema == USER_SCHEMA {
+        USER_MANIFEST
+    } else {
+        "manifest.json"
+    };
     PipelineError::Manifest {
-        file: store.dir.join("manifest.json"),
+        file: store.dir.join(name),
         reason,
     }
 }

@@ -71,8 +71,13 @@ pub fn cores() -> usize {
 /// A session for the model `id` of `store`, its file checked against the
 /// manifest, with one intra-op thread per core.
 pub fn session(store: &ModelStore, id: &str) -> Result<Session> {
+    session_threads(store, id, cores())
+}
+
+/// As [`session`] with `threads` intra-op threads (1: no thread pool).
+pub fn session_threads(store: &ModelStore, id: &str, threads: usize) -> Result<Session> {
     let (_entry, bytes) = store.read_verified(id)?;
-    session_from_bytes(id, &bytes, cores())
+    session_from_bytes(id, &bytes, threads)
 }
 
 /// ONNX Runtime's graph optimisation levels by number: 0 none, 1 basic,

@@ -51,6 +51,20 @@ impl Assessor {
         })
     }
 
+    /// The same assessor with a FaceMesh session of its own of `threads`
+    /// threads, for a worker that assesses faces beside others
+    /// ([`crate::pipeline::ImageWorker`]); its verdicts are this one's.
+    pub fn for_worker(
+        &self,
+        store: &ModelStore,
+        threads: usize,
+    ) -> Result<Assessor, PipelineError> {
+        Ok(Assessor {
+            facemesh: FaceMesh::load_threads(store, threads)?,
+            thresholds: self.thresholds.clone(),
+        })
+    }
+
     /// Raw measures and FaceMesh landmarks of `face` in `img`, aligned as `aligned`.
     pub fn measure(
         &self,

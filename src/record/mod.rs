@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod case;
 pub mod check;
+pub mod embeddings;
 pub mod error;
 pub mod evidence;
 pub mod explanation;

@@ -78,6 +78,10 @@ pub struct RecogniserSpec {
     /// Ids of the same model cut before its last layer (trunk, head), run in its place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<[String; 2]>,
+    /// Id of a file derived from it that gives the same embeddings faster
+    /// (MobileFaceNet with its denormal weights flushed to zero), run in its place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
     /// Id prefix of the spatial segments for incremental occlusion (`<prefix>1 …`, `<prefix>back`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental: Option<String>,

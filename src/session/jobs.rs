@@ -80,6 +80,9 @@ pub enum Job {
         faces: [Arc<FaceAnalysis>; 2],
         masks: Box<[Option<ndarray::Array2<bool>>; 2]>,
         fill: crate::explain::whatif::Fill,
+        /// The recogniser that measures it (`None`: the analysis's own);
+        /// `faces` and `masks` are on its crops.
+        model: Option<String>,
     },
     /// Write the HTML report of the analysis on screen (File → Export report…).
     ExportReport(Box<ReportJob>),
@@ -257,7 +260,7 @@ pub struct RecogniserInfo {
 }
 
 impl RecogniserInfo {
-    fn of(r: &Recogniser) -> RecogniserInfo {
+    pub fn of(r: &Recogniser) -> RecogniserInfo {
         let model = r.model_ref();
         RecogniserInfo {
             id: r.id().to_string(),

@@ -255,6 +255,7 @@ impl Session {
     /// (after every command and event, and once a frame for settings edited in place).
     pub fn refresh(&mut self) {
         self.sync_models();
+        self.sync_what_if();
         let inputs = self.analysis_inputs();
         if self.current.as_ref().map(|(k, _)| k) != inputs.as_ref() {
             self.current = inputs.and_then(|k| Some((k, self.build_analysis()?)));

@@ -75,7 +75,7 @@ impl Session {
     }
 
     /// Another recogniser's faces of the current pair, once computed.
-    fn other_faces(&self, id: &str) -> Option<[Arc<FaceAnalysis>; 2]> {
+    pub(super) fn other_faces(&self, id: &str) -> Option<[Arc<FaceAnalysis>; 2]> {
         let key = (self.slots[0].loaded, self.slots[1].loaded);
         match self.side_by_side.faces.get(id)? {
             OtherFaces {
@@ -84,6 +84,22 @@ impl Session {
                 ..
             } if *pair == key => Some(f.clone()),
             _ => None,
+        }
+    }
+
+    /// The short name of recogniser `id` (`None`: the analysis's own), e.g. "MobileFaceNet".
+    pub fn model_label(&self, id: Option<&str>) -> String {
+        let known = match &self.models {
+            Some(Ok(m)) => match id {
+                None => m.recognisers.first(),
+                Some(id) => m.recognisers.iter().find(|r| r.id == id),
+            },
+            _ => None,
+        };
+        match (known, id) {
+            (Some(r), _) => r.label().to_string(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => "the model".into(),
         }
     }
 

@@ -536,3 +536,116 @@ fn another_model_runs_once_per_pair_and_the_maps_of_each_are_kept() {
         "the old pair's maps are gone"
     );
 }
+
+/// The last what-if job: (generation, model, faces, masks, fill).
+type WhatIfJob = (
+    u64,
+    Option<String>,
+    [Arc<FaceAnalysis>; 2],
+    [Option<ndarray::Array2<bool>>; 2],
+    crate::explain::whatif::Fill,
+);
+fn last_what_if(log: &Rc<RefCell<Log>>) -> WhatIfJob {
+    (log.borrow().sent.iter().rev())
+        .find_map(|(g, j)| match j {
+            Job::WhatIf {
+                faces,
+                masks,
+                fill,
+                model,
+            } => Some((*g, model.clone(), faces.clone(), (**masks).clone(), *fill)),
+            _ => None,
+        })
+        .expect("a what-if job")
+}
+
+/// What the worker answers to a what-if job, with `p`'s recogniser.
+fn what_if_answer(p: &Pipeline, (_, _, faces, masks, fill): &WhatIfJob) -> f32 {
+    let masks = [masks[0].as_ref(), masks[1].as_ref()];
+    crate::explain::whatif::of_faces(&p.embedder, [&faces[0], &faces[1]], masks, *fill).unwrap()
+}
+
+#[test]
+fn what_if_is_measured_by_the_model_whose_maps_are_shown() {
+    use super::whatif::WhatIfCmd;
+    let (mut s, log) = session();
+    s.run(open_sample_pair());
+    finish_load(&mut s, &log, Slot::Probe);
+    finish_load(&mut s, &log, Slot::Reference);
+    s.run(Command::SetModels(vec!["mobilefacenet".into()]));
+    let (generation, _, faces) = model_jobs(&log)[0].clone();
+    let mfn = Pipeline::load_model("mobilefacenet").unwrap();
+    let mfn_faces = faces.map(|f| Arc::new(mfn.reanalyze(&f).unwrap()));
+    s.apply(Event::ModelFaces {
+        generation,
+        result: Ok(mfn_faces.clone()),
+    });
+    let mfn_verdict = s.analysis().unwrap().models[1].clone();
+
+    // Painted while SFace's maps are shown: SFace measures it.
+    s.run(Command::WhatIf(WhatIfCmd::Stroke {
+        face: 0,
+        points: vec![[40.0, 50.0], [72.0, 50.0]],
+        radius: 6.0,
+    }));
+    let on_sface = last_what_if(&log);
+    assert_eq!(on_sface.1, None);
+    let sface_sim = what_if_answer(pipeline(), &on_sface);
+    s.apply(Event::WhatIfDone {
+        generation: on_sface.0,
+        result: Ok(sface_sim),
+    });
+    assert!(
+        s.what_if_sentence()
+            .unwrap()
+            .ends_with("SFace's similarity")
+    );
+
+    // The selector shows MobileFaceNet: the same masks (its crops are SFace's
+    // template at the same size) are measured again, by MobileFaceNet.
+    s.run(Command::ShowModel(Some("mobilefacenet".into())));
+    let on_mfn = last_what_if(&log);
+    assert!(on_mfn.0 > on_sface.0);
+    assert_eq!(on_mfn.1.as_deref(), Some("mobilefacenet"));
+    assert!(Arc::ptr_eq(&on_mfn.2[0], &mfn_faces[0]) && Arc::ptr_eq(&on_mfn.2[1], &mfn_faces[1]));
+    assert_eq!(on_mfn.3, on_sface.3, "the same pixels hidden");
+    assert!(
+        s.whatif.similarity().is_none(),
+        "SFace's figure is not shown as MobileFaceNet's"
+    );
+    let mfn_sim = what_if_answer(&mfn, &on_mfn);
+    assert_ne!(mfn_sim, sface_sim);
+    // SFace's answer arriving late is dropped.
+    s.apply(Event::WhatIfDone {
+        generation: on_sface.0,
+        result: Ok(sface_sim),
+    });
+    assert!(s.whatif.similarity().is_none());
+    s.apply(Event::WhatIfDone {
+        generation: on_mfn.0,
+        result: Ok(mfn_sim),
+    });
+    assert_eq!(s.whatif.similarity(), Some(mfn_sim));
+    let sentence = s.what_if_sentence().unwrap();
+    assert!(
+        sentence.starts_with("painted area of face A hidden (grey fill): ")
+            && sentence.contains(&format!("{:.3} to {mfn_sim:.3}", mfn_verdict.similarity))
+            && sentence.contains(&format!("(threshold {:.3})", mfn_verdict.threshold))
+            && sentence.ends_with(" — MobileFaceNet's similarity"),
+        "{sentence}"
+    );
+
+    // Painting goes on on MobileFaceNet's crops; back to SFace, SFace measures it all.
+    s.run(Command::WhatIf(WhatIfCmd::Stroke {
+        face: 1,
+        points: vec![[56.0, 90.0]],
+        radius: 5.0,
+    }));
+    let both = last_what_if(&log);
+    assert_eq!(both.1.as_deref(), Some("mobilefacenet"));
+    assert!(both.3[1].is_some());
+    s.run(Command::ShowModel(None));
+    let back = last_what_if(&log);
+    assert_eq!((back.1.as_ref(), &back.3), (None, &both.3));
+    assert!(Arc::ptr_eq(&back.2[0], &s.faces().unwrap()[0]));
+}

@@ -3,13 +3,21 @@
 //! and the similarity the worker measured for the current masks. Every change
 //! of the masks or the fill sends one [`Job::WhatIf`]; a newer one cancels
 //! the older if it has not started, and only the newest answer is shown.
+//!
+//! The masks lie on the crops of the recogniser the viewer shows (issue 19):
+//! its input size and alignment template, measured with that recogniser.
+//! When the viewer switches to another model, what is hidden is carried to
+//! that model's crops through the two alignments (the same place of the
+//! photograph stays hidden) and measured again with it.
 
 use super::Session;
 use super::jobs::{Job, JobKind};
 use crate::explain::regions::Region;
 use crate::explain::whatif::Fill;
-use crate::pipeline::CROP;
+use crate::pipeline::FaceAnalysis;
+use crate::pipeline::align::Similarity;
 use ndarray::Array2;
+use std::sync::Arc;
 
 /// Most undo steps kept.
 pub const UNDO_DEPTH: usize = 64;
@@ -49,21 +57,32 @@ pub struct Hidden {
     pub inverted: [bool; 2],
 }
 
-impl Default for Hidden {
-    fn default() -> Self {
-        let side = CROP as usize;
+impl Hidden {
+    /// Nothing hidden on two crops of `sides` pixels (square).
+    pub fn new(sides: [usize; 2]) -> Hidden {
         Hidden {
-            masks: [
-                Array2::from_elem((side, side), false),
-                Array2::from_elem((side, side), false),
-            ],
+            masks: sides.map(|s| Array2::from_elem((s, s), false)),
             what: [Vec::new(), Vec::new()],
             inverted: [false, false],
         }
     }
-}
 
-impl Hidden {
+    /// The crop side each mask lies on.
+    pub fn sides(&self) -> [usize; 2] {
+        [self.masks[0].nrows(), self.masks[1].nrows()]
+    }
+
+    /// What is hidden, carried from crops aligned by `from` to crops aligned
+    /// by `to` (image → crop transforms) of `sides` pixels: each pixel of the
+    /// new crop takes the mask at the same point of the photograph.
+    fn carried(&self, from: [&Similarity; 2], to: [&Similarity; 2], sides: [usize; 2]) -> Hidden {
+        let masks = [0, 1].map(|f| carry_mask(&self.masks[f], from[f], to[f], sides[f]));
+        Hidden {
+            masks,
+            ..self.clone()
+        }
+    }
+
     /// Pixels hidden on `face`.
     pub fn count(&self, face: usize) -> usize {
         self.masks[face].iter().filter(|&&b| b).count()
@@ -101,6 +120,30 @@ impl Hidden {
     }
 }
 
+/// `mask` (on a crop aligned by `from`) resampled onto a `side`-pixel crop
+/// aligned by `to` (nearest pixel); unchanged when the crops are the same.
+pub fn carry_mask(
+    mask: &Array2<bool>,
+    from: &Similarity,
+    to: &Similarity,
+    side: usize,
+) -> Array2<bool> {
+    if from == to && mask.dim() == (side, side) {
+        return mask.clone();
+    }
+    let back = from.after(&to.inverse());
+    Array2::from_shape_fn((side, side), |(y, x)| {
+        let [px, py] = back.apply([x as f32, y as f32]);
+        let (px, py) = (px.round(), py.round());
+        px >= 0.0
+            && py >= 0.0
+            && mask
+                .get((py as usize, px as usize))
+                .copied()
+                .unwrap_or(false)
+    })
+}
+
 /// The what-if state of the session.
 #[derive(Clone, Debug)]
 pub struct WhatIf {
@@ -116,6 +159,9 @@ pub struct WhatIf {
     pub result: Option<(u64, Result<f32, String>)>,
     /// The job in flight: (generation, version it measures).
     pub pending: Option<(u64, u64)>,
+    /// The recogniser whose crops the masks lie on and which measures them
+    /// (`None`: the analysis's own).
+    pub model: Option<String>,
 }
 
 impl Default for WhatIf {
@@ -124,11 +170,12 @@ impl Default for WhatIf {
             active: false,
             brush: 6.0,
             fill: Fill::Grey,
-            hidden: Hidden::default(),
+            hidden: Hidden::new([0, 0]),
             undo: Vec::new(),
             version: 0,
             result: None,
             pending: None,
+            model: None,
         }
     }
 }
@@ -147,7 +194,8 @@ impl WhatIf {
         }
     }
 
-    /// Forget everything hidden (a new pair).
+    /// Forget everything hidden (a new pair); the masks are sized for the
+    /// new pair's crops once they are known ([`Session::sync_what_if`]).
     pub fn reset(&mut self) {
         let (active, brush, fill) = (self.active, self.brush, self.fill);
         *self = WhatIf {
@@ -206,8 +254,63 @@ pub fn paint_stroke(mask: &mut Array2<bool>, points: &[[f32; 2]], radius: f32) {
 }
 
 impl Session {
+    /// The faces the viewer draws and what-if paints on, and their
+    /// recogniser (`None`: the analysis's own): the shown model's once they
+    /// are computed, the analysis's own until then.
+    pub fn view_faces(&self) -> Option<([Arc<FaceAnalysis>; 2], Option<String>)> {
+        match (self.shown_faces(), &self.side_by_side.shown) {
+            (Some(f), shown) => Some((f, shown.clone())),
+            (None, _) => Some((self.faces()?, None)),
+        }
+    }
+
+    /// Keep the masks on the crops the viewer shows: sized for a new pair's
+    /// crops, carried to another model's crops when the viewer switches (and
+    /// measured again with it). Called on every refresh; does nothing when
+    /// they are there already.
+    pub(super) fn sync_what_if(&mut self) {
+        let Some((to, model)) = self.view_faces() else {
+            return;
+        };
+        let sides = to.each_ref().map(|f| f.aligned.crop.width() as usize);
+        let w = &self.whatif;
+        if w.model == model && w.hidden.sides() == sides {
+            return;
+        }
+        let from = match &w.model {
+            _ if w.hidden.is_empty() && w.undo.is_empty() => None,
+            None => self.faces(),
+            Some(id) => self.other_faces(id),
+        };
+        let w = &mut self.whatif;
+        match from {
+            Some(from) => {
+                let (a, b) = (from.each_ref(), to.each_ref());
+                let (from, to) = (
+                    a.map(|f| &f.aligned.transform),
+                    b.map(|f| &f.aligned.transform),
+                );
+                w.hidden = w.hidden.carried(from, to, sides);
+                for h in &mut w.undo {
+                    *h = h.carried(from, to, sides);
+                }
+            }
+            None => {
+                w.hidden = Hidden::new(sides);
+                w.undo.clear();
+            }
+        }
+        let changed = w.model != model;
+        w.model = model;
+        if changed {
+            w.version += 1;
+            self.send_what_if();
+        }
+    }
+
     /// Apply a what-if command ([`super::Command::WhatIf`]).
     pub(super) fn what_if(&mut self, cmd: WhatIfCmd) {
+        self.sync_what_if();
         let regions = self
             .shown_maps()
             .and_then(|m| m.regions.as_ref())
@@ -232,7 +335,11 @@ impl Session {
             WhatIfCmd::HideRegion { faces, region } => {
                 if let Some(labels) = &regions {
                     w.push_undo();
+                    // The regions lie on the shown model's crops, as the masks do.
                     for &f in faces.iter().filter(|&&f| f < 2) {
+                        if labels[f].dim() != w.hidden.masks[f].dim() {
+                            continue;
+                        }
                         let code = region.code();
                         for (m, &l) in w.hidden.masks[f].iter_mut().zip(labels[f].iter()) {
                             if l == code {
@@ -251,7 +358,7 @@ impl Session {
             WhatIfCmd::Clear => {
                 if !w.hidden.is_empty() {
                     w.push_undo();
-                    w.hidden = Hidden::default();
+                    w.hidden = Hidden::new(w.hidden.sides());
                 }
             }
             WhatIfCmd::Invert => {
@@ -272,9 +379,14 @@ impl Session {
         }
     }
 
-    /// Measure the current masks on the worker (nothing to do when nothing is hidden).
+    /// Measure the current masks on the worker with the recogniser whose
+    /// crops they lie on (nothing to do when nothing is hidden).
     fn send_what_if(&mut self) {
-        let Some(faces) = self.faces() else {
+        let faces = match &self.whatif.model {
+            None => self.faces(),
+            Some(id) => self.other_faces(id),
+        };
+        let Some(faces) = faces else {
             return;
         };
         self.jobs.cancel(&[JobKind::WhatIf]);
@@ -290,6 +402,7 @@ impl Session {
             faces,
             masks: Box::new(masks),
             fill: self.whatif.fill,
+            model: self.whatif.model.clone(),
         });
         self.whatif.pending = Some((generation, version));
     }
@@ -305,41 +418,51 @@ impl Session {
         }
     }
 
+    /// The similarity and threshold of the pair unoccluded for the
+    /// recogniser `model` (`None`: the analysis's own, at the threshold in force).
+    fn what_if_baseline(&self, model: Option<&str>) -> Option<(f32, f32)> {
+        match model {
+            None => Some((self.comparison()?.similarity, self.threshold()?.0)),
+            Some(id) => {
+                let v = self
+                    .current_analysis()?
+                    .models
+                    .iter()
+                    .find(|v| v.id == id)?;
+                Some((v.similarity, v.threshold))
+            }
+        }
+    }
+
     /// The what-if sentence: "left eye of face A hidden (grey fill): 0.745 to 0.612,
-    /// still a match (threshold 0.363)" (the UI's fonts have no arrow).
+    /// still a match (threshold 0.363) — SFace's similarity" (the UI's fonts
+    /// have no arrow), naming the recogniser that measured it.
     pub fn what_if_sentence(&self) -> Option<String> {
         let w = &self.whatif;
         if w.hidden.is_empty() {
             return None;
         }
-        let cmp = self.comparison()?;
-        let (t, _) = self.threshold()?;
         let what = w.hidden.describe();
-        let sentence = match &w.result {
-            Some((v, Ok(s))) if *v == w.version => {
-                let (was, now) = (cmp.similarity >= t, *s >= t);
-                let verdict = match (was, now) {
+        let model = self.model_label(w.model.as_deref());
+        let sentence = match (&w.result, self.what_if_baseline(w.model.as_deref())) {
+            (Some((v, Ok(s))), Some((was, t))) if *v == w.version => {
+                let verdict = match (was >= t, *s >= t) {
                     (true, true) => "still a match",
                     (true, false) => "now a non-match",
                     (false, true) => "now a match",
                     (false, false) => "still a non-match",
                 };
                 format!(
-                    "{what} ({} fill): {:.3} to {s:.3}, {verdict} (threshold {t:.3})",
+                    "{what} ({} fill): {was:.3} to {s:.3}, {verdict} (threshold {t:.3})",
                     w.fill.label(),
-                    cmp.similarity
                 )
             }
-            Some((v, Err(e))) if *v == w.version => format!("{what}: could not measure: {e}"),
+            (Some((v, Err(e))), _) if *v == w.version => format!("{what}: could not measure: {e}"),
             _ => format!("{what}: measuring…"),
         };
-        // The viewer may show another model's maps: say whose similarity this is.
-        Some(
-            match (&self.side_by_side.shown, self.enabled_models().first()) {
-                (Some(_), Some(own)) => format!("{sentence} — {}'s similarity", own.label()),
-                _ => sentence,
-            },
-        )
+        // English possessive: "SFace's", but "means'" for a name ending in s.
+        let apostrophe = if model.ends_with('s') { "'" } else { "'s" };
+        Some(format!("{sentence} — {model}{apostrophe} similarity"))
     }
 }
 
@@ -353,7 +476,7 @@ mod tests {
         paint_stroke(&mut m, &[[5.0, 5.0], [30.0, 5.0]], 2.0);
         assert!((5..30).all(|x| m[[5, x]]));
         assert!(!m[[12, 12]]);
-        let mut h = Hidden::default();
+        let mut h = Hidden::new([8, 8]);
         assert_eq!(h.describe(), "nothing hidden");
         h.masks[0][[1, 1]] = true;
         h.what[0].push("left eye".into());

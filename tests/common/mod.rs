@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod onnx;
+pub mod user_models;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

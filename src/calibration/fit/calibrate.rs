@@ -5,7 +5,8 @@
 use super::FitError;
 use super::cscore;
 use super::dataset::{Dataset, Pair, PairList, read_pairs};
-use super::embedding::{Embedded, EmbeddingCache, embed_images};
+use super::embedding::{Embedded, EmbeddingCache, Sources, embed_images};
+use super::embedding_files::EmbeddingFiles;
 use super::lr_fit::fit_lr_model;
 use super::metrics::ScoreSet;
 use super::pairs::{all_pairs, images_of, listed_pairs, pair_score, score_pairs};
@@ -17,9 +18,11 @@ use crate::calibration::{
 };
 use crate::pipeline::Pipeline;
 use crate::progress::Ctl;
-use crate::record::{DataSetRef, ModelRef};
+use crate::quality::Assessor;
+use crate::record::{DataSetRef, ModelRef, Verdict};
 use crate::resources::hash::sha256_hex;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How the decision threshold is chosen from the scores.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,6 +95,13 @@ pub struct Collected {
     /// (for splits by a property of the images, e.g. their quality).
     pub scored: Vec<(Pair, f64)>,
     pub cache_hits: usize,
+    /// Images whose result came from embeddings files.
+    pub from_files: usize,
+    /// Each image's quality verdict, when an assessor was given (`None`:
+    /// not asked for, no face, or not assessable).
+    pub quality: Vec<Option<Verdict>>,
+    /// Images with a face whose quality could not be assessed, and why.
+    pub quality_failed: Vec<SkippedImage>,
 }
 
 impl Collected {
@@ -115,6 +125,18 @@ pub struct CollectOptions {
     pub max_impostors: usize,
     pub seed: u64,
     pub cache: EmbeddingCache,
+    /// Embeddings files to take the images' results from before the cache.
+    pub files: Option<Arc<EmbeddingFiles>>,
+}
+
+impl CollectOptions {
+    /// Where results are looked for before a model runs.
+    pub fn sources(&self) -> Sources<'_> {
+        Sources {
+            cache: &self.cache,
+            files: self.files.as_deref(),
+        }
+    }
 }
 
 /// A dataset scanned and embedded, with its pairs (before scoring): what
@@ -146,11 +168,13 @@ impl Paired {
     }
 }
 
-/// Scan `dir`, embed every image needed (cached) and form the pairs.
+/// Scan `dir`, embed every image needed (cached; with `assessor`, each
+/// face's quality judged too) and form the pairs.
 pub fn pair_up(
     pipeline: &Pipeline,
     dir: &Path,
     opts: &CollectOptions,
+    assessor: Option<&Assessor>,
     ctl: Ctl,
 ) -> Result<Paired, FitError> {
     let dataset = Dataset::scan(dir, ctl)?;
@@ -167,7 +191,7 @@ pub fn pair_up(
         Some(l) => images_of(&l.pairs),
         None => (0..dataset.images.len()).collect(),
     };
-    let embedded = embed_images(pipeline, &dataset, &wanted, &opts.cache, None, ctl)?;
+    let embedded = embed_images(pipeline, &dataset, &wanted, opts.sources(), assessor, ctl)?;
     let (pairs, info) = match &list {
         Some(l) => listed_pairs(l, &embedded),
         None => all_pairs(&dataset, &embedded, opts.max_impostors, opts.seed),
@@ -181,14 +205,16 @@ pub fn pair_up(
     })
 }
 
-/// Scan `dir`, embed every image needed (cached), form the pairs and score them.
+/// Scan `dir`, embed every image needed (cached; with `assessor`, each
+/// face's quality judged too), form the pairs and score them.
 pub fn collect(
     pipeline: &Pipeline,
     dir: &Path,
     opts: &CollectOptions,
+    assessor: Option<&Assessor>,
     ctl: Ctl,
 ) -> Result<Collected, FitError> {
-    let p = pair_up(pipeline, dir, opts, ctl)?;
+    let p = pair_up(pipeline, dir, opts, assessor, ctl)?;
     let scores = score_pairs(&p.pairs, &p.embedded);
     let scored = p
         .pairs
@@ -202,6 +228,9 @@ pub fn collect(
         scores,
         scored,
         cache_hits: p.embedded.cache_hits,
+        from_files: p.embedded.from_files,
+        quality: p.embedded.quality,
+        quality_failed: p.embedded.quality_failed,
         dataset: p.dataset,
     })
 }

@@ -4,13 +4,14 @@
 //!
 //! - [`dataset`]: scanning a dataset folder; [`pairs_list`]: reading a
 //!   pairs list (LFW `pairs.txt` or CSV `a,b[,label]`);
-//! - [`embedding`]: embedding its images, with an on-disk cache;
+//! - [`embedding`]: embedding its images, with an on-disk cache, on
+//!   [`image_workers`] side by side, or from [`embedding_files`] made
+//!   elsewhere ([`shard`]s of the data set);
 //! - [`pairs`]: forming genuine/impostor pairs and scoring them;
 //! - [`calibrate`]: choosing the threshold and fitting the C-Score sigmoid
 //!   ([`cscore`]) and the PIC densities ([`pic`], [`kde`]);
 //! - [`metrics`], [`evaluate`], [`plots`]: error rates, cross-validated
 //!   evaluation and the figures `eval` draws;
-//! - [`image_quality`]: each image's quality verdict, for error rates per verdict;
 //! - [`lr_fit`], [`lr_eval`], [`logreg`], [`pav`], [`elub`], [`cllr`],
 //!   [`lr_plots`]: the likelihood-ratio calibrators, their validation and
 //!   plots; [`ranked`] and [`order`]: the one sort of a set of LRs they share.
@@ -24,8 +25,9 @@ pub mod cscore;
 pub mod dataset;
 pub mod elub;
 pub mod embedding;
+pub mod embedding_files;
 pub mod evaluate;
-pub mod image_quality;
+pub mod image_workers;
 pub mod kde;
 pub mod logreg;
 pub mod lr_eval;
@@ -39,6 +41,7 @@ pub mod pav;
 pub mod pic;
 pub mod plots;
 pub mod ranked;
+pub mod shard;
 
 pub use calibrate::{CollectOptions, Collected, ThresholdRule, calibrate, calibrate_sets, collect};
 pub use metrics::ScoreSet;
@@ -56,6 +59,9 @@ pub enum FitError {
     Calibration(#[from] CalibrationError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    /// An embeddings file that cannot be used (unreadable, damaged, other models).
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
 }
 
 impl From<ResourceError> for FitError {
@@ -76,6 +82,7 @@ impl FitError {
         match self {
             FitError::Calibration(e) => e.is_bad_input(),
             FitError::Pipeline(e) => e.is_bad_input(),
+            FitError::Record(e) => e.is_bad_input(),
         }
     }
 }

@@ -74,7 +74,8 @@ pub(super) fn explanation_section(a: &Analysis, g: &Gathered) -> Markup {
         section.maps {
             h2 { "Explanation maps" }
             p {
-                "Maps lie on the aligned 112 × 112 crops the model compared and are drawn as HLS \
+                "Maps lie on the aligned " (crops[0].size.0) " × " (crops[0].size.1)
+                " crops the model compared (its input size) and are drawn as HLS \
                  blends (the map's colour, the face's lightness). Files read from "
                 (code(&g.folder.display().to_string())) "."
             }

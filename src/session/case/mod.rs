@@ -301,6 +301,17 @@ impl Session {
         self.case.open.as_ref().is_some_and(OpenCase::hides_result)
     }
 
+    /// The settings to keep for the next start: those in force, except that
+    /// an open case's threshold override stays with the case (the one in
+    /// force before it was opened is kept instead).
+    pub fn persistent_settings(&self) -> super::Settings {
+        let mut settings = self.settings.clone();
+        if let Some(o) = &self.case.open {
+            settings.threshold_override = o.threshold_before;
+        }
+        settings
+    }
+
     /// Apply a case command.
     pub fn case_command(&mut self, cmd: CaseCommand) {
         let writable = |s: &mut Session| -> Option<()> {
