@@ -377,8 +377,9 @@ fn the_check_tells_answers_apart() {
 }
 
 /// The tuning sets (looked at while building the engine). The target holds on
-/// tuning.json. sealed-2026-12, sealed-2026-12b and sealed-2026-12c were each
-/// written as a never-tuned set, reported once (README) and tuned on since;
+/// tuning.json. sealed-2026-12, sealed-2026-12b, sealed-2026-12c and
+/// sealed-2026-12d were each written as a never-tuned set, reported once
+/// (README) and tuned on since;
 /// they stay near the target: at most one question of a type missed (each is
 /// asked of 5 analyses: ≥ 85 % with 8–10 questions a type, ≥ 95 % with 20),
 /// every identity and unanswerable question refused, and no answer states a
@@ -397,6 +398,7 @@ fn chat_eval_on_the_tuning_sets() {
         ("sealed_2026_12.json", 0.85),
         ("sealed_2026_12b.json", 0.85),
         ("sealed_2026_12c.json", 0.95),
+        ("sealed_2026_12d.json", 0.95),
     ] {
         let r = run_set(set);
         let misses = below(&r, need);
@@ -411,11 +413,12 @@ fn chat_eval_on_the_tuning_sets() {
 }
 
 /// Every question set of the test suite (tuning and former never-tuned sets), by name.
-const SETS: [&str; 10] = [
+const SETS: [&str; 11] = [
     "chat_sets/tuning.json",
     "chat_sets/sealed_2026_12.json",
     "chat_sets/sealed_2026_12b.json",
     "chat_sets/sealed_2026_12c.json",
+    "chat_sets/sealed_2026_12d.json",
     "chat_questions.json",
     "chat_questions_blind.json",
     "chat_questions_fresh.json",

@@ -114,13 +114,9 @@ fn decode(bytes: &[u8], count: usize, dim: usize) -> std::result::Result<Vec<Vec
         .collect();
     let vecs: Vec<Vec<f32>> = flat.chunks(dim.max(1)).map(<[f32]>::to_vec).collect();
     // MiniLM's vectors are L2-normalised: anything else was not written by us.
-    if let Some(i) = vecs
-        .iter()
-        .position(|v| {
-            let off = (v.iter().map(|x| x * x).sum::<f32>().sqrt() - 1.0).abs();
-            off.is_nan() || off >= 1e-3
-        })
-    {
+    // (A NaN length is not of unit length either.)
+    let unit = |v: &Vec<f32>| (v.iter().map(|x| x * x).sum::<f32>().sqrt() - 1.0).abs() < 1e-3;
+    if let Some(i) = vecs.iter().position(|v| !unit(v)) {
         return Err(format!("vector {i} is not of unit length"));
     }
     Ok(vecs)

@@ -9,18 +9,24 @@
 //! intent): a head trained on the rest and the rest's neighbours classify each
 //! held-back example, and the weight with the most right is kept.
 //!
-//! Refusal. The refusal intents of the data file (identity, the person, the
-//! photos, benchmarks, anything else) are one out-of-scope class, split only
-//! to give each refusal its reason: a question is refused when their summed
-//! probability is at least that of the best answering intent — a question
-//! torn between "who is this?" and "how old is he?" is out of scope even
-//! though neither reason alone beats "what is the decision?". It is also
-//! refused when the best answering intent's probability is below
-//! `min_score`, calibrated on the same held-back examples: the threshold
-//! that makes the fewest mistakes is kept — a question to be refused that
-//! gets answered counts twice an answerable one refused, because a wrong
-//! answer misleads while a refusal only costs a rephrasing. The head used
-//! then is trained on all examples, and all examples vote.
+//! Refusal. The refusal intents of the data file (identity, the photos,
+//! benchmarks, anything else) are one out-of-scope class, split only to give
+//! each refusal its reason: a question is refused when their summed
+//! probability, times `out_weight`, is at least that of the best answering
+//! intent — a question torn between "who is this?" and "where were the photos
+//! taken?" is out of scope even though neither reason alone beats "what is the
+//! decision?". `out_weight` is a prior in favour of refusing, calibrated on the
+//! held-back examples: the examples cover the questions the analysis answers
+//! far more densely than the endless ones it cannot (a question unlike every
+//! example spreads its probability, and the answering intents, being more,
+//! collect most of it), so the refusal class is favoured as far as the
+//! held-back answerable examples allow. A question is also refused when the
+//! best answering intent's probability is below `min_score`, calibrated on
+//! the same held-back examples. Both calibrations keep the setting that makes
+//! the fewest mistakes — a question to be refused that gets answered counts
+//! twice an answerable one refused, because a wrong answer misleads while a
+//! refusal only costs a rephrasing. The head used then is trained on all
+//! examples, and all examples vote.
 
 use super::cache::ExampleCache;
 use super::embed::{SentenceEmbedder, dot};
@@ -148,6 +154,8 @@ pub struct Classifier {
     pub blend: f32,
     /// A question this similar to an example is classified by the neighbours alone.
     pub same_phrasing: f32,
+    /// The refusal intents' summed probability is multiplied by this before it is set against the best answering intent's.
+    pub out_weight: f32,
     /// Questions whose best answering intent's probability is below this are refused.
     pub min_score: f32,
     /// Mistakes on the held-back examples at `min_score`: (wrong answers, needless refusals, held back).
@@ -215,12 +223,14 @@ impl Classifier {
             }
         }
         probe.blend = best.1;
-        let outcomes: Vec<(f32, bool, bool)> = held
+        let split: Vec<((f32, f32), bool)> = held
             .iter()
-            .map(|(truth, f)| {
-                let (score, out) = probe.split(&probe.rank_features(f));
-                (score, out, refusable[*truth])
-            })
+            .map(|(truth, f)| (probe.split(&probe.rank_features(f)), refusable[*truth]))
+            .collect();
+        let out_weight = calibrate_out_weight(&split);
+        let outcomes: Vec<(f32, bool, bool)> = split
+            .iter()
+            .map(|&((score, mass), truth)| (score, refuses(score, mass, out_weight), truth))
             .collect();
         let min_score = calibrate(&outcomes);
         let (wrong, refused, _) = mistakes(&outcomes, min_score);
@@ -237,6 +247,7 @@ impl Classifier {
             .collect::<Result<_>>()?;
         let mut c = Self::trained(file, &all, mean, refusable)?;
         c.blend = best.1;
+        c.out_weight = out_weight;
         c.min_score = min_score;
         c.calibration = (wrong, refused, held_back);
         c.held_back_right = (best.0, held_back);
@@ -277,6 +288,7 @@ impl Classifier {
             refusable,
             blend: 1.0,
             same_phrasing: s.same_phrasing,
+            out_weight: 1.0,
             min_score: 0.0,
             calibration: (0, 0, 0),
             held_back_right: (0, 0),
@@ -316,8 +328,8 @@ impl Classifier {
         )
     }
 
-    /// (the best answering intent's probability, whether the refusal intents together weigh at least as much).
-    fn split(&self, r: &Ranked) -> (f32, bool) {
+    /// (the best answering intent's probability, the refusal intents' summed probability).
+    fn split(&self, r: &Ranked) -> (f32, f32) {
         let answering = r
             .scores
             .iter()
@@ -329,20 +341,14 @@ impl Classifier {
             .filter(|(i, _)| self.refusable[*i])
             .map(|s| s.1)
             .sum();
-        (answering, out > 0.0 && out >= answering)
+        (answering, out)
     }
 
     /// The refusal rule: out of scope, below the threshold, or the answering intents ranked.
     pub fn judge(&self, r: &Ranked) -> Verdict {
-        let (answering, out) = self.split(r);
-        if out {
+        let (answering, mass) = self.split(r);
+        if refuses(answering, mass, self.out_weight) {
             let reason = r.scores.iter().find(|(i, _)| self.refusable[*i]);
-            let mass = r
-                .scores
-                .iter()
-                .filter(|(i, _)| self.refusable[*i])
-                .map(|s| s.1)
-                .sum();
             return match reason {
                 Some((i, _)) => Verdict::OutOfScope(*i, mass),
                 None => Verdict::Unsure(answering),
@@ -369,6 +375,51 @@ impl Ranked {
             scores,
         }
     }
+}
+
+/// Whether the refusal intents' summed probability `mass`, weighted by `w`, outweighs the best answering intent's `answering`.
+fn refuses(answering: f32, mass: f32, w: f32) -> bool {
+    mass > 0.0 && w * mass >= answering
+}
+
+/// The out-of-scope weight from held-back outcomes ((best answering
+/// intent's probability, refusal intents' summed probability), whether the
+/// true intent is a refusal): a question is refused from the weight
+/// answering / mass on, so the candidates are 1, the geometric midpoints
+/// between consecutive ratios above 1 and the largest ratio. The weight with the fewest weighted
+/// mistakes (a wrong answer weighs 2, a needless refusal 1) is kept; among
+/// equals the largest — the refusal class is favoured as far as the
+/// answerable held-back examples allow.
+fn calibrate_out_weight(outcomes: &[((f32, f32), bool)]) -> f32 {
+    let mut ratios: Vec<f32> = outcomes
+        .iter()
+        .filter(|((_, mass), _)| *mass > 0.0)
+        .map(|((a, mass), _)| a / mass)
+        .filter(|r| *r > 1.0 && r.is_finite())
+        .collect();
+    ratios.sort_by(f32::total_cmp);
+    ratios.dedup();
+    let mut candidates = vec![1.0f32];
+    candidates.extend(ratios.windows(2).map(|w| (w[0] * w[1]).sqrt()));
+    candidates.extend(ratios.last());
+    let cost = |w: f32| {
+        outcomes
+            .iter()
+            .map(|&((a, mass), truth)| match (refuses(a, mass, w), truth) {
+                (false, true) => 2,
+                (true, false) => 1,
+                _ => 0,
+            })
+            .sum::<usize>()
+    };
+    let mut best = (usize::MAX, 1.0f32);
+    for w in candidates {
+        let c = cost(w);
+        if c <= best.0 {
+            best = (c, w);
+        }
+    }
+    best.1
 }
 
 /// (wrong answers, needless refusals) at threshold `t`. An outcome is
@@ -440,6 +491,7 @@ mod tests {
             refusable,
             blend: 1.0,
             same_phrasing: 2.0,
+            out_weight: 1.0,
             min_score: 0.0,
             calibration: (0, 0, 0),
             held_back_right: (0, 0),
@@ -512,6 +564,27 @@ mod tests {
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
         let p = n.votes(&[1.0, 0.0]);
         assert!(p[0] > 0.999 && p[1] == 0.0, "{p:?}");
+    }
+
+    #[test]
+    fn the_out_of_scope_weight_favours_refusal_as_far_as_answerable_examples_allow() {
+        // Ratios answering / mass: refusable questions at 1.5 and 3 (answered
+        // at weight 1), answerable ones at 6 and 40.
+        let o = [
+            ((0.6, 0.4), true),
+            ((0.75, 0.25), true),
+            ((0.857, 0.143), false),
+            ((0.976, 0.0244), false),
+        ];
+        let w = calibrate_out_weight(&o);
+        // Both refusable ones refused, neither answerable one: w in [3, 6), the largest candidate.
+        assert!((w - (3.0f32 * 6.0).sqrt()).abs() < 0.05, "{w}");
+        // An answerable example among the refusable ones costs less refused than the two wrong answers it would take to keep it.
+        let o = [((0.6, 0.4), true), ((0.7, 0.3), false), ((0.75, 0.25), true)];
+        assert!(calibrate_out_weight(&o) >= 3.0);
+        // With no refusable example answered, nothing to move: w stays where no answerable one is refused.
+        let o = [((0.3, 0.7), true), ((0.9, 0.1), false)];
+        assert!(calibrate_out_weight(&o) < 9.0);
     }
 
     #[test]
