@@ -412,13 +412,15 @@ fn chat_eval_on_the_tuning_sets() {
     }
 }
 
-/// Every question set of the test suite (tuning and former never-tuned sets), by name.
-const SETS: [&str; 11] = [
+/// Every question set of the test suite (tuning, former never-tuned and the
+/// never-tuned set), by name.
+const SETS: [&str; 12] = [
     "chat_sets/tuning.json",
     "chat_sets/sealed_2026_12.json",
     "chat_sets/sealed_2026_12b.json",
     "chat_sets/sealed_2026_12c.json",
     "chat_sets/sealed_2026_12d.json",
+    "chat_sets/sealed_2026_12e.json",
     "chat_questions.json",
     "chat_questions_blind.json",
     "chat_questions_fresh.json",
