@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// `compare` of the sample pair writing the analysis to `json`.
 fn compare_sample_pair(json: &str) -> Vec<String> {
@@ -27,9 +27,6 @@ fn run_installed(prefix: &Path, with_models: bool) -> (i32, String, String) {
     let bin = prefix.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let exe = bin.join("facexplain");
-    if !exe.exists() {
-        std::fs::copy(env!("CARGO_BIN_EXE_facexplain"), &exe).unwrap();
-    }
     if with_models {
         let share = prefix.join("share/facexplain");
         std::fs::create_dir_all(&share).unwrap();
@@ -41,17 +38,27 @@ fn run_installed(prefix: &Path, with_models: bool) -> (i32, String, String) {
     }
     let home = prefix.join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let out = Command::new(&exe)
-        .args(compare_sample_pair("analysis.json"))
-        .current_dir(prefix)
-        .env_remove("FACEXPLAIN_MODELS")
-        .env_remove("FACEXPLAIN_DATA")
-        .env_remove("FACEXPLAIN_ASSETS")
-        .env_remove("ORT_DYLIB_PATH")
-        .env_remove("XDG_DATA_HOME")
-        .env("HOME", &home)
-        .output()
-        .unwrap();
+    // The copy and every start of a process under one lock (see `fork_guard`).
+    let child = {
+        let _only_us = common::fork_guard();
+        if !exe.exists() {
+            std::fs::copy(env!("CARGO_BIN_EXE_facexplain"), &exe).unwrap();
+        }
+        Command::new(&exe)
+            .args(compare_sample_pair("analysis.json"))
+            .current_dir(prefix)
+            .env_remove("FACEXPLAIN_MODELS")
+            .env_remove("FACEXPLAIN_DATA")
+            .env_remove("FACEXPLAIN_ASSETS")
+            .env_remove("ORT_DYLIB_PATH")
+            .env_remove("XDG_DATA_HOME")
+            .env("HOME", &home)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         std::fs::read_to_string(prefix.join("analysis.json")).unwrap_or_default(),
