@@ -178,3 +178,29 @@ impl Maps {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::xmap::XMapParams;
+
+    #[test]
+    fn the_status_tells_the_preview_from_the_maps() {
+        let set = |sizes: Vec<usize>, preview| XMapSet {
+            maps: Vec::new(),
+            patch_sizes: sizes,
+            complete: false,
+            d_orig: 0.5,
+            params: XMapParams::default(),
+            preview,
+        };
+        let mut m = Maps::default();
+        assert_eq!(m.status(), "computing");
+        m.add(Partial::XMaps(Box::new(set(vec![28], Some((81, 289))))), 1);
+        assert_eq!(m.status(), "X-Map preview: patch size 28 at 81 of its 289 positions");
+        m.add(Partial::XMaps(Box::new(set(vec![28], None))), 2);
+        assert_eq!(m.status(), "X-Maps from patch size 28 so far");
+        m.add(Partial::XMaps(Box::new(set(vec![28, 14], None))), 3);
+        assert_eq!(m.status(), "X-Maps from patch sizes 28, 14 so far");
+    }
+}
