@@ -49,4 +49,5 @@ pub fn snapshot(h: &mut Harness<'_, FacexplainApp>, name: &str) {
 
 #[path = "../../src/app/kittest_wait.rs"]
 mod kittest_wait;
+#[allow(unused_imports)] // each test crate uses its own subset
 pub use kittest_wait::wait_until;
