@@ -123,9 +123,15 @@ fn every_xmap_peaks_inside_the_blocks_and_the_table_ranks_them_first() {
     assert_eq!(passes, 2262, "exactly 2 originals + 2 × 1130 occlusions");
     // Progressive: a p=28 preview, p=28, then 28+14, then all three.
     let sizes: Vec<Vec<usize>> = updates.iter().map(|u| u.patch_sizes.clone()).collect();
-    assert_eq!(sizes, vec![vec![28], vec![28], vec![28, 14], vec![28, 14, 7]]);
     assert_eq!(
-        updates.iter().map(|u| (u.preview, u.complete)).collect::<Vec<_>>(),
+        sizes,
+        vec![vec![28], vec![28], vec![28, 14], vec![28, 14, 7]]
+    );
+    assert_eq!(
+        updates
+            .iter()
+            .map(|u| (u.preview, u.complete))
+            .collect::<Vec<_>>(),
         vec![
             (Some((81, 289)), false),
             (None, false),

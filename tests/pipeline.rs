@@ -150,9 +150,16 @@ fn preview_fits_the_display_side_and_keeps_the_aspect() {
     let big = load_image(&data("face_recognition/obama.jpg")).unwrap();
     let p = big.preview();
     assert_eq!(p.dimensions(), (409, PREVIEW_SIDE));
-    assert!(std::ptr::eq(p, big.preview()), "the preview is made only once");
+    assert!(
+        std::ptr::eq(p, big.preview()),
+        "the preview is made only once"
+    );
     let again = load_image(&data("face_recognition/obama.jpg")).unwrap();
-    assert_eq!(again.preview().as_raw(), p.as_raw(), "same file, same preview");
+    assert_eq!(
+        again.preview().as_raw(),
+        p.as_raw(),
+        "same file, same preview"
+    );
     // A mean over each source block, not a copy of one pixel: close to the original's mean.
     let mean = |img: &image::RgbImage| {
         img.as_raw().iter().map(|&v| v as f64).sum::<f64>() / img.as_raw().len() as f64

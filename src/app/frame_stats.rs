@@ -99,7 +99,8 @@ impl FrameStats {
             // From the end of the previous frame's UI build to the end of this one's:
             // the previous frame's painting and this frame's UI build.
             if let (Some(a), Some(b)) = (cpu_before, cpu_now) {
-                self.thread_ms.push((b.saturating_sub(a)).as_secs_f64() * 1e3);
+                self.thread_ms
+                    .push((b.saturating_sub(a)).as_secs_f64() * 1e3);
             }
         }
         self.ui_ms.push(ui.as_secs_f64() * 1e3);
@@ -189,14 +190,22 @@ mod tests {
         let a = thread_cpu_time().unwrap();
         std::thread::sleep(Duration::from_millis(50));
         let b = thread_cpu_time().unwrap();
-        assert!(b - a < Duration::from_millis(20), "sleeping used {:?} of CPU", b - a);
+        assert!(
+            b - a < Duration::from_millis(20),
+            "sleeping used {:?} of CPU",
+            b - a
+        );
         let t = Instant::now();
         let mut x = 0u64;
         while t.elapsed() < Duration::from_millis(30) {
             x = std::hint::black_box(x.wrapping_add(1));
         }
         let c = thread_cpu_time().unwrap();
-        assert!(c - b >= Duration::from_millis(5), "spinning used only {:?} of CPU", c - b);
+        assert!(
+            c - b >= Duration::from_millis(5),
+            "spinning used only {:?} of CPU",
+            c - b
+        );
     }
 
     #[test]

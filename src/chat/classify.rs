@@ -580,7 +580,11 @@ mod tests {
         // Both refusable ones refused, neither answerable one: w in [3, 6), the largest candidate.
         assert!((w - (3.0f32 * 6.0).sqrt()).abs() < 0.05, "{w}");
         // An answerable example among the refusable ones costs less refused than the two wrong answers it would take to keep it.
-        let o = [((0.6, 0.4), true), ((0.7, 0.3), false), ((0.75, 0.25), true)];
+        let o = [
+            ((0.6, 0.4), true),
+            ((0.7, 0.3), false),
+            ((0.75, 0.25), true),
+        ];
         assert!(calibrate_out_weight(&o) >= 3.0);
         // With no refusable example answered, nothing to move: w stays where no answerable one is refused.
         let o = [((0.3, 0.7), true), ((0.9, 0.1), false)];

@@ -287,9 +287,7 @@ fn xmap_figures(
     );
     println!(
         "  preview at {:.2} s, first (p=28) maps at {:.2} s;  FaceMesh regions {:.0} ms",
-        times.preview,
-        times.first,
-        ex.regions_ms
+        times.preview, times.first, ex.regions_ms
     );
 
     Ok(())

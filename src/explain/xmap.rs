@@ -291,7 +291,10 @@ pub fn run(
             // Both faces' occlusions in one list so batches stay full.
             let all = engine.embed_occlusions(faces, &at, p, params.fill)?;
             let n = at.len();
-            Ok([all.slice(s![0..n, ..]).to_owned(), all.slice(s![n.., ..]).to_owned()])
+            Ok([
+                all.slice(s![0..n, ..]).to_owned(),
+                all.slice(s![n.., ..]).to_owned(),
+            ])
         };
         let mut emb = faces_of(&first)?;
         if !rest.is_empty() {
@@ -300,7 +303,10 @@ pub fn run(
                 positions: first.iter().map(|&i| pos[i]).collect(),
                 faces: emb.clone(),
             };
-            on_update(&set(std::slice::from_ref(&part), Some((first.len(), pos.len()))));
+            on_update(&set(
+                std::slice::from_ref(&part),
+                Some((first.len(), pos.len())),
+            ));
             let more = faces_of(&rest)?;
             // Rows back in `positions` order.
             emb = [0, 1].map(|f| {

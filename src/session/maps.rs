@@ -197,7 +197,10 @@ mod tests {
         let mut m = Maps::default();
         assert_eq!(m.status(), "computing");
         m.add(Partial::XMaps(Box::new(set(vec![28], Some((81, 289))))), 1);
-        assert_eq!(m.status(), "X-Map preview: patch size 28 at 81 of its 289 positions");
+        assert_eq!(
+            m.status(),
+            "X-Map preview: patch size 28 at 81 of its 289 positions"
+        );
         m.add(Partial::XMaps(Box::new(set(vec![28], None))), 2);
         assert_eq!(m.status(), "X-Maps from patch size 28 so far");
         m.add(Partial::XMaps(Box::new(set(vec![28, 14], None))), 3);
