@@ -35,13 +35,13 @@ pub struct EmbedArgs {
     pub thresholds: super::quality::ThresholdsArg,
 }
 
+/// The `--shard K/N` option's value, read (a bad one is the user's error).
+pub(super) fn shard_arg(arg: Option<&str>) -> anyhow::Result<Option<Shard>> {
+    Ok(arg.map(Shard::parse).transpose().map_err(BadInput)?)
+}
+
 pub fn run(a: EmbedArgs) -> anyhow::Result<()> {
-    let shard = a
-        .shard
-        .as_deref()
-        .map(Shard::parse)
-        .transpose()
-        .map_err(BadInput)?;
+    let shard = shard_arg(a.shard.as_deref())?;
     let pipeline = Pipeline::load_model(&a.source.model)?;
     let assessor = a.thresholds.assessor(&pipeline)?;
     let opts = CollectOptions {

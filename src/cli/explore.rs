@@ -198,12 +198,7 @@ fn embed_only(
     dir: &Path,
     opts: &CollectOptions,
 ) -> anyhow::Result<()> {
-    let shard = a
-        .shard
-        .as_deref()
-        .map(Shard::parse)
-        .transpose()
-        .map_err(BadInput)?;
+    let shard = super::embed::shard_arg(a.shard.as_deref())?;
     super::embed::run_shard(
         models,
         dir,
