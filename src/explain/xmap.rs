@@ -301,7 +301,7 @@ pub fn run(
             let part = SizeEmbeddings {
                 p,
                 positions: first.iter().map(|&i| pos[i]).collect(),
-                faces: emb.clone(),
+                faces: emb,
             };
             on_update(&set(
                 std::slice::from_ref(&part),
@@ -310,9 +310,9 @@ pub fn run(
             let more = faces_of(&rest)?;
             // Rows back in `positions` order.
             emb = [0, 1].map(|f| {
-                let mut m = Array2::<f32>::zeros((pos.len(), emb[f].ncols()));
+                let mut m = Array2::<f32>::zeros((pos.len(), part.faces[f].ncols()));
                 for (r, &i) in first.iter().enumerate() {
-                    m.row_mut(i).assign(&emb[f].row(r));
+                    m.row_mut(i).assign(&part.faces[f].row(r));
                 }
                 for (r, &i) in rest.iter().enumerate() {
                     m.row_mut(i).assign(&more[f].row(r));
