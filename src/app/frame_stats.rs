@@ -24,8 +24,9 @@ pub struct FrameStats {
     /// repaints follow each other at once.
     interval_ms: Vec<f64>,
     last_start: Option<Instant>,
-    /// The UI thread's CPU time used from one frame's start to the next
-    /// (UI build, tessellation, painting; not time spent waiting), ms.
+    /// The UI thread's CPU time from the end of one frame's UI build to the
+    /// end of the next one's (the first frame's tessellation, painting and
+    /// presenting, then the second's UI build; not time spent waiting), ms.
     thread_ms: Vec<f64>,
     last_thread: Option<Duration>,
     /// This frame's time taking in the worker's events (part of the UI build).
